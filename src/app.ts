@@ -1,0 +1,77 @@
+import { once } from 'node:events';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import type { Config } from './config';
+import { RowPurger } from './datasets/purger';
+import { SqliteDatasetStore } from './datasets/sqlite-dataset-store';
+import { EventBus } from './events/bus';
+import { IngestSubmission } from './ingest/submission';
+import { JobRegistry } from './jobs/registry';
+import { JobRunner } from './jobs/runner';
+import { SqliteJobStore } from './jobs/sqlite-job-store';
+import { createLogger } from './log';
+import type { Services } from './server/context';
+import { buildHttpServer } from './server/http';
+import { buildYoga } from './server/yoga';
+import { openDatabase } from './storage/sqlite';
+import { Spool } from './uploads/spool';
+import packageJson from '../package.json' with { type: 'json' };
+
+export interface App {
+  readonly config: Config;
+  readonly services: Services;
+  readonly bus: EventBus;
+  readonly server: Server;
+  readonly log: Logger;
+  /** Listens on the configured host and port; resolves with the URL of the GraphQL endpoint. */
+  start(): Promise<string>;
+  stop(): Promise<void>;
+}
+
+/** Wires store, registry, runner, events and server together from a config. Nothing runs until start(). */
+export function buildApp(config: Config, log: Logger = createLogger(config.logLevel)): App {
+  const dbPath = join(config.dataDir, 'sluice.db');
+  const db = openDatabase(dbPath, { busyTimeoutMs: config.sqliteBusyTimeoutMs, migrate: true });
+  const transaction = <T>(work: () => T): T => db.transaction(work)();
+  const jobs = new SqliteJobStore(db);
+  const datasets = new SqliteDatasetStore(db);
+  const bus = new EventBus();
+  const registry = new JobRegistry(jobs, datasets, transaction, bus, log);
+  const purger = new RowPurger(datasets, log);
+  const runner = new JobRunner(config, dbPath, registry, log, () => purger.kick());
+  const spool = new Spool(join(config.dataDir, 'spool'));
+  const submission = new IngestSubmission(registry, datasets, spool);
+  const services: Services = { config, jobs, datasets, registry, runner, submission };
+  const yoga = buildYoga(services, spool, log);
+  const server = buildHttpServer(yoga, () => ({ status: 'ok', store: 'sqlite', version: packageJson.version, activeJobs: runner.activeCount }));
+
+  return {
+    config,
+    services,
+    bus,
+    server,
+    log,
+    async start() {
+      await spool.init();
+      runner.start();
+      purger.kick();
+      server.listen(config.port, config.host);
+      await once(server, 'listening');
+      const { address, port } = server.address() as AddressInfo;
+      const url = `http://${address.includes(':') ? `[${address}]` : address}:${port}/graphql`;
+      log.info({ url, dataDir: config.dataDir }, 'sluice is listening');
+      return url;
+    },
+    async stop() {
+      server.closeIdleConnections();
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      await runner.stop();
+      purger.stop();
+      server.closeAllConnections();
+      await closed;
+      db.close();
+    },
+  };
+}

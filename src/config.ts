@@ -1,0 +1,59 @@
+import { resolve } from 'node:path';
+
+/** Every limit and default of the service. Built once from the environment, then frozen. */
+export interface Config {
+  readonly host: string;
+  readonly port: number;
+  /** Root of all state: the SQLite database and the upload spool. */
+  readonly dataDir: string;
+  readonly logLevel: string;
+  /** Jobs running at once; the rest wait PENDING in arrival order. */
+  readonly maxConcurrentJobs: number;
+  /** Valid rows written per transaction. */
+  readonly batchRows: number;
+  /** Progress is committed at most this often (and at every batch boundary after it). */
+  readonly progressIntervalMs: number;
+  /** A RUNNING job's updatedAt advances at least this often. */
+  readonly heartbeatIntervalMs: number;
+  /** A RUNNING job whose updatedAt is older than this is reported as stalled. */
+  readonly stallThresholdMs: number;
+  /** Rows read before the columns are inferred, when the caller gave none. */
+  readonly inferSampleRows: number;
+  /** How long cancelJob waits for a running job to stop at a batch boundary before it is stopped hard. */
+  readonly cancelTimeoutMs: number;
+  /** How long a SQLite statement waits for a lock held by another connection. */
+  readonly sqliteBusyTimeoutMs: number;
+}
+
+type Env = Record<string, string | undefined>;
+
+export class ConfigError extends Error {}
+
+function integer(env: Env, name: string, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new ConfigError(`${name} must be an integer from ${min} to ${max}, got "${raw}"`);
+  }
+  return value;
+}
+
+export function loadConfig(env: Env = process.env, overrides: Partial<Config> = {}): Config {
+  const config: Config = {
+    host: env.HOST || '127.0.0.1',
+    port: integer(env, 'PORT', 4000, 0, 65535),
+    dataDir: resolve(env.SLUICE_DATA_DIR || './data'),
+    logLevel: env.LOG_LEVEL || 'info',
+    maxConcurrentJobs: integer(env, 'SLUICE_MAX_CONCURRENT_JOBS', 2, 1, 64),
+    batchRows: integer(env, 'SLUICE_BATCH_ROWS', 5000, 1, 100_000),
+    progressIntervalMs: integer(env, 'SLUICE_PROGRESS_INTERVAL_MS', 250, 10, 60_000),
+    heartbeatIntervalMs: integer(env, 'SLUICE_HEARTBEAT_INTERVAL_MS', 1000, 50, 60_000),
+    stallThresholdMs: integer(env, 'SLUICE_STALL_THRESHOLD_MS', 30_000, 100),
+    inferSampleRows: integer(env, 'SLUICE_INFER_SAMPLE_ROWS', 1000, 1, 1_000_000),
+    cancelTimeoutMs: integer(env, 'SLUICE_CANCEL_TIMEOUT_MS', 5000, 10, 600_000),
+    sqliteBusyTimeoutMs: integer(env, 'SLUICE_SQLITE_BUSY_TIMEOUT_MS', 5000, 0, 600_000),
+    ...overrides,
+  };
+  return Object.freeze(config);
+}

@@ -1,0 +1,104 @@
+export const COLUMN_TYPES = ['STRING', 'INTEGER', 'DECIMAL', 'BOOLEAN', 'DATE', 'DATETIME', 'EMAIL'] as const;
+export type ColumnType = (typeof COLUMN_TYPES)[number];
+
+/** A column of a job's schema: the dataset's shape (name, type, required) plus the job's own rules. */
+export interface ColumnSpec {
+  name: string;
+  type: ColumnType;
+  required: boolean;
+  unique: boolean;
+  pattern: string | null;
+  min: number | null;
+  max: number | null;
+  values: string[] | null;
+}
+
+/** The shape a dataset keeps: what every later ingest must match. */
+export interface DatasetColumn {
+  name: string;
+  type: ColumnType;
+  required: boolean;
+}
+
+/** A problem with a caller's input, reported as a userError on the mutation payload. */
+export interface InputProblem {
+  code: string;
+  field: string[];
+  message: string;
+}
+
+export const MAX_NAME_LENGTH = 128;
+
+/** Dataset and column names: any printable text (they never reach SQL), trimmed, bounded. */
+export function checkName(name: string, what: string, field: string[]): InputProblem | null {
+  if (name.trim() === '') return { code: 'INVALID_NAME', field, message: `${what} must not be empty` };
+  if (name !== name.trim()) return { code: 'INVALID_NAME', field, message: `${what} must not start or end with white space` };
+  if ([...name].length > MAX_NAME_LENGTH) {
+    return { code: 'INVALID_NAME', field, message: `${what} must be at most ${MAX_NAME_LENGTH} characters` };
+  }
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f]/.test(name)) {
+    return { code: 'INVALID_NAME', field, message: `${what} must not contain control characters` };
+  }
+  return null;
+}
+
+const NUMERIC: ReadonlySet<ColumnType> = new Set(['INTEGER', 'DECIMAL']);
+const TEXTUAL: ReadonlySet<ColumnType> = new Set(['STRING', 'EMAIL']);
+
+/** Checks a caller's column definitions; every problem is reported, with the path of the offending field. */
+export function checkColumns(columns: readonly ColumnSpec[], basePath: string[]): InputProblem[] {
+  const problems: InputProblem[] = [];
+  if (columns.length === 0) problems.push({ code: 'INVALID_COLUMN', field: basePath, message: 'columns must not be empty' });
+  const seen = new Set<string>();
+  columns.forEach((column, index) => {
+    const path = [...basePath, String(index)];
+    const nameProblem = checkName(column.name, 'column name', [...path, 'name']);
+    if (nameProblem) problems.push(nameProblem);
+    const key = column.name.toLowerCase();
+    if (seen.has(key)) {
+      problems.push({ code: 'DUPLICATE_COLUMN', field: [...path, 'name'], message: `column "${column.name}" is defined twice` });
+    }
+    seen.add(key);
+    if (column.pattern !== null) {
+      if (!TEXTUAL.has(column.type)) {
+        problems.push({ code: 'INVALID_COLUMN', field: [...path, 'pattern'], message: `pattern applies to STRING and EMAIL columns, not ${column.type}` });
+      } else {
+        try {
+          new RegExp(column.pattern, 'u');
+        } catch (error) {
+          problems.push({ code: 'INVALID_PATTERN', field: [...path, 'pattern'], message: `invalid regular expression: ${(error as Error).message}` });
+        }
+      }
+    }
+    if (column.min !== null || column.max !== null) {
+      if (!NUMERIC.has(column.type) && !TEXTUAL.has(column.type)) {
+        problems.push({ code: 'INVALID_COLUMN', field: [...path, 'min'], message: `min and max apply to INTEGER, DECIMAL, STRING and EMAIL columns, not ${column.type}` });
+      } else if (column.min !== null && column.max !== null && column.min > column.max) {
+        problems.push({ code: 'INVALID_COLUMN', field: [...path, 'min'], message: `min (${column.min}) is greater than max (${column.max})` });
+      } else if (TEXTUAL.has(column.type) && [column.min, column.max].some((bound) => bound !== null && (!Number.isInteger(bound) || bound < 0))) {
+        problems.push({ code: 'INVALID_COLUMN', field: [...path, 'min'], message: 'length bounds must be whole numbers of at least 0' });
+      }
+    }
+    if (column.values !== null && column.values.length === 0) {
+      problems.push({ code: 'INVALID_COLUMN', field: [...path, 'values'], message: 'values, when given, must list at least one allowed value' });
+    }
+  });
+  return problems;
+}
+
+export function datasetShape(columns: readonly ColumnSpec[]): DatasetColumn[] {
+  return columns.map(({ name, type, required }) => ({ name, type, required }));
+}
+
+/** Why a job's columns do not fit a dataset's, or null when they do (same names, types and order). */
+export function shapeMismatch(dataset: readonly DatasetColumn[], job: readonly DatasetColumn[]): string | null {
+  const describe = (columns: readonly DatasetColumn[]) => columns.map((c) => `${c.name} ${c.type}`).join(', ');
+  const same = dataset.length === job.length && dataset.every((c, i) => c.name === job[i].name && c.type === job[i].type);
+  return same ? null : `the dataset has columns (${describe(dataset)}), the job has (${describe(job)})`;
+}
+
+/** A dataset's columns widened to full specs with no extra rules, for jobs that give no columns. */
+export function specsOf(columns: readonly DatasetColumn[]): ColumnSpec[] {
+  return columns.map((c) => ({ ...c, unique: false, pattern: null, min: null, max: null, values: null }));
+}

@@ -1,0 +1,241 @@
+import type { Db } from '../storage/sqlite';
+import type { IngestMode } from '../jobs/model';
+import type { ColumnType, DatasetColumn } from './columns';
+
+export interface Dataset {
+  id: number;
+  workspace: string;
+  name: string;
+  columns: DatasetColumn[] | null; // null until the first job has inferred them
+  rowCount: number;
+  visibleFromRow: number;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export type CellValue = string | number | boolean | null;
+
+export interface DatasetRow {
+  row: number;
+  values: Record<string, CellValue>;
+}
+
+interface HiddenRange {
+  job_num: number;
+  from_row: number;
+  to_row: number | null;
+}
+
+interface DatasetRecord {
+  id: number;
+  workspace: string;
+  name: string;
+  columns: string | null;
+  row_count: number;
+  visible_from_row: number;
+  created_at: number;
+  updated_at: number;
+}
+
+const STORAGE_TYPE: Record<ColumnType, string> = {
+  STRING: 'TEXT',
+  INTEGER: 'INTEGER',
+  DECIMAL: 'REAL',
+  BOOLEAN: 'INTEGER',
+  DATE: 'TEXT',
+  DATETIME: 'TEXT',
+  EMAIL: 'TEXT',
+};
+
+/**
+ * Dataset rows live in one table per dataset, named after its id, with columns c0..cN: user-given
+ * names never reach SQL. Rows are numbered by `_row`, never reused; a job's rows form one contiguous
+ * range because only one job writes to a dataset at a time.
+ */
+export function rowsTable(datasetId: number): string {
+  return `dataset_rows_${datasetId}`;
+}
+
+export function storageColumn(index: number): string {
+  return `c${index}`;
+}
+
+function toDataset(record: DatasetRecord): Dataset {
+  return {
+    id: record.id,
+    workspace: record.workspace,
+    name: record.name,
+    columns: record.columns === null ? null : JSON.parse(record.columns),
+    rowCount: record.row_count,
+    visibleFromRow: record.visible_from_row,
+    createdAt: record.created_at,
+    updatedAt: record.updated_at,
+  };
+}
+
+function fromStorage(type: ColumnType, value: CellValue): CellValue {
+  return type === 'BOOLEAN' && value !== null ? value === 1 : value;
+}
+
+/** SQL that keeps only the rows of `_row` that are neither superseded nor hidden. */
+function visibilitySql(dataset: Dataset, hidden: readonly HiddenRange[]): { sql: string; params: number[] } {
+  const clauses = ['_row >= ?'];
+  const params = [dataset.visibleFromRow];
+  for (const range of hidden) {
+    clauses.push('NOT (_row BETWEEN ? AND ?)');
+    params.push(range.from_row, range.to_row ?? Number.MAX_SAFE_INTEGER);
+  }
+  return { sql: clauses.join(' AND '), params };
+}
+
+export class SqliteDatasetStore {
+  private readonly statements;
+
+  constructor(private readonly db: Db) {
+    this.statements = {
+      byName: db.prepare('SELECT * FROM datasets WHERE workspace = ? AND name = ?'),
+      byId: db.prepare('SELECT * FROM datasets WHERE id = ?'),
+      list: db.prepare('SELECT * FROM datasets WHERE workspace = ? ORDER BY name'),
+      insert: db.prepare('INSERT INTO datasets (workspace, name, columns, created_at, updated_at) VALUES (?, ?, ?, ?, ?)'),
+      setColumns: db.prepare('UPDATE datasets SET columns = ?, updated_at = ? WHERE id = ? AND columns IS NULL'),
+      hidden: db.prepare('SELECT job_num, from_row, to_row FROM dataset_hidden_ranges WHERE dataset_id = ? ORDER BY from_row'),
+      openRangeOfJob: db.prepare('SELECT job_num, from_row, to_row FROM dataset_hidden_ranges WHERE dataset_id = ? AND job_num = ? AND to_row IS NULL'),
+      insertHidden: db.prepare('INSERT INTO dataset_hidden_ranges (dataset_id, job_num, from_row) VALUES (?, ?, ?)'),
+      deleteRange: db.prepare('DELETE FROM dataset_hidden_ranges WHERE dataset_id = ? AND from_row = ?'),
+      closeHidden: db.prepare('UPDATE dataset_hidden_ranges SET to_row = ? WHERE dataset_id = ? AND job_num = ? AND to_row IS NULL'),
+      commitAppend: db.prepare('UPDATE datasets SET row_count = row_count + ?, updated_at = ? WHERE id = ?'),
+      commitReplace: db.prepare('UPDATE datasets SET row_count = ?, visible_from_row = ?, updated_at = ? WHERE id = ?'),
+      closedRanges: db.prepare('SELECT dataset_id, job_num, from_row, to_row FROM dataset_hidden_ranges WHERE to_row IS NOT NULL LIMIT 1'),
+      lastRow: db.prepare('SELECT seq FROM sqlite_sequence WHERE name = ?'),
+      superseded: db.prepare('SELECT id, visible_from_row FROM datasets WHERE visible_from_row > 0 AND columns IS NOT NULL'),
+    };
+  }
+
+  get(workspace: string, name: string): Dataset | null {
+    const record = this.statements.byName.get(workspace, name) as DatasetRecord | undefined;
+    return record ? toDataset(record) : null;
+  }
+
+  getById(id: number): Dataset | null {
+    const record = this.statements.byId.get(id) as DatasetRecord | undefined;
+    return record ? toDataset(record) : null;
+  }
+
+  list(workspace: string): Dataset[] {
+    return (this.statements.list.all(workspace) as DatasetRecord[]).map(toDataset);
+  }
+
+  /** Creates the dataset, with its rows table when the columns are known. */
+  create(workspace: string, name: string, columns: DatasetColumn[] | null, now: number): Dataset {
+    const { lastInsertRowid } = this.statements.insert.run(workspace, name, columns && JSON.stringify(columns), now, now);
+    const id = Number(lastInsertRowid);
+    if (columns) this.createRowsTable(id, columns);
+    return this.getById(id)!;
+  }
+
+  /** Sets the columns of a dataset created without them; false when another job set them first. */
+  setColumns(id: number, columns: DatasetColumn[], now: number): boolean {
+    if (this.statements.setColumns.run(JSON.stringify(columns), now, id).changes === 0) return false;
+    this.createRowsTable(id, columns);
+    return true;
+  }
+
+  private createRowsTable(id: number, columns: readonly DatasetColumn[]): void {
+    const definitions = columns.map((column, i) => `${storageColumn(i)} ${STORAGE_TYPE[column.type]}`);
+    this.db.exec(`CREATE TABLE IF NOT EXISTS ${rowsTable(id)} (_row INTEGER PRIMARY KEY AUTOINCREMENT, ${definitions.join(', ')})`);
+  }
+
+  /** An index that makes UNIQUE checks on one column a lookup instead of a scan. */
+  ensureIndex(id: number, columnIndex: number): void {
+    this.db.exec(`CREATE INDEX IF NOT EXISTS ${rowsTable(id)}_${storageColumn(columnIndex)} ON ${rowsTable(id)} (${storageColumn(columnIndex)})`);
+  }
+
+  /** The highest row number ever given out in the dataset (AUTOINCREMENT never reuses one). */
+  private lastRow(id: number): number {
+    const row = this.statements.lastRow.get(rowsTable(id)) as { seq: number } | undefined;
+    return row?.seq ?? 0;
+  }
+
+  /** Opens the hidden range a job writes into; returns the first row number it will write. */
+  beginJobRows(datasetId: number, jobNum: number): number {
+    const existing = this.statements.openRangeOfJob.get(datasetId, jobNum) as HiddenRange | undefined;
+    if (existing) return existing.from_row;
+    const fromRow = this.lastRow(datasetId) + 1;
+    this.statements.insertHidden.run(datasetId, jobNum, fromRow);
+    return fromRow;
+  }
+
+  /** Makes a completed job's rows visible: added to the dataset (APPEND) or in place of all others (REPLACE). */
+  commitJobRows(datasetId: number, jobNum: number, mode: IngestMode, rowsWritten: number, now: number): void {
+    const range = this.statements.openRangeOfJob.get(datasetId, jobNum) as HiddenRange | undefined;
+    if (range) this.statements.deleteRange.run(datasetId, range.from_row);
+    if (mode === 'APPEND') {
+      this.statements.commitAppend.run(rowsWritten, now, datasetId);
+    } else {
+      // Rows below the job's range are superseded; with no range the job wrote nothing, so all rows are.
+      const visibleFrom = range ? range.from_row : this.lastRow(datasetId) + 1;
+      this.statements.commitReplace.run(rowsWritten, visibleFrom, now, datasetId);
+    }
+  }
+
+  /** Closes a failed or cancelled job's range at its last row, so that the purger can delete it. */
+  abandonJobRows(datasetId: number, jobNum: number): void {
+    const dataset = this.getById(datasetId);
+    if (!dataset?.columns) return;
+    this.statements.closeHidden.run(this.lastRow(datasetId), datasetId, jobNum);
+  }
+
+  rows(dataset: Dataset, afterRow: number, limit: number): DatasetRow[] {
+    if (!dataset.columns) return [];
+    const columns = dataset.columns;
+    const visible = visibilitySql(dataset, this.statements.hidden.all(dataset.id) as HiddenRange[]);
+    const records = this.db
+      .prepare(`SELECT * FROM ${rowsTable(dataset.id)} WHERE _row > ? AND ${visible.sql} ORDER BY _row LIMIT ?`)
+      .raw()
+      .all(afterRow, ...visible.params, limit) as CellValue[][];
+    return records.map(([row, ...cells]) => ({
+      row: row as number,
+      values: Object.fromEntries(columns.map((column, i) => [column.name, fromStorage(column.type, cells[i])])),
+    }));
+  }
+
+  /** Row numbers holding `value` in a column, for UNIQUE checks (the caller decides which are visible to it). */
+  rowsWithValue(datasetId: number, columnIndex: number, value: CellValue, limit: number): number[] {
+    return this.db
+      .prepare(`SELECT _row FROM ${rowsTable(datasetId)} WHERE ${storageColumn(columnIndex)} = ? ORDER BY _row DESC LIMIT ?`)
+      .pluck()
+      .all(value, limit) as number[];
+  }
+
+  hiddenRanges(datasetId: number): Array<{ jobNum: number; fromRow: number; toRow: number | null }> {
+    return (this.statements.hidden.all(datasetId) as HiddenRange[]).map((r) => ({ jobNum: r.job_num, fromRow: r.from_row, toRow: r.to_row }));
+  }
+
+  /**
+   * Deletes up to `maxRows` rows that can never become visible again (abandoned ranges and rows
+   * superseded by a REPLACE). Returns how many it deleted; 0 means nothing is left to purge.
+   */
+  purgeStep(maxRows: number): number {
+    return this.db.transaction(() => this.purgeChunk(maxRows))();
+  }
+
+  private purgeChunk(maxRows: number): number {
+    const closed = this.statements.closedRanges.get() as (HiddenRange & { dataset_id: number }) | undefined;
+    if (closed) {
+      const table = rowsTable(closed.dataset_id);
+      const { changes } = this.db
+        .prepare(`DELETE FROM ${table} WHERE _row IN (SELECT _row FROM ${table} WHERE _row BETWEEN ? AND ? LIMIT ?)`)
+        .run(closed.from_row, closed.to_row, maxRows);
+      if (changes < maxRows) this.statements.deleteRange.run(closed.dataset_id, closed.from_row);
+      return Math.max(changes, 1);
+    }
+    for (const { id, visible_from_row } of this.statements.superseded.all() as Array<{ id: number; visible_from_row: number }>) {
+      const table = rowsTable(id);
+      const { changes } = this.db
+        .prepare(`DELETE FROM ${table} WHERE _row IN (SELECT _row FROM ${table} WHERE _row < ? LIMIT ?)`)
+        .run(visible_from_row, maxRows);
+      if (changes > 0) return changes;
+    }
+    return 0;
+  }
+}

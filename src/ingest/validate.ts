@@ -1,0 +1,116 @@
+import type { ColumnSpec } from '../datasets/columns';
+import type { CellValue } from '../datasets/sqlite-dataset-store';
+import type { Issue } from '../jobs/model';
+import { cellText, isBlank, MISMATCH, type RawCell, toColumnValue } from './values';
+
+/** The values already taken in UNIQUE columns, by the dataset or by earlier rows of the job. */
+export interface UniquenessCheck {
+  isTaken(columnIndex: number, value: CellValue): boolean;
+  claim(columnIndex: number, value: CellValue): void;
+}
+
+const MAX_ISSUE_VALUE_LENGTH = 200;
+
+function shown(cell: RawCell): string {
+  const text = cellText(cell);
+  return text.length > MAX_ISSUE_VALUE_LENGTH ? `${text.slice(0, MAX_ISSUE_VALUE_LENGTH)}…` : text;
+}
+
+function lengthOf(value: string): number {
+  let count = 0;
+  for (const _ of value) count++; // code points, so that "é" or an emoji counts as one
+  return count;
+}
+
+interface CompiledColumn {
+  spec: ColumnSpec;
+  index: number;
+  pattern: RegExp | null;
+  allowed: Set<string> | null;
+  textual: boolean;
+}
+
+function compile(spec: ColumnSpec, index: number): CompiledColumn {
+  return {
+    spec,
+    index,
+    pattern: spec.pattern === null ? null : new RegExp(spec.pattern, 'u'),
+    allowed: spec.values === null ? null : new Set(spec.values),
+    textual: spec.type === 'STRING' || spec.type === 'EMAIL',
+  };
+}
+
+/** Checks rows against a job's columns and turns valid ones into stored values. */
+export class RowValidator {
+  private readonly columns: CompiledColumn[];
+
+  constructor(specs: readonly ColumnSpec[], private readonly uniqueness: UniquenessCheck) {
+    this.columns = specs.map(compile);
+  }
+
+  /**
+   * Validates one row given in column order. Fills `out` with stored values and returns true, or
+   * appends one issue per problem to `issues` and returns false.
+   */
+  validate(cells: readonly RawCell[], row: number, out: CellValue[], issues: Issue[]): boolean {
+    let valid = true;
+    const problem = (column: CompiledColumn, code: string, message: string, cell: RawCell) => {
+      issues.push({ severity: 'ERROR', code, message, row, column: column.spec.name, value: isBlank(cell) ? null : shown(cell) });
+      valid = false;
+    };
+    for (const column of this.columns) {
+      const cell = cells[column.index];
+      const { spec } = column;
+      if (isBlank(cell)) {
+        if (spec.required) problem(column, 'REQUIRED', `${spec.name} is required`, cell);
+        out[column.index] = null;
+        continue;
+      }
+      const value = toColumnValue(spec.type, cell as Exclude<RawCell, null | undefined>);
+      if (value === MISMATCH) {
+        problem(column, 'TYPE_MISMATCH', `${spec.name} must be ${article(spec.type)} ${spec.type}`, cell);
+        continue;
+      }
+      out[column.index] = value;
+      if (column.allowed && !column.allowed.has(String(value))) {
+        problem(column, 'ENUM', `${spec.name} must be one of: ${spec.values!.join(', ')}`, cell);
+        continue;
+      }
+      if (column.pattern && !column.pattern.test(value as string)) {
+        problem(column, 'PATTERN', `${spec.name} must match ${spec.pattern}`, cell);
+        continue;
+      }
+      if (spec.min !== null || spec.max !== null) {
+        const measure = column.textual ? lengthOf(value as string) : (value as number);
+        if ((spec.min !== null && measure < spec.min) || (spec.max !== null && measure > spec.max)) {
+          const what = column.textual ? `${spec.name} length` : spec.name;
+          problem(column, 'RANGE', `${what} must be ${bounds(spec.min, spec.max)}`, cell);
+          continue;
+        }
+      }
+    }
+    // Uniqueness is claimed last, so that a rejected row does not take a value away from a later valid one.
+    if (valid) {
+      for (const column of this.columns) {
+        if (column.spec.unique && out[column.index] !== null && this.uniqueness.isTaken(column.index, out[column.index])) {
+          problem(column, 'UNIQUE', `${column.spec.name} must be unique; this value is already taken`, cells[column.index]);
+        }
+      }
+      if (valid) {
+        for (const column of this.columns) {
+          if (column.spec.unique && out[column.index] !== null) this.uniqueness.claim(column.index, out[column.index]);
+        }
+      }
+    }
+    return valid;
+  }
+}
+
+function article(type: string): string {
+  return /^[AEIOU]/.test(type) ? 'an' : 'a';
+}
+
+function bounds(min: number | null, max: number | null): string {
+  if (min !== null && max !== null) return `between ${min} and ${max}`;
+  return min !== null ? `at least ${min}` : `at most ${max}`;
+}

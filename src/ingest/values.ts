@@ -1,0 +1,90 @@
+import type { ColumnType } from '../datasets/columns';
+import type { CellValue } from '../datasets/sqlite-dataset-store';
+
+/** A cell as a parser delivers it: CSV gives strings, XLSX typed values. */
+export type RawCell = string | number | boolean | Date | null | undefined;
+
+/** Sentinel for a value that does not parse as the column's type. */
+export const MISMATCH = Symbol('type mismatch');
+
+const INTEGER = /^[+-]?\d+$/;
+const DECIMAL = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
+const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
+const DATETIME = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?$/i;
+// The WHATWG HTML form's email rule, with a dot required in the domain.
+const EMAIL = /^[a-zA-Z0-9.!#$%&'*+/=?^_`{|}~-]+@[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)+$/;
+const TRUE = new Set(['true', 't', 'yes', 'y', '1']);
+const FALSE = new Set(['false', 'f', 'no', 'n', '0']);
+
+/** Whether a cell holds nothing: absent, empty, or only white space. */
+export function isBlank(cell: RawCell): boolean {
+  return cell === null || cell === undefined || (typeof cell === 'string' && cell.trim() === '');
+}
+
+export function cellText(cell: RawCell): string {
+  if (cell instanceof Date) return cell.toISOString();
+  return cell === null || cell === undefined ? '' : String(cell);
+}
+
+function isCalendarDate(year: string, month: string, day: string): boolean {
+  const y = Number(year);
+  const m = Number(month);
+  const d = Number(day);
+  if (m < 1 || m > 12 || d < 1) return false;
+  return d <= new Date(Date.UTC(y, m, 0)).getUTCDate();
+}
+
+function parseDateTime(text: string): string | typeof MISMATCH {
+  const match = DATETIME.exec(text);
+  if (!match || !isCalendarDate(match[1], match[2], match[3])) return MISMATCH;
+  if (Number(match[4]) > 23 || Number(match[5]) > 59 || Number(match[6] ?? 0) > 59) return MISMATCH;
+  const zoned = match[7] ? text : `${text}Z`; // no zone given: the value is taken as UTC
+  const millis = Date.parse(zoned.replace(' ', 'T'));
+  return Number.isNaN(millis) ? MISMATCH : new Date(millis).toISOString();
+}
+
+/** Converts a non-blank cell to the stored value of a column type, or MISMATCH. */
+export function toColumnValue(type: ColumnType, cell: Exclude<RawCell, null | undefined>): CellValue | typeof MISMATCH {
+  switch (type) {
+    case 'STRING':
+      return cellText(cell);
+    case 'INTEGER':
+      if (typeof cell === 'number') return Number.isSafeInteger(cell) ? cell : MISMATCH;
+      if (typeof cell === 'string' && INTEGER.test(cell.trim())) {
+        const value = Number(cell);
+        return Number.isSafeInteger(value) ? value : MISMATCH;
+      }
+      return MISMATCH;
+    case 'DECIMAL':
+      if (typeof cell === 'number') return Number.isFinite(cell) ? cell : MISMATCH;
+      if (typeof cell === 'string' && DECIMAL.test(cell.trim())) {
+        const value = Number(cell);
+        return Number.isFinite(value) ? value : MISMATCH;
+      }
+      return MISMATCH;
+    case 'BOOLEAN': {
+      if (typeof cell === 'boolean') return cell ? 1 : 0;
+      if (cell instanceof Date) return MISMATCH;
+      const text = String(cell).trim().toLowerCase();
+      if (TRUE.has(text)) return 1;
+      if (FALSE.has(text)) return 0;
+      return MISMATCH;
+    }
+    case 'DATE': {
+      // A spreadsheet date is a Date at midnight UTC; one with a time of day is a DATETIME.
+      if (cell instanceof Date) return Number.isNaN(cell.getTime()) || cell.getTime() % 86_400_000 !== 0 ? MISMATCH : cell.toISOString().slice(0, 10);
+      if (typeof cell !== 'string') return MISMATCH;
+      const text = cell.trim();
+      const match = DATE.exec(text);
+      return match && isCalendarDate(match[1], match[2], match[3]) ? text : MISMATCH;
+    }
+    case 'DATETIME':
+      if (cell instanceof Date) return Number.isNaN(cell.getTime()) ? MISMATCH : cell.toISOString();
+      return typeof cell === 'string' ? parseDateTime(cell.trim()) : MISMATCH;
+    case 'EMAIL': {
+      if (typeof cell !== 'string') return MISMATCH;
+      const text = cell.trim();
+      return text.length <= 254 && EMAIL.test(text) ? text : MISMATCH;
+    }
+  }
+}

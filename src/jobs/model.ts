@@ -1,0 +1,102 @@
+import type { ColumnSpec } from '../datasets/columns';
+
+export const JOB_STATUSES = ['PENDING', 'RUNNING', 'COMPLETED', 'FAILED', 'CANCELLED'] as const;
+export type JobStatus = (typeof JOB_STATUSES)[number];
+
+export const FILE_FORMATS = ['CSV', 'XLSX'] as const;
+export type FileFormat = (typeof FILE_FORMATS)[number];
+
+export const INGEST_MODES = ['APPEND', 'REPLACE'] as const;
+export type IngestMode = (typeof INGEST_MODES)[number];
+
+export type IssueSeverity = 'ERROR' | 'WARNING';
+
+export interface CsvOptions {
+  delimiter: string | null; // null: detected from the header line
+  quote: string;
+  header: boolean;
+  encoding: string;
+}
+
+/** What the caller asked for, fixed when the job is created. */
+export interface JobOptions {
+  columns: ColumnSpec[] | null; // null: inferred from the header and a sample of rows
+  csv: CsvOptions;
+  sheet: string | null;
+  mode: IngestMode;
+  maxErrors: number | null;
+}
+
+export interface FileInfo {
+  name: string;
+  format: FileFormat;
+  size: number;
+  sha256: string;
+}
+
+export interface ProgressCounters {
+  processedRows: number;
+  totalRows: number | null;
+  rowsWritten: number;
+  rowsRejected: number;
+  bytesRead: number;
+  issueErrors: number;
+  issueWarnings: number;
+}
+
+export interface JobError {
+  code: string;
+  message: string;
+}
+
+export interface Job {
+  num: number;
+  id: string;
+  workspace: string;
+  datasetId: number;
+  status: JobStatus;
+  stage: string;
+  file: FileInfo;
+  spoolPath: string | null;
+  options: JobOptions;
+  progress: ProgressCounters;
+  messages: Record<string, string>;
+  error: JobError | null;
+  attempts: number;
+  sequence: number;
+  createdAt: number;
+  startedAt: number | null;
+  updatedAt: number;
+  completedAt: number | null;
+  idempotencyKey: string | null;
+}
+
+export interface Issue {
+  severity: IssueSeverity;
+  code: string;
+  message: string;
+  row: number | null;
+  column: string | null;
+  value: string | null;
+}
+
+export const TERMINAL_STATUSES: ReadonlySet<JobStatus> = new Set(['COMPLETED', 'FAILED', 'CANCELLED']);
+
+export function isTerminal(status: JobStatus): boolean {
+  return TERMINAL_STATUSES.has(status);
+}
+
+/** The state machine of DESIGN.md: a terminal job never changes again. */
+const TRANSITIONS: Record<JobStatus, readonly JobStatus[]> = {
+  PENDING: ['RUNNING', 'CANCELLED'],
+  RUNNING: ['COMPLETED', 'FAILED', 'CANCELLED', 'PENDING'],
+  COMPLETED: [],
+  FAILED: [],
+  CANCELLED: [],
+};
+
+export function canTransition(from: JobStatus, to: JobStatus): boolean {
+  return TRANSITIONS[from].includes(to);
+}
+
+export const JOB_ID_PREFIX = 'job_';

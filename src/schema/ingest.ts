@@ -1,0 +1,87 @@
+import { INGEST_MODES } from '../jobs/model';
+import { builder } from './builder';
+import { ColumnType } from './dataset';
+import { FileFormat, Job, jobOfWorkspace } from './job';
+
+const IngestMode = builder.enumType('IngestMode', { values: INGEST_MODES });
+
+const UserError = builder.objectRef<{ code: string; field: string[] | null; message: string }>('UserError').implement({
+  description: 'A problem with the input that the caller can fix; nothing was created or changed',
+  fields: (t) => ({
+    code: t.exposeString('code'),
+    field: t.exposeStringList('field', { nullable: true, description: 'Path of the offending input field' }),
+    message: t.exposeString('message'),
+  }),
+});
+
+const ColumnInput = builder.inputType('ColumnInput', {
+  fields: (t) => ({
+    name: t.string({ required: true }),
+    type: t.field({ type: ColumnType, required: true }),
+    required: t.boolean({ description: 'A blank value rejects the row (default false)' }),
+    unique: t.boolean({ description: 'No two visible rows may share a value (default false)' }),
+    pattern: t.string({ description: 'Regular expression (Unicode) a STRING or EMAIL value must match' }),
+    min: t.float({ description: 'INTEGER/DECIMAL lower bound, or STRING/EMAIL minimum length' }),
+    max: t.float({ description: 'INTEGER/DECIMAL upper bound, or STRING/EMAIL maximum length' }),
+    values: t.stringList({ description: 'Allowed values' }),
+  }),
+});
+
+const CsvOptionsInput = builder.inputType('CsvOptionsInput', {
+  fields: (t) => ({
+    delimiter: t.string({ description: 'Detected from the header line when absent (comma, semicolon, tab or pipe)' }),
+    quote: t.string({ description: 'Default "' }),
+    header: t.boolean({ description: 'Whether the first record is a header (default true)' }),
+    encoding: t.string({ description: 'Any WHATWG encoding label (default utf-8)' }),
+  }),
+});
+
+const IngestInput = builder.inputType('IngestInput', {
+  fields: (t) => ({
+    file: t.field({ type: 'File', required: true }),
+    dataset: t.string({ required: true }),
+    format: t.field({ type: FileFormat, description: 'Detected from the content when absent' }),
+    columns: t.field({ type: [ColumnInput], description: "Inferred from the header and a sample when absent (or taken from the dataset's columns)" }),
+    csv: t.field({ type: CsvOptionsInput }),
+    sheet: t.string({ description: 'XLSX worksheet name; the first sheet when absent' }),
+    mode: t.field({ type: IngestMode, description: 'APPEND by default' }),
+    maxErrors: t.int({ description: 'More rejected rows than this fails the job (TOO_MANY_ERRORS)' }),
+    idempotencyKey: t.string(),
+  }),
+});
+
+const IngestPayload = builder.objectRef<{ job: unknown; userErrors: unknown[] }>('IngestPayload');
+const CancelJobPayload = builder.objectRef<{ job: unknown; userErrors: unknown[] }>('CancelJobPayload');
+for (const payload of [IngestPayload, CancelJobPayload]) {
+  payload.implement({
+    fields: (t) => ({
+      job: t.field({ type: Job, nullable: true, resolve: (p) => p.job as never }),
+      userErrors: t.field({ type: [UserError], resolve: (p) => p.userErrors as never }),
+    }),
+  });
+}
+
+builder.mutationFields((t) => ({
+  ingest: t.field({
+    type: IngestPayload,
+    description: 'Answers once the file is spooled and the job committed; the job runs in the background',
+    args: { input: t.arg({ type: IngestInput, required: true }) },
+    resolve: async (_root, { input }, { workspace, services }) => {
+      const submission = await services.submission.submit(workspace, input);
+      if (submission.job) services.runner.kick();
+      return submission;
+    },
+  }),
+  cancelJob: t.field({
+    type: CancelJobPayload,
+    args: { id: t.arg.id({ required: true }) },
+    resolve: async (_root, { id }, { workspace, services }) => {
+      const job = jobOfWorkspace(String(id), workspace, services.jobs);
+      if (!job) return { job: null, userErrors: [{ code: 'NOT_FOUND', field: ['id'], message: 'no such job' }] };
+      if (job.status !== 'PENDING' && job.status !== 'RUNNING') {
+        return { job, userErrors: [{ code: 'NOT_CANCELLABLE', field: ['id'], message: `the job is already ${job.status}` }] };
+      }
+      return { job: await services.runner.cancel(job), userErrors: [] };
+    },
+  }),
+}));

@@ -1,0 +1,85 @@
+import { GraphQLError } from 'graphql';
+import type { ObjectRef } from '@pothos/core';
+import { builder, type SchemaTypesOf } from './builder';
+
+export const DEFAULT_PAGE_SIZE = 50;
+export const MAX_PAGE_SIZE = 1000;
+
+export interface PageInfoShape {
+  hasNextPage: boolean;
+  hasPreviousPage: boolean;
+  startCursor: string | null;
+  endCursor: string | null;
+}
+
+export const PageInfo = builder.objectRef<PageInfoShape>('PageInfo').implement({
+  fields: (t) => ({
+    hasNextPage: t.exposeBoolean('hasNextPage'),
+    hasPreviousPage: t.exposeBoolean('hasPreviousPage'),
+    startCursor: t.exposeString('startCursor', { nullable: true }),
+    endCursor: t.exposeString('endCursor', { nullable: true }),
+  }),
+});
+
+function badInput(message: string): GraphQLError {
+  return new GraphQLError(message, { extensions: { code: 'BAD_USER_INPUT' } });
+}
+
+export function pageSize(first: number | null | undefined): number {
+  const size = first ?? DEFAULT_PAGE_SIZE;
+  if (!Number.isInteger(size) || size < 0 || size > MAX_PAGE_SIZE) throw badInput(`first must be from 0 to ${MAX_PAGE_SIZE}`);
+  return size;
+}
+
+/** Opaque cursors: a kind and a position, base64url-encoded. */
+export function encodeCursor(kind: string, position: number): string {
+  return Buffer.from(`${kind}:${position}`).toString('base64url');
+}
+
+export function decodeCursor(kind: string, cursor: string | null | undefined): number | undefined {
+  if (cursor === null || cursor === undefined) return undefined;
+  const [cursorKind, position] = Buffer.from(cursor, 'base64url').toString().split(':');
+  const value = Number(position);
+  if (cursorKind !== kind || !Number.isSafeInteger(value)) throw badInput('invalid cursor');
+  return value;
+}
+
+export interface Connection<T> {
+  edges: Array<{ cursor: string; node: T }>;
+  pageInfo: PageInfoShape;
+  totalCount: number;
+}
+
+/** A forward page from `size + 1` fetched items: the extra one only tells that there is a next page. */
+export function connection<T>(items: T[], size: number, after: unknown, cursorOf: (item: T) => string, totalCount: () => number): Connection<T> {
+  const edges = items.slice(0, size).map((node) => ({ cursor: cursorOf(node), node }));
+  return {
+    edges,
+    pageInfo: {
+      hasNextPage: items.length > size,
+      hasPreviousPage: after !== undefined,
+      startCursor: edges[0]?.cursor ?? null,
+      endCursor: edges[edges.length - 1]?.cursor ?? null,
+    },
+    get totalCount() {
+      return totalCount();
+    },
+  };
+}
+
+/** Declares the Connection and Edge types of a node type, named as the API contract names them. */
+export function connectionType<T>(prefix: string, node: ObjectRef<SchemaTypesOf, T>) {
+  const edge = builder.objectRef<{ cursor: string; node: T }>(`${prefix}Edge`).implement({
+    fields: (t) => ({
+      cursor: t.exposeString('cursor'),
+      node: t.field({ type: node, resolve: (e) => e.node as never }),
+    }),
+  });
+  return builder.objectRef<Connection<T>>(`${prefix}Connection`).implement({
+    fields: (t) => ({
+      edges: t.field({ type: [edge], resolve: (c) => c.edges }),
+      pageInfo: t.field({ type: PageInfo, resolve: (c) => c.pageInfo }),
+      totalCount: t.int({ resolve: (c) => c.totalCount }),
+    }),
+  });
+}

@@ -1,0 +1,24 @@
+import type { Config } from '../config';
+import type { SqliteDatasetStore } from '../datasets/sqlite-dataset-store';
+import type { IngestSubmission } from '../ingest/submission';
+import type { JobRegistry } from '../jobs/registry';
+import type { JobRunner } from '../jobs/runner';
+import type { JobStore } from '../jobs/store';
+
+/** What resolvers may use. Reads go to the stores; every change of a job goes through the registry. */
+export interface Services {
+  config: Config;
+  jobs: JobStore;
+  datasets: SqliteDatasetStore;
+  registry: JobRegistry;
+  runner: JobRunner;
+  submission: IngestSubmission;
+}
+
+export interface GraphQLContext {
+  /** The caller's workspace, from the request (a single `default` workspace until API keys arrive). */
+  workspace: string;
+  services: Services;
+}
+
+export const DEFAULT_WORKSPACE = 'default';

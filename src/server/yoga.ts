@@ -1,0 +1,33 @@
+import { createYoga, maskError, type YogaServerInstance } from 'graphql-yoga';
+import type { Logger } from 'pino';
+import { schema } from '../schema';
+import { useStreamingUploads } from '../uploads/multipart';
+import type { Spool } from '../uploads/spool';
+import { DEFAULT_WORKSPACE, type GraphQLContext, type Services } from './context';
+
+export function buildYoga(services: Services, spool: Spool, log: Logger): YogaServerInstance<Record<string, unknown>, GraphQLContext> {
+  return createYoga<Record<string, unknown>, GraphQLContext>({
+    schema,
+    graphqlEndpoint: '/graphql',
+    graphiql: true,
+    batching: false,
+    multipart: false, // uploads are streamed to the spool by useStreamingUploads instead of being buffered
+    landingPage: false,
+    logging: {
+      debug: (...args) => log.debug(args.map(String).join(' ')),
+      info: (...args) => log.info(args.map(String).join(' ')),
+      warn: (...args) => log.warn(args.map(String).join(' ')),
+      error: (...args) => log.error({ detail: args.map((a) => (a instanceof Error ? a.stack : String(a))).join(' ') }, 'graphql error'),
+    },
+    maskedErrors: {
+      // Yoga's masking (GraphQL errors raised on purpose pass, anything else becomes "Unexpected error."), never in dev mode, and logged.
+      maskError: (error, message) => {
+        const masked = maskError(error, message, false);
+        if (masked !== error) log.error({ err: (error as { originalError?: unknown }).originalError ?? error }, 'unexpected error, masked for the client');
+        return masked;
+      },
+    },
+    context: (): GraphQLContext => ({ workspace: DEFAULT_WORKSPACE, services }),
+    plugins: [useStreamingUploads(spool)],
+  });
+}

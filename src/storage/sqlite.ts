@@ -1,0 +1,102 @@
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+
+export type Db = Database.Database;
+
+/**
+ * The schema, one entry per version. A database is migrated forward on open by the main thread;
+ * worker threads open the same file without migrating.
+ */
+const migrations: string[] = [
+  `
+  CREATE TABLE datasets (
+    id INTEGER PRIMARY KEY,
+    workspace TEXT NOT NULL,
+    name TEXT NOT NULL,
+    columns TEXT,
+    row_count INTEGER NOT NULL DEFAULT 0,
+    visible_from_row INTEGER NOT NULL DEFAULT 0,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    UNIQUE (workspace, name)
+  );
+  -- Rows of a dataset's table that are not visible: the range of a job still writing (to_row NULL)
+  -- or of a job that failed or was cancelled (to_row set), until the purger deletes them.
+  CREATE TABLE dataset_hidden_ranges (
+    dataset_id INTEGER NOT NULL,
+    job_num INTEGER NOT NULL,
+    from_row INTEGER NOT NULL,
+    to_row INTEGER,
+    PRIMARY KEY (dataset_id, from_row)
+  );
+  CREATE TABLE jobs (
+    num INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    workspace TEXT NOT NULL,
+    dataset_id INTEGER NOT NULL REFERENCES datasets(id),
+    status TEXT NOT NULL,
+    stage TEXT NOT NULL,
+    file_name TEXT NOT NULL,
+    file_format TEXT NOT NULL,
+    file_size INTEGER NOT NULL,
+    file_sha256 TEXT NOT NULL,
+    spool_path TEXT,
+    options TEXT NOT NULL,
+    processed_rows INTEGER NOT NULL DEFAULT 0,
+    total_rows INTEGER,
+    rows_written INTEGER NOT NULL DEFAULT 0,
+    rows_rejected INTEGER NOT NULL DEFAULT 0,
+    bytes_read INTEGER NOT NULL DEFAULT 0,
+    issue_errors INTEGER NOT NULL DEFAULT 0,
+    issue_warnings INTEGER NOT NULL DEFAULT 0,
+    messages TEXT NOT NULL DEFAULT '{}',
+    error_code TEXT,
+    error_message TEXT,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    sequence INTEGER NOT NULL DEFAULT 1,
+    created_at INTEGER NOT NULL,
+    started_at INTEGER,
+    updated_at INTEGER NOT NULL,
+    completed_at INTEGER,
+    idempotency_key TEXT,
+    UNIQUE (workspace, idempotency_key)
+  );
+  CREATE INDEX jobs_by_status ON jobs (status, num);
+  CREATE INDEX jobs_by_workspace ON jobs (workspace, num);
+  CREATE INDEX jobs_by_dataset ON jobs (dataset_id, num);
+  CREATE TABLE job_issues (
+    job_num INTEGER NOT NULL,
+    idx INTEGER NOT NULL,
+    severity TEXT NOT NULL,
+    code TEXT NOT NULL,
+    message TEXT NOT NULL,
+    row INTEGER,
+    column_name TEXT,
+    value TEXT,
+    PRIMARY KEY (job_num, idx)
+  ) WITHOUT ROWID;
+  CREATE INDEX job_issues_by_severity ON job_issues (job_num, severity, idx);
+  `,
+];
+
+export function openDatabase(path: string, options: { busyTimeoutMs: number; migrate: boolean }): Db {
+  mkdirSync(dirname(path), { recursive: true });
+  const db = new Database(path, { timeout: options.busyTimeoutMs });
+  db.pragma('journal_mode = WAL');
+  // WAL with synchronous=NORMAL is durable against process crashes; only an OS crash may lose the last commits.
+  db.pragma('synchronous = NORMAL');
+  db.pragma('foreign_keys = ON');
+  if (options.migrate) migrate(db);
+  return db;
+}
+
+function migrate(db: Db): void {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  for (let version = current; version < migrations.length; version++) {
+    db.transaction(() => {
+      db.exec(migrations[version]);
+      db.pragma(`user_version = ${version + 1}`);
+    })();
+  }
+}

@@ -1,0 +1,85 @@
+import { Readable } from 'node:stream';
+import busboy from 'busboy';
+import { createGraphQLError, type GraphQLParams, type Plugin } from 'graphql-yoga';
+import type { Spool, SpooledUpload } from './spool';
+
+function badRequest(message: string): Error {
+  return createGraphQLError(message, { extensions: { code: 'BAD_REQUEST', http: { status: 400 } } });
+}
+
+function setPath(target: Record<string, unknown>, path: string, value: unknown): void {
+  const keys = path.split('.');
+  let node: Record<string, unknown> = target;
+  for (const key of keys.slice(0, -1)) {
+    if (typeof node[key] !== 'object' || node[key] === null) throw badRequest(`multipart map path "${path}" does not exist in operations`);
+    node = node[key] as Record<string, unknown>;
+  }
+  node[keys[keys.length - 1]] = value;
+}
+
+/**
+ * Parses a GraphQL multipart request (the spec's operations, map, then files) as a stream: each
+ * file goes straight to the spool, never into memory.
+ */
+async function parseMultipart(request: Request, spool: Spool, uploads: SpooledUpload[]): Promise<GraphQLParams> {
+  if (!request.body) throw badRequest('the multipart request has no body');
+  const parser = busboy({ headers: { 'content-type': request.headers.get('content-type')! }, limits: { fieldSize: 1024 * 1024 } });
+  let operations: Record<string, unknown> | null = null;
+  let map: Record<string, string[]> | null = null;
+  const received: Array<Promise<void>> = [];
+  const done = new Promise<void>((resolve, reject) => {
+    parser.on('field', (name, value) => {
+      try {
+        if (name === 'operations') operations = JSON.parse(value);
+        else if (name === 'map') map = JSON.parse(value);
+      } catch {
+        reject(badRequest(`multipart field "${name}" is not valid JSON`));
+      }
+    });
+    parser.on('file', (name, stream, info) => {
+      const paths = map?.[name];
+      if (!operations || !paths) {
+        stream.resume();
+        reject(badRequest(`multipart file "${name}" comes before "operations" and "map", or is not in the map`));
+        return;
+      }
+      const target = operations;
+      received.push(
+        spool.receive(stream, info.filename ?? name).then((upload) => {
+          uploads.push(upload);
+          for (const path of paths) setPath(target, path, upload);
+        }),
+      );
+    });
+    parser.on('error', (error) => reject(badRequest(`malformed multipart request: ${(error as Error).message}`)));
+    parser.on('close', resolve);
+  });
+  Readable.from(request.body as unknown as AsyncIterable<Uint8Array>).pipe(parser);
+  try {
+    await done;
+  } finally {
+    // Files still arriving when the request turned out bad must land in `uploads`, to be discarded.
+    await Promise.allSettled(received);
+  }
+  await Promise.all(received);
+  if (!operations) throw badRequest('the multipart request has no "operations" field');
+  if (Array.isArray(operations)) throw badRequest('batched operations are not supported');
+  return operations as GraphQLParams;
+}
+
+/** Yoga plugin: streaming multipart uploads, and removal of any upload that no job adopted. */
+export function useStreamingUploads(spool: Spool): Plugin {
+  const uploadsOf = new WeakMap<Request, SpooledUpload[]>();
+  return {
+    onRequestParse({ request, setRequestParser }) {
+      if (request.method !== 'POST' || !request.headers.get('content-type')?.startsWith('multipart/form-data')) return;
+      const uploads: SpooledUpload[] = [];
+      uploadsOf.set(request, uploads);
+      setRequestParser((req) => parseMultipart(req, spool, uploads));
+    },
+    async onResponse({ request }) {
+      // Adopted uploads were moved away; whatever is still in tmp/ belongs to no job.
+      await Promise.all((uploadsOf.get(request) ?? []).map((upload) => spool.discard(upload)));
+    },
+  };
+}

@@ -1,0 +1,72 @@
+import { createHash } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { mkdir, open, rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Transform, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { randomUUID } from 'node:crypto';
+
+const HEAD_BYTES = 8;
+
+/** An uploaded file, fully written and synced to the spool, not yet owned by a job. */
+export class SpooledUpload {
+  constructor(
+    readonly path: string,
+    readonly name: string,
+    readonly size: number,
+    readonly sha256: string,
+    /** The first bytes, for format detection. */
+    readonly head: Buffer,
+  ) {}
+}
+
+/** The folder where uploads wait for their jobs: tmp/ while they arrive, then one file per job. */
+export class Spool {
+  private readonly tmpDir: string;
+
+  constructor(private readonly dir: string) {
+    this.tmpDir = join(dir, 'tmp');
+  }
+
+  /** Creates the folders and deletes what a previous process left half-received. */
+  async init(): Promise<void> {
+    await rm(this.tmpDir, { recursive: true, force: true });
+    await mkdir(this.tmpDir, { recursive: true });
+  }
+
+  /** Streams an upload to disk, hashing it on the way; resolves once the bytes are synced. */
+  async receive(stream: Readable, name: string): Promise<SpooledUpload> {
+    const path = join(this.tmpDir, randomUUID());
+    const hash = createHash('sha256');
+    let size = 0;
+    let head = Buffer.alloc(0);
+    const tap = new Transform({
+      transform(chunk: Buffer, _encoding, done) {
+        hash.update(chunk);
+        if (head.length < HEAD_BYTES) head = Buffer.concat([head, chunk.subarray(0, HEAD_BYTES - head.length)]);
+        size += chunk.length;
+        done(null, chunk);
+      },
+    });
+    try {
+      await pipeline(stream, tap, createWriteStream(path));
+      const handle = await open(path, 'r+');
+      await handle.sync().finally(() => handle.close());
+    } catch (error) {
+      await rm(path, { force: true });
+      throw error;
+    }
+    return new SpooledUpload(path, name, size, hash.digest('hex'), head);
+  }
+
+  /** Hands the upload to a job: the file moves out of tmp/, so request cleanup no longer touches it. */
+  async adopt(upload: SpooledUpload, jobId: string): Promise<string> {
+    const path = join(this.dir, jobId);
+    await rename(upload.path, path);
+    return path;
+  }
+
+  async discard(upload: SpooledUpload): Promise<void> {
+    await rm(upload.path, { force: true });
+  }
+}
