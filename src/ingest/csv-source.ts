@@ -73,6 +73,7 @@ export function csvSource(path: string, options: CsvOptions): RowSource {
       bom: true,
       delimiter,
       quote: options.quote,
+      escape: options.quote, // a quote inside a quoted field is doubled, as RFC 4180 has it
       relax_column_count: true,
       skip_empty_lines: true,
       skip_records_with_error: true,

@@ -1,0 +1,53 @@
+import { createWriteStream } from 'node:fs';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { finished } from 'node:stream/promises';
+
+export async function tempDir(): Promise<string> {
+  return mkdtemp(join(tmpdir(), 'sluice-files-'));
+}
+
+export async function writeText(name: string, content: string | Buffer): Promise<string> {
+  const path = join(await tempDir(), name);
+  await writeFile(path, content);
+  return path;
+}
+
+/** Writes a CSV of `rows` generated rows line by line, without holding the file in memory. */
+export async function writeGeneratedCsv(path: string, header: string, rows: number, line: (i: number) => string): Promise<void> {
+  const out = createWriteStream(path);
+  out.write(`${header}\n`);
+  for (let i = 1; i <= rows; i++) {
+    if (!out.write(`${line(i)}\n`)) await new Promise((resolve) => out.once('drain', resolve));
+  }
+  out.end();
+  await finished(out);
+}
+
+/** The people file used across tests: id, name, email, amount, joined, active. Row i is valid. */
+export function personLine(i: number): string {
+  return `${i},"Person ${i}, Jr.",person${i}@example.com,${(i * 1.25).toFixed(2)},2024-${String((i % 12) + 1).padStart(2, '0')}-${String((i % 28) + 1).padStart(2, '0')},${i % 2 === 0 ? 'true' : 'false'}`;
+}
+
+export const PERSON_HEADER = 'id,name,email,amount,joined,active';
+
+export const PERSON_COLUMNS = [
+  { name: 'id', type: 'INTEGER', required: true, unique: true },
+  { name: 'name', type: 'STRING', required: true },
+  { name: 'email', type: 'EMAIL', required: true },
+  { name: 'amount', type: 'DECIMAL' },
+  { name: 'joined', type: 'DATE' },
+  { name: 'active', type: 'BOOLEAN' },
+] as const;
+
+export function expectedPerson(i: number): Record<string, unknown> {
+  return {
+    id: i,
+    name: `Person ${i}, Jr.`,
+    email: `person${i}@example.com`,
+    amount: Number((i * 1.25).toFixed(2)),
+    joined: `2024-${String((i % 12) + 1).padStart(2, '0')}-${String((i % 28) + 1).padStart(2, '0')}`,
+    active: i % 2 === 0,
+  };
+}
