@@ -8,6 +8,9 @@ export interface GraphQLResponse<T> {
   errors?: Array<{ message: string; extensions?: Record<string, unknown> }>;
 }
 
+/** An ingest's variables without the file, which travels as a multipart part instead. */
+export type WithoutFile<V> = V extends { input: infer I } ? Omit<V, 'input'> & { input: Omit<I, 'file'> } : V;
+
 /** A GraphQL client over real HTTP: JSON requests, and multipart uploads streamed from disk. */
 export class GraphQLClient {
   constructor(readonly url: string) {}
@@ -32,9 +35,14 @@ export class GraphQLClient {
    * Sends an operation as a GraphQL multipart request with `filePath` at `variables.input.file`,
    * following the spec: operations, map, then the file.
    */
-  async upload<T, V extends { input: object }>(document: TypedDocumentNode<T, V>, variables: V, filePath: string, fileName = 'upload'): Promise<GraphQLResponse<T>> {
+  async upload<T, V extends { input: { file: unknown } }>(
+    document: TypedDocumentNode<T, V>,
+    variables: WithoutFile<V>,
+    filePath: string,
+    fileName = 'upload',
+  ): Promise<GraphQLResponse<T>> {
     const form = new FormData();
-    form.set('operations', JSON.stringify({ query: print(document), variables: { ...variables, input: { ...variables.input, file: null } } }));
+    form.set('operations', JSON.stringify({ query: print(document), variables: { ...variables, input: { ...(variables as { input: object }).input, file: null } } }));
     form.set('map', JSON.stringify({ 0: ['variables.input.file'] }));
     form.set('0', await openAsBlob(filePath), fileName);
     const response = await fetch(this.url, { method: 'POST', body: form });

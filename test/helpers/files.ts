@@ -19,7 +19,7 @@ export async function writeGeneratedCsv(path: string, header: string, rows: numb
   const out = createWriteStream(path);
   out.write(`${header}\n`);
   for (let i = 1; i <= rows; i++) {
-    if (!out.write(`${line(i)}\n`)) await new Promise((resolve) => out.once('drain', resolve));
+    if (!out.write(`${line(i)}\n`)) await new Promise<void>((resolve) => out.once('drain', () => resolve()));
   }
   out.end();
   await finished(out);
