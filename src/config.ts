@@ -21,6 +21,8 @@ export interface Config {
   readonly inferSampleRows: number;
   /** How long cancelJob waits for a running job to stop at a batch boundary before it is stopped hard. */
   readonly cancelTimeoutMs: number;
+  /** Largest request body, uploads included; a larger one is answered 413. */
+  readonly maxUploadBytes: number;
   /** How long a SQLite statement waits for a lock held by another connection. */
   readonly sqliteBusyTimeoutMs: number;
 }
@@ -52,6 +54,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     stallThresholdMs: integer(env, 'SLUICE_STALL_THRESHOLD_MS', 30_000, 100),
     inferSampleRows: integer(env, 'SLUICE_INFER_SAMPLE_ROWS', 1000, 1, 1_000_000),
     cancelTimeoutMs: integer(env, 'SLUICE_CANCEL_TIMEOUT_MS', 5000, 10, 600_000),
+    maxUploadBytes: integer(env, 'SLUICE_MAX_UPLOAD_BYTES', 1024 ** 3, 1024),
     sqliteBusyTimeoutMs: integer(env, 'SLUICE_SQLITE_BUSY_TIMEOUT_MS', 5000, 0, 600_000),
     ...overrides,
   };

@@ -4,5 +4,5 @@ import type { WorkerData } from './worker-protocol';
 const entry = new URL('./worker-entry.mjs', import.meta.url);
 
 export function spawnIngestWorker(data: WorkerData): Worker {
-  return new Worker(entry, { workerData: data });
+  return new Worker(entry, { workerData: data, resourceLimits: { maxOldGenerationSizeMb: 96, maxYoungGenerationSizeMb: 16 } });
 }

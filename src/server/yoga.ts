@@ -11,6 +11,7 @@ export function buildYoga(services: Services, spool: Spool, log: Logger): YogaSe
     graphqlEndpoint: '/graphql',
     graphiql: true,
     batching: false,
+    maxRequestBodySize: services.config.maxUploadBytes,
     multipart: false, // uploads are streamed to the spool by useStreamingUploads instead of being buffered
     landingPage: false,
     logging: {
