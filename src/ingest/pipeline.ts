@@ -121,31 +121,38 @@ export async function runIngest(db: Db, task: IngestTask, control: IngestControl
 
   commit('parsing', source.messages);
 
+  // Items arrive a burst at a time; `buffered` holds what was read before the columns were settled.
   const iterator = source.items()[Symbol.asyncIterator]();
-  const next = async (): Promise<SourceItem | null> => {
+  const buffered: SourceItem[] = [];
+  let bufferedRows = 0;
+  const readBurst = async (): Promise<boolean> => {
     const result = await iterator.next();
-    return result.done ? null : result.value;
+    if (result.done) return false;
+    for (const item of result.value) {
+      buffered.push(item);
+      if (item.kind === 'row') bufferedRows++;
+    }
+    return true;
   };
 
   // The header, then a sample of rows when the columns have to be inferred.
   const hasHeader = task.format === 'XLSX' || task.options.csv.header;
   let header: RawCell[] | null = null;
-  const buffered: SourceItem[] = [];
   if (hasHeader) {
-    const first = await next();
-    if (first?.kind === 'row' && first.row === 0) header = first.cells;
-    else if (first) buffered.push(first);
+    while (buffered.length === 0 && (await readBurst()));
+    const first = buffered[0];
+    if (first?.kind === 'row' && first.row === 0) {
+      header = first.cells;
+      buffered.shift();
+      bufferedRows--;
+    }
   }
   const dataset = datasets.getById(task.datasetId)!;
   let columns = task.options.columns ?? (dataset.columns ? specsOf(dataset.columns) : null);
   const messages: Record<string, string> = {};
   if (!columns) {
-    while (buffered.filter((item) => item.kind === 'row').length < task.inferSampleRows) {
-      const item = await next();
-      if (!item) break;
-      buffered.push(item);
-    }
-    const sample = buffered.flatMap((item) => (item.kind === 'row' ? [item.cells] : []));
+    while (bufferedRows < task.inferSampleRows && (await readBurst()));
+    const sample = buffered.flatMap((item) => (item.kind === 'row' ? [item.cells] : [])).slice(0, task.inferSampleRows);
     const width = Math.max(header?.length ?? 0, ...sample.map((cells) => cells.length));
     columns = inferColumns(headerNames(header, width), sample);
     messages.columns = columns.map((c) => `${c.name}: ${c.type}${c.required ? ' (required)' : ''}`).join(', ');
@@ -207,8 +214,8 @@ export async function runIngest(db: Db, task: IngestTask, control: IngestControl
   const due = () => rows.length >= task.batchRows || issues.length >= task.batchRows || Date.now() - lastCommit >= task.progressIntervalMs;
   let stageMessages: Record<string, string> | undefined = Object.keys(messages).length > 0 ? messages : undefined;
   for (const item of buffered) handle(item);
-  for (let item = await next(); item; item = await next()) {
-    handle(item);
+  for (let burst = await iterator.next(); !burst.done; burst = await iterator.next()) {
+    for (const item of burst.value) handle(item);
     if (due()) {
       commit(undefined, stageMessages);
       stageMessages = undefined;

@@ -7,7 +7,8 @@ export type SourceItem =
 
 /** A parsed file: its records, how far into the file reading has got, and what was detected on the way. */
 export interface RowSource {
-  items(): AsyncIterable<SourceItem>;
+  /** Records in file order, a burst at a time (whatever the parser had ready). */
+  items(): AsyncIterable<SourceItem[]>;
   bytesRead(): number;
   /** Facts about the file for the job's messages (format, delimiter, encoding, sheet…). */
   readonly messages: Record<string, string>;

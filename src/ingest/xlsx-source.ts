@@ -25,7 +25,7 @@ export function xlsxSource(path: string, sheet: string): RowSource {
   let bytesRead = 0;
   const messages = { format: 'XLSX', sheet };
 
-  async function* items(): AsyncGenerator<SourceItem> {
+  async function* items(): AsyncGenerator<SourceItem[]> {
     const file = createReadStream(path, { highWaterMark: 256 * 1024 });
     file.on('data', (chunk) => {
       bytesRead += chunk.length;
@@ -48,7 +48,7 @@ export function xlsxSource(path: string, sheet: string): RowSource {
           const values = row.values as unknown[];
           const cells: RawCell[] = [];
           for (let i = 1; i < values.length; i++) cells.push(plainCell(values[i]));
-          yield { kind: 'row', row: row.number - headerNumber, cells };
+          yield [{ kind: 'row', row: row.number - headerNumber, cells }];
         }
       }
     } catch (error) {
