@@ -1,3 +1,5 @@
+import { isBlank, MISMATCH, toColumnValue } from '../ingest/values';
+
 export const COLUMN_TYPES = ['STRING', 'INTEGER', 'DECIMAL', 'BOOLEAN', 'DATE', 'DATETIME', 'EMAIL'] as const;
 export type ColumnType = (typeof COLUMN_TYPES)[number];
 
@@ -82,6 +84,10 @@ export function checkColumns(columns: readonly ColumnSpec[], basePath: string[])
     }
     if (column.values !== null && column.values.length === 0) {
       problems.push({ code: 'INVALID_COLUMN', field: [...path, 'values'], message: 'values, when given, must list at least one allowed value' });
+    }
+    const invalid = column.values?.find((value) => isBlank(value) || toColumnValue(column.type, value) === MISMATCH);
+    if (invalid !== undefined) {
+      problems.push({ code: 'INVALID_COLUMN', field: [...path, 'values'], message: `allowed value "${invalid}" is not a valid ${column.type}` });
     }
   });
   return problems;

@@ -98,6 +98,9 @@ export function csvSource(path: string, options: CsvOptions): RowSource {
       skip_records_with_error: true,
       on_skip: (error: CsvError | undefined) => {
         skipped.push({ afterRecords: parser.info.records, message: error?.message ?? 'malformed record' });
+        // After a stray closing quote (`"abc"def`) csv-parse stays inside the quoted field and would swallow
+        // the following records up to the next quote; leave the quote so that only this record is lost.
+        if (error?.code === 'CSV_INVALID_CLOSING_QUOTE') (parser as unknown as { state: { quoting: boolean } }).state.quoting = false;
       },
     });
     const file = createReadStream(path, { highWaterMark: 256 * 1024 });

@@ -26,7 +26,7 @@ interface CompiledColumn {
   spec: ColumnSpec;
   index: number;
   pattern: RegExp | null;
-  allowed: Set<string> | null;
+  allowed: Set<CellValue | typeof MISMATCH> | null;
   textual: boolean;
 }
 
@@ -35,7 +35,8 @@ function compile(spec: ColumnSpec, index: number): CompiledColumn {
     spec,
     index,
     pattern: spec.pattern === null ? null : new RegExp(spec.pattern, 'u'),
-    allowed: spec.values === null ? null : new Set(spec.values),
+    // Allowed values compare as stored values, so that "true" matches "TRUE" and "1.50" matches "1.5".
+    allowed: spec.values === null ? null : new Set(spec.values.map((v) => toColumnValue(spec.type, v))),
     textual: spec.type === 'STRING' || spec.type === 'EMAIL',
   };
 }
@@ -72,7 +73,7 @@ export class RowValidator {
         continue;
       }
       out[column.index] = value;
-      if (column.allowed && !column.allowed.has(String(value))) {
+      if (column.allowed && !column.allowed.has(value)) {
         problem(column, 'ENUM', `${spec.name} must be one of: ${spec.values!.join(', ')}`, cell);
         continue;
       }

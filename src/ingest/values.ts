@@ -26,12 +26,15 @@ export function cellText(cell: RawCell): string {
   return cell === null || cell === undefined ? '' : String(cell);
 }
 
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
 function isCalendarDate(year: string, month: string, day: string): boolean {
   const y = Number(year);
   const m = Number(month);
   const d = Number(day);
   if (m < 1 || m > 12 || d < 1) return false;
-  return d <= new Date(Date.UTC(y, m, 0)).getUTCDate();
+  const leap = (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
+  return d <= (m === 2 && leap ? 29 : DAYS_IN_MONTH[m - 1]);
 }
 
 function parseDateTime(text: string): string | typeof MISMATCH {
