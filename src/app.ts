@@ -15,7 +15,7 @@ import { createLogger } from './log';
 import type { Services } from './server/context';
 import { buildHttpServer } from './server/http';
 import { buildYoga } from './server/yoga';
-import { openDatabase } from './storage/sqlite';
+import { openDatabase, writeTransaction } from './storage/sqlite';
 import { Spool } from './uploads/spool';
 import packageJson from '../package.json' with { type: 'json' };
 
@@ -34,7 +34,7 @@ export interface App {
 export function buildApp(config: Config, log: Logger = createLogger(config.logLevel)): App {
   const dbPath = join(config.dataDir, 'sluice.db');
   const db = openDatabase(dbPath, { busyTimeoutMs: config.sqliteBusyTimeoutMs, migrate: true });
-  const transaction = <T>(work: () => T): T => db.transaction(work)();
+  const transaction = <T>(work: () => T): T => writeTransaction(db, work);
   const jobs = new SqliteJobStore(db);
   const datasets = new SqliteDatasetStore(db);
   const bus = new EventBus();

@@ -1,4 +1,4 @@
-import type { Db } from '../storage/sqlite';
+import { type Db, writeTransaction } from '../storage/sqlite';
 import type { IngestMode } from '../jobs/model';
 import type { ColumnType, DatasetColumn } from './columns';
 
@@ -216,7 +216,7 @@ export class SqliteDatasetStore {
    * superseded by a REPLACE). Returns how many it deleted; 0 means nothing is left to purge.
    */
   purgeStep(maxRows: number): number {
-    return this.db.transaction(() => this.purgeChunk(maxRows))();
+    return writeTransaction(this.db, () => this.purgeChunk(maxRows));
   }
 
   private purgeChunk(maxRows: number): number {

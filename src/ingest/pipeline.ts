@@ -2,7 +2,7 @@ import { type ColumnSpec, datasetShape, shapeMismatch, specsOf } from '../datase
 import { type CellValue, SqliteDatasetStore } from '../datasets/sqlite-dataset-store';
 import type { FileFormat, Issue, JobOptions, ProgressCounters } from '../jobs/model';
 import { SqliteJobStore } from '../jobs/sqlite-job-store';
-import type { Db } from '../storage/sqlite';
+import { type Db, writeTransaction } from '../storage/sqlite';
 import { headerNames, inferColumns } from './infer';
 import { IngestError, type RowSource, type SourceItem } from './source';
 import { DatasetUniqueness } from './uniqueness';
@@ -100,11 +100,11 @@ export async function runIngest(db: Db, task: IngestTask, control: IngestControl
 
   const commit = (stage?: string, messages?: Record<string, string>) => {
     counters.bytesRead = source.bytesRead();
-    db.transaction(() => {
+    writeTransaction(db, () => {
       if (rows.length > 0) writer!.write(rows);
       jobs.appendIssues(task.jobNum, issueIndex, issues);
       jobs.recordProgress(task.jobNum, { counters, stage, messages }, Date.now());
-    })();
+    });
     issueIndex += issues.length;
     rows = [];
     issues = [];
@@ -161,14 +161,14 @@ export async function runIngest(db: Db, task: IngestTask, control: IngestControl
 
   // The dataset's shape is fixed by its first job; every later one must match it.
   const shape = datasetShape(columns);
-  const settled = db.transaction(() => {
+  const settled = writeTransaction(db, () => {
     const current = datasets.getById(task.datasetId)!;
     if (!current.columns && datasets.setColumns(task.datasetId, shape, Date.now())) return null;
     return shapeMismatch(datasets.getById(task.datasetId)!.columns!, shape);
-  })();
+  });
   if (settled) throw new IngestError('SCHEMA_MISMATCH', settled);
 
-  const fromRow = db.transaction(() => datasets.beginJobRows(task.datasetId, task.jobNum))();
+  const fromRow = writeTransaction(db, () => datasets.beginJobRows(task.datasetId, task.jobNum));
   columns.forEach((column, i) => {
     if (column.unique) datasets.ensureIndex(task.datasetId, i);
   });

@@ -1,4 +1,6 @@
-import { GraphQLError, Kind, type ValueNode } from 'graphql';
+import { Kind, type ValueNode } from 'graphql';
+// Yoga's error factory: its masking must recognise these errors whichever build of graphql a loader picked.
+import { createGraphQLError } from 'graphql-yoga';
 import { SpooledUpload } from '../uploads/spool';
 import { builder } from './builder';
 
@@ -7,7 +9,7 @@ builder.scalarType('DateTime', {
   serialize: (value) => new Date(value).toISOString(),
   parseValue: (value) => {
     const date = new Date(String(value));
-    if (Number.isNaN(date.getTime())) throw new GraphQLError('DateTime must be an ISO-8601 string');
+    if (Number.isNaN(date.getTime())) throw createGraphQLError('DateTime must be an ISO-8601 string');
     return date;
   },
 });
@@ -15,11 +17,11 @@ builder.scalarType('DateTime', {
 builder.scalarType('File', {
   description: 'A file upload (GraphQL multipart request spec)',
   serialize: () => {
-    throw new GraphQLError('File is an input type only');
+    throw createGraphQLError('File is an input type only');
   },
   parseValue: (value) => {
     if (value instanceof SpooledUpload) return value;
-    throw new GraphQLError('File must be sent as a multipart upload (GraphQL multipart request spec)');
+    throw createGraphQLError('File must be sent as a multipart upload (GraphQL multipart request spec)');
   },
 });
 

@@ -91,12 +91,21 @@ export function openDatabase(path: string, options: { busyTimeoutMs: number; mig
   return db;
 }
 
+/**
+ * Runs `work` in a write transaction that takes the write lock up front (BEGIN IMMEDIATE). A deferred
+ * transaction that reads before it writes fails at once with SQLITE_BUSY when another connection
+ * committed in between, without waiting for the busy timeout.
+ */
+export function writeTransaction<T>(db: Db, work: () => T): T {
+  return db.transaction(work).immediate();
+}
+
 function migrate(db: Db): void {
   const current = db.pragma('user_version', { simple: true }) as number;
   for (let version = current; version < migrations.length; version++) {
-    db.transaction(() => {
+    writeTransaction(db, () => {
       db.exec(migrations[version]);
       db.pragma(`user_version = ${version + 1}`);
-    })();
+    });
   }
 }
