@@ -96,13 +96,12 @@ export class IngestSubmission {
       push({ code: 'INVALID_IDEMPOTENCY_KEY', field: ['input', 'idempotencyKey'], message: `idempotencyKey must have 1 to ${MAX_IDEMPOTENCY_KEY_LENGTH} characters` });
     }
     const { file } = input;
-    let format: FileFormat = sniffFormat(file.head);
+    const format: FileFormat = sniffFormat(file.head);
     let sheet: string | null = null;
     if (file.size === 0) {
       push({ code: 'EMPTY_FILE', field: ['input', 'file'], message: 'the file is empty' });
     } else if (input.format && input.format !== format) {
       push({ code: 'FORMAT_MISMATCH', field: ['input', 'format'], message: `the file was declared ${input.format} but its content is ${format}` });
-      format = input.format;
     } else if (format === 'XLSX') {
       sheet = await this.resolveSheet(file, input.sheet ?? null, problems);
     }

@@ -128,7 +128,6 @@ export class SqliteJobStore implements JobStore {
         WHERE job_num = @num AND (@severity IS NULL OR severity = @severity) AND idx > @after
         ORDER BY idx LIMIT @limit`),
       issueCount: db.prepare(`SELECT count(*) AS n FROM job_issues WHERE job_num = @num AND (@severity IS NULL OR severity = @severity)`),
-      clearSpoolPath: db.prepare('UPDATE jobs SET spool_path = NULL WHERE num = ?'),
     };
   }
 
@@ -245,9 +244,5 @@ export class SqliteJobStore implements JobStore {
 
   issueCount(num: number, severity: IssueSeverity | null): number {
     return (this.statements.issueCount.get({ num, severity }) as { n: number }).n;
-  }
-
-  clearSpoolPath(num: number): void {
-    this.statements.clearSpoolPath.run(num);
   }
 }

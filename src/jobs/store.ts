@@ -54,5 +54,4 @@ export interface JobStore {
   appendIssues(num: number, firstIndex: number, issues: readonly Issue[]): void;
   issues(num: number, severity: IssueSeverity | null, limit: number, afterIndex: number): Array<Issue & { index: number }>;
   issueCount(num: number, severity: IssueSeverity | null): number;
-  clearSpoolPath(num: number): void;
 }
