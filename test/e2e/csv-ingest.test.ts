@@ -1,7 +1,8 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ColumnInput, DatasetDocument, IngestDocument } from '../generated/graphql';
+import { type ColumnInput, IngestDocument } from '../generated/graphql';
 import { expectedPerson, PERSON_COLUMNS, PERSON_HEADER, personLine, tempDir, writeGeneratedCsv, writeText } from '../helpers/files';
+import { allRows, messagesOf } from '../helpers/queries';
 import { startServer, type TestServer, waitForJob } from '../helpers/server';
 
 let server: TestServer;
@@ -12,22 +13,11 @@ afterAll(async () => {
   await server?.stop();
 });
 
-async function allRows(dataset: string): Promise<Array<{ row: number; values: Record<string, unknown> }>> {
-  const rows: Array<{ row: number; values: Record<string, unknown> }> = [];
-  let after: string | null | undefined;
-  for (;;) {
-    const { dataset: page } = await server.client.request(DatasetDocument, { name: dataset, first: 1000, after });
-    rows.push(...page!.rows.edges.map((edge) => edge.node));
-    if (!page!.rows.pageInfo.hasNextPage) return rows;
-    after = page!.rows.pageInfo.endCursor;
-  }
-}
-
 describe('CSV ingest', () => {
   it('ingests 10k rows with a column schema, checked value by value', async () => {
     const path = join(await tempDir(), 'people.csv');
     await writeGeneratedCsv(path, PERSON_HEADER, 10_000, personLine);
-    const answer = await server.client.upload(IngestDocument, { input: { dataset: 'people', columns: PERSON_COLUMNS as unknown as ColumnInput[] } }, path, 'people.csv');
+    const answer = await server.client.upload(IngestDocument, { input: { dataset: 'people', columns: PERSON_COLUMNS } }, path, 'people.csv');
     expect(answer.errors).toBeUndefined();
     expect(answer.data!.ingest.userErrors).toEqual([]);
     const accepted = answer.data!.ingest.job!;
@@ -40,9 +30,9 @@ describe('CSV ingest', () => {
     expect(job.progress.bytesRead).toBe(job.progress.totalBytes);
     expect(job.result).toMatchObject({ rowsWritten: 10_000, rowsRejected: 0 });
     expect(job.issueCounts).toEqual({ errors: 0, warnings: 0 });
-    expect(Object.fromEntries(job.messages.map((m) => [m.key, m.value]))).toMatchObject({ format: 'CSV', delimiter: ',', encoding: 'utf-8' });
+    expect(messagesOf(job)).toMatchObject({ format: 'CSV', delimiter: ',', encoding: 'utf-8' });
 
-    const rows = await allRows('people');
+    const rows = await allRows(server.client, 'people');
     expect(rows).toHaveLength(10_000);
     rows.forEach((row, i) => expect(row.values).toEqual(expectedPerson(i + 1)));
   });
@@ -55,7 +45,7 @@ describe('CSV ingest', () => {
     const semicolons = await writeText('semi.csv', "\uFEFFcode;label\nA;'x; y'\nB;'it''s'\n");
     const first = await server.client.upload(IngestDocument, { input: { dataset: 'semi', columns, csv: { delimiter: ';', quote: "'" } } }, semicolons);
     expect((await waitForJob(server.client, first.data!.ingest.job!.id)).status).toBe('COMPLETED');
-    expect((await allRows('semi')).map((r) => r.values)).toEqual([
+    expect((await allRows(server.client, 'semi')).map((r) => r.values)).toEqual([
       { code: 'A', label: 'x; y' },
       { code: 'B', label: "it's" },
     ]);
@@ -72,7 +62,7 @@ describe('CSV ingest', () => {
     const fourth = await server.client.upload(IngestDocument, { input: { dataset: 'semi', columns, csv: { encoding: 'utf-16le' } } }, utf16);
     expect((await waitForJob(server.client, fourth.data!.ingest.job!.id)).status).toBe('COMPLETED');
 
-    expect((await allRows('semi')).map((r) => r.values)).toEqual([
+    expect((await allRows(server.client, 'semi')).map((r) => r.values)).toEqual([
       { code: 'A', label: 'x; y' },
       { code: 'B', label: "it's" },
       { code: 'C', label: 'third' },
@@ -87,6 +77,6 @@ describe('CSV ingest', () => {
     const job = await waitForJob(server.client, answer.data!.ingest.job!.id);
     expect(job.status).toBe('COMPLETED');
     expect(job.messages).toContainEqual({ key: 'delimiter', value: '\\t' });
-    expect((await allRows('tabs')).map((r) => r.values)).toEqual([{ a: 1, b: 2 }]);
+    expect((await allRows(server.client, 'tabs')).map((r) => r.values)).toEqual([{ a: 1, b: 2 }]);
   });
 });

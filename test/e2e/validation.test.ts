@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DEFAULT_WORKSPACE } from '../../src/server/context';
-import { type ColumnInput, DatasetDocument, type IngestInput, IngestDocument, type IssueSeverity, JobIssuesDocument } from '../generated/graphql';
+import { type ColumnInput, DatasetDocument, type IssueSeverity, JobIssuesDocument } from '../generated/graphql';
 import { writeText } from '../helpers/files';
-import { startServer, type TestServer, waitForJob } from '../helpers/server';
+import { type IngestFileInput, ingest } from '../helpers/queries';
+import { startServer, type TestServer } from '../helpers/server';
 
 // Small batches, so that files of a few rows already span several commits (and UNIQUE checks
 // reach rows already written, not only the batch in memory).
@@ -18,13 +19,10 @@ afterAll(async () => {
 
 type IssueView = { severity: IssueSeverity; code: string; row: number | null; column: string | null; value: string | null };
 
-/** Uploads `content` as a CSV into `dataset` and waits until the job is terminal. */
-async function ingest(dataset: string, content: string, input: Omit<IngestInput, 'file' | 'dataset'> = {}, target: TestServer = server) {
+/** Uploads `content` as a CSV named after `dataset` into it and waits until the job is terminal. */
+async function ingestCsv(dataset: string, content: string, input: Omit<IngestFileInput, 'dataset'> = {}, target: TestServer = server) {
   const path = await writeText(`${dataset}.csv`, content);
-  const answer = await target.client.upload(IngestDocument, { input: { dataset, ...input } }, path, `${dataset}.csv`);
-  expect(answer.errors).toBeUndefined();
-  expect(answer.data!.ingest.userErrors).toEqual([]);
-  return waitForJob(target.client, answer.data!.ingest.job!.id);
+  return ingest(target.client, { dataset, ...input }, path, `${dataset}.csv`);
 }
 
 /** Every issue of a job, in order, paging through `issues` (messages checked to be present, then dropped). */
@@ -61,7 +59,7 @@ describe('row validators', () => {
       { name: 'name', type: 'STRING', required: true },
       { name: 'note', type: 'STRING' },
     ];
-    const job = await ingest('v-required', csv('id,name,note', '1,Ann,', '2,,x', ',Bob,y', '3,  ,z', '4,"",w', '5,Eve,hi'), { columns });
+    const job = await ingestCsv('v-required', csv('id,name,note', '1,Ann,', '2,,x', ',Bob,y', '3,  ,z', '4,"",w', '5,Eve,hi'), { columns });
     expect(job.status).toBe('COMPLETED');
     expect(job.result).toMatchObject({ rowsWritten: 2, rowsRejected: 4 });
     expect(job.issueCounts).toEqual({ errors: 4, warnings: 0 });
@@ -104,7 +102,7 @@ describe('row validators', () => {
       '-7,-2.5e2,No,2000-02-29,2024-03-01 00:30-01:00,b@example.org', // 12: valid
       'x,y,z,2024-13-01,yesterday,@', // 13: every column wrong
     );
-    const job = await ingest('v-types', file, { columns });
+    const job = await ingestCsv('v-types', file, { columns });
     expect(job.status).toBe('COMPLETED');
     expect(job.result).toMatchObject({ rowsWritten: 2, rowsRejected: 11 });
     expect(await issuesOf(job.id)).toEqual([
@@ -139,7 +137,7 @@ describe('row validators', () => {
       { name: 'email', type: 'EMAIL', pattern: '@example\\.com$' },
     ];
     const file = csv('code,email', 'ABC-12,a@example.com', 'abc-12,b@example.com', 'ABCD-12,c@example.com', 'XYZ-99,d@other.com', 'ÄBC-12,e@example.com');
-    const job = await ingest('v-pattern', file, { columns });
+    const job = await ingestCsv('v-pattern', file, { columns });
     expect(job.status).toBe('COMPLETED');
     expect(await issuesOf(job.id)).toEqual([
       error('PATTERN', 2, 'code', 'abc-12'),
@@ -169,7 +167,7 @@ describe('row validators', () => {
       '5,1,é😀x', // 9: three characters
       '-3,1e3,😀', // 10: all three out of range
     );
-    const job = await ingest('v-range', file, { columns });
+    const job = await ingestCsv('v-range', file, { columns });
     expect(job.status).toBe('COMPLETED');
     expect(await issuesOf(job.id)).toEqual([
       error('RANGE', 3, 'qty', '0'),
@@ -196,7 +194,7 @@ describe('row validators', () => {
       { name: 'size', type: 'INTEGER', values: ['1', '2', '3'] },
     ];
     const file = csv('color,size', 'red,1', 'Red,2', 'purple,1', 'blue,4', 'green,02', ',3');
-    const job = await ingest('v-enum', file, { columns });
+    const job = await ingestCsv('v-enum', file, { columns });
     expect(job.status).toBe('COMPLETED');
     expect(await issuesOf(job.id)).toEqual([error('ENUM', 2, 'color', 'Red'), error('ENUM', 3, 'color', 'purple'), error('ENUM', 4, 'size', '4')]);
     expect((await datasetOf('v-enum')).values).toEqual([
@@ -211,7 +209,7 @@ describe('row validators', () => {
       { name: 'id', type: 'INTEGER' },
       { name: 'accepted', type: 'BOOLEAN', values: ['true'] },
     ];
-    const job = await ingest('v-enum-bool', csv('id,accepted', '1,true', '2,false'), { columns });
+    const job = await ingestCsv('v-enum-bool', csv('id,accepted', '1,true', '2,false'), { columns });
     expect(job.status).toBe('COMPLETED');
     expect(await issuesOf(job.id)).toEqual([error('ENUM', 2, 'accepted', 'false')]);
     expect((await datasetOf('v-enum-bool')).values).toEqual([{ id: 1, accepted: true }]);
@@ -233,7 +231,7 @@ describe('row validators', () => {
       ',g', // 7: blanks are never duplicates
       ',h', // 8
     );
-    const job = await ingest('v-unique', file, { columns });
+    const job = await ingestCsv('v-unique', file, { columns });
     expect(job.status).toBe('COMPLETED');
     expect(await issuesOf(job.id)).toEqual([error('UNIQUE', 2, 'id', '1'), error('UNIQUE', 4, 'id', '01'), error('REQUIRED', 5, 'name', null)]);
     expect((await datasetOf('v-unique')).values).toEqual([
@@ -250,7 +248,7 @@ describe('row validators', () => {
       { name: 'id', type: 'INTEGER', unique: true },
       { name: 'name', type: 'STRING' },
     ];
-    const completed = await ingest('v-unique-ds', csv('id,name', '10,first', '11,second'), { columns });
+    const completed = await ingestCsv('v-unique-ds', csv('id,name', '10,first', '11,second'), { columns });
     expect(completed.status).toBe('COMPLETED');
 
     const datasets = server.app.services.datasets;
@@ -258,14 +256,14 @@ describe('row validators', () => {
     const purge = vi.spyOn(datasets, 'purgeStep').mockReturnValue(0);
     try {
       // Row 1 is valid and written with the batch that row 2 fails; then the job fails.
-      const failed = await ingest('v-unique-ds', csv('id,name', '20,failed', 'oops,failed'), { columns, maxErrors: 0 });
+      const failed = await ingestCsv('v-unique-ds', csv('id,name', '20,failed', 'oops,failed'), { columns, maxErrors: 0 });
       expect(failed.status).toBe('FAILED');
       expect(failed.error?.code).toBe('TOO_MANY_ERRORS');
       const datasetId = datasets.get(DEFAULT_WORKSPACE, 'v-unique-ds')!.id;
       expect(datasets.rowsWithValue(datasetId, 0, 20, 10)).toHaveLength(1);
       expect((await datasetOf('v-unique-ds')).rowCount).toBe(2);
 
-      const third = await ingest('v-unique-ds', csv('id,name', '10,again', '20,reused', '12,new', '11,again'), { columns });
+      const third = await ingestCsv('v-unique-ds', csv('id,name', '10,again', '20,reused', '12,new', '11,again'), { columns });
       expect(third.status).toBe('COMPLETED');
       expect(await issuesOf(third.id)).toEqual([error('UNIQUE', 1, 'id', '10'), error('UNIQUE', 4, 'id', '11')]);
       expect(third.result).toMatchObject({ rowsWritten: 2, rowsRejected: 2 });
@@ -288,7 +286,7 @@ describe('row validators', () => {
       { name: 'n', type: 'INTEGER', min: 0 },
     ];
     // Row 1: not in the list (ENUM before PATTERN and RANGE). Row 2: listed but too short. Row 3: both columns wrong.
-    const job = await ingest('v-order', csv('code,n', 'aa,1', 'AA,1', ',-1', 'BBBB,0'), { columns });
+    const job = await ingestCsv('v-order', csv('code,n', 'aa,1', 'AA,1', ',-1', 'BBBB,0'), { columns });
     expect(job.status).toBe('COMPLETED');
     expect(await issuesOf(job.id)).toEqual([error('ENUM', 1, 'code', 'aa'), error('RANGE', 2, 'code', 'AA'), error('REQUIRED', 3, 'code', null), error('RANGE', 3, 'n', '-1')]);
     expect(job.result).toMatchObject({ rowsWritten: 1, rowsRejected: 3 });
@@ -302,7 +300,7 @@ describe('header warnings and errors', () => {
       { name: 'id', type: 'INTEGER', required: true },
       { name: 'name', type: 'STRING' },
     ];
-    const job = await ingest('v-extra', csv('ID,comment,Name', '1,ignored,a', '2,,b'), { columns });
+    const job = await ingestCsv('v-extra', csv('ID,comment,Name', '1,ignored,a', '2,,b'), { columns });
     expect(job.status).toBe('COMPLETED');
     expect(job.result).toMatchObject({ rowsWritten: 2, rowsRejected: 0 });
     expect(job.issueCounts).toEqual({ errors: 0, warnings: 1 });
@@ -319,7 +317,7 @@ describe('header warnings and errors', () => {
       { name: 'email', type: 'EMAIL' },
       { name: 'name', type: 'STRING' },
     ];
-    const job = await ingest('v-missing', csv('id,name', '1,a', '2,b'), { columns });
+    const job = await ingestCsv('v-missing', csv('id,name', '1,a', '2,b'), { columns });
     expect(job.status).toBe('COMPLETED');
     expect(job.issueCounts).toEqual({ errors: 0, warnings: 1 });
     expect(await issuesOf(job.id)).toEqual([warning('MISSING_COLUMN', 'email')]);
@@ -335,7 +333,7 @@ describe('header warnings and errors', () => {
       { name: 'name', type: 'STRING', required: true },
       { name: 'note', type: 'STRING' },
     ];
-    const job = await ingest('v-missing-required', csv('id,note', '1,a', '2,b'), { columns });
+    const job = await ingestCsv('v-missing-required', csv('id,note', '1,a', '2,b'), { columns });
     expect(job.status).toBe('FAILED');
     expect(job.error?.code).toBe('MISSING_COLUMNS');
     expect(job.error?.message).toContain('name');
@@ -355,7 +353,7 @@ describe('malformed CSV', () => {
   ];
 
   it('a row with too few or too many fields is a MALFORMED_ROW; the other rows are written', async () => {
-    const job = await ingest('v-fields', csv('id,name,code', '1,a,x', '2,b', '3,c,z,extra', '4,d,x'), { columns });
+    const job = await ingestCsv('v-fields', csv('id,name,code', '1,a,x', '2,b', '3,c,z,extra', '4,d,x'), { columns });
     expect(job.status).toBe('COMPLETED');
     expect(await issuesOf(job.id)).toEqual([error('MALFORMED_ROW', 2, null, null), error('MALFORMED_ROW', 3, null, null)]);
     expect(job.result).toMatchObject({ rowsWritten: 2, rowsRejected: 2 });
@@ -366,7 +364,7 @@ describe('malformed CSV', () => {
   });
 
   it('a row with a stray quote is a MALFORMED_ROW; parsing goes on with the next row', async () => {
-    const job = await ingest('v-quote', csv('id,name,code', '1,a,x', '2,b,y', '3,c,z', '4,"abc"def,x', '5,e,w', '6,f,v'), { columns });
+    const job = await ingestCsv('v-quote', csv('id,name,code', '1,a,x', '2,b,y', '3,c,z', '4,"abc"def,x', '5,e,w', '6,f,v'), { columns });
     expect(job.status).toBe('COMPLETED');
     expect(await issuesOf(job.id)).toEqual([error('MALFORMED_ROW', 4, null, null)]);
     expect(job.result).toMatchObject({ rowsWritten: 5, rowsRejected: 1 });
@@ -374,7 +372,7 @@ describe('malformed CSV', () => {
   });
 
   it('numbers rows by record, not by line, with quoted line breaks and without a header', async () => {
-    const job = await ingest('v-records', csv('1,"two\nlines",x', 'bad,b,y', '3,c,z'), { columns, csv: { header: false } });
+    const job = await ingestCsv('v-records', csv('1,"two\nlines",x', 'bad,b,y', '3,c,z'), { columns, csv: { header: false } });
     expect(job.status).toBe('COMPLETED');
     expect(await issuesOf(job.id)).toEqual([error('TYPE_MISMATCH', 2, 'id', 'bad')]);
     expect((await datasetOf('v-records')).values).toEqual([
@@ -393,7 +391,7 @@ describe('maxErrors', () => {
   it('more rejected rows than maxErrors fail the job with TOO_MANY_ERRORS and leave the dataset empty', async () => {
     // Valid rows come first, so that batches are written before the job fails.
     const file = csv('id,name', '1,a', '2,b', '3,c', '4,d', 'x,bad', ',bad', '7,g,extra', '8,h');
-    const job = await ingest('v-max-fail', file, { columns, maxErrors: 2 });
+    const job = await ingestCsv('v-max-fail', file, { columns, maxErrors: 2 });
     expect(job.status).toBe('FAILED');
     expect(job.error?.code).toBe('TOO_MANY_ERRORS');
     expect(job.result).toBeNull();
@@ -406,7 +404,7 @@ describe('maxErrors', () => {
   it('exactly maxErrors rejected rows complete the job; a row counts once however many issues it has', async () => {
     const twoIssueColumns: ColumnInput[] = [...columns, { name: 'n', type: 'DECIMAL' }];
     const file = csv('id,name,n', '1,a,1', 'x,b,y', '3,c,3', ',d,z', '5,e,5');
-    const job = await ingest('v-max-ok', file, { columns: twoIssueColumns, maxErrors: 2 });
+    const job = await ingestCsv('v-max-ok', file, { columns: twoIssueColumns, maxErrors: 2 });
     expect(job.status).toBe('COMPLETED');
     expect(job.error).toBeNull();
     expect(job.result).toMatchObject({ rowsWritten: 3, rowsRejected: 2 });
@@ -423,7 +421,7 @@ describe('maxErrors', () => {
   });
 
   it('maxErrors 0 fails on the first rejected row', async () => {
-    const job = await ingest('v-max-zero', csv('id,name', '1,a', 'x,b', '3,c'), { columns, maxErrors: 0 });
+    const job = await ingestCsv('v-max-zero', csv('id,name', '1,a', 'x,b', '3,c'), { columns, maxErrors: 0 });
     expect(job.status).toBe('FAILED');
     expect(job.error?.code).toBe('TOO_MANY_ERRORS');
     expect(job.progress.processedRows).toBe(2);
@@ -439,7 +437,7 @@ describe('inferred columns', () => {
       '-2,3,no,2024-03-01,2024-01-15 11:00,b@example.com,42,x,',
       '+3,1e3,Y,2023-12-31,2024-01-15T12:00:00+01:00,c@example.com,2024-01-01,,',
     );
-    const job = await ingest('v-infer', file);
+    const job = await ingestCsv('v-infer', file);
     expect(job.status).toBe('COMPLETED');
     expect(job.issueCounts).toEqual({ errors: 0, warnings: 0 });
     const expected = [
@@ -467,7 +465,7 @@ describe('inferred columns', () => {
   });
 
   it('names blank and repeated header cells', async () => {
-    const job = await ingest('v-infer-names', csv('a,,A,a', '1,x,2024-01-01,true'));
+    const job = await ingestCsv('v-infer-names', csv('a,,A,a', '1,x,2024-01-01,true'));
     expect(job.status).toBe('COMPLETED');
     expect((await datasetOf('v-infer-names')).columns).toEqual([
       { name: 'a', type: 'INTEGER', required: true },
@@ -480,7 +478,7 @@ describe('inferred columns', () => {
   it('enforces the inferred columns on the rows after the sample', async () => {
     const small = await startServer({ batchRows: BATCH_ROWS, inferSampleRows: 2 });
     try {
-      const job = await ingest('v-infer-sample', csv('n,label', '1,a', '2,b', 'x,c', '4,', '5,e'), {}, small);
+      const job = await ingestCsv('v-infer-sample', csv('n,label', '1,a', '2,b', 'x,c', '4,', '5,e'), {}, small);
       expect(job.status).toBe('COMPLETED');
       expect((await datasetOf('v-infer-sample', small)).columns).toEqual([
         { name: 'n', type: 'INTEGER', required: true },
@@ -507,7 +505,7 @@ describe('issue paging', () => {
     ];
     // Two warnings (the header lacks "name" and has an extra "comment"), then five errors in four rows.
     const file = csv('id,email,comment', '1,a@example.com,', 'x,b@example.com,', ',c@example.com,', '4,nope,', '5,e@example.com,', 'y,f,', '7,g@example.com,');
-    const job = await ingest('v-paging', file, { columns });
+    const job = await ingestCsv('v-paging', file, { columns });
     expect(job.status).toBe('COMPLETED');
     const all = [
       warning('MISSING_COLUMN', 'name'),

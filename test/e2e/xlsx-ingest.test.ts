@@ -1,13 +1,13 @@
-import { readdir, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import ExcelJS from 'exceljs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import yauzl from 'yauzl';
-import { type ColumnInput, DatasetDocument, IngestDocument, type IngestMutationVariables, JobIssuesDocument, JobsDocument } from '../generated/graphql';
-import type { WithoutFile } from '../helpers/client';
+import { type ColumnInput, DatasetDocument, IngestDocument, JobIssuesDocument } from '../generated/graphql';
 import { expectedPerson, PERSON_COLUMNS, tempDir, writeText } from '../helpers/files';
-import { startServer, type TestServer, waitForJob } from '../helpers/server';
+import { allRows, type IngestFileInput, jobCount, messagesOf, submit, submitRefused } from '../helpers/queries';
+import { CLEAN_SPOOL, spoolContents, startServer, type TestServer, waitForJob } from '../helpers/server';
 
 let server: TestServer;
 beforeAll(async () => {
@@ -16,27 +16,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await server?.stop();
 });
-
-type Row = { row: number; values: Record<string, unknown> };
-
-async function allRows(dataset: string, on: TestServer = server): Promise<Row[]> {
-  const rows: Row[] = [];
-  let after: string | null | undefined;
-  for (;;) {
-    const { dataset: page } = await on.client.request(DatasetDocument, { name: dataset, first: 1000, after });
-    rows.push(...page!.rows.edges.map((edge) => edge.node));
-    if (!page!.rows.pageInfo.hasNextPage) return rows;
-    after = page!.rows.pageInfo.endCursor;
-  }
-}
-
-function messagesOf(job: { messages: Array<{ key: string; value: string }> }): Record<string, string> {
-  return Object.fromEntries(job.messages.map((m) => [m.key, m.value]));
-}
-
-async function jobCount(on: TestServer = server): Promise<number> {
-  return (await on.client.request(JobsDocument, { first: 1 })).jobs.totalCount;
-}
 
 /** Writes a small workbook with the in-memory Workbook: one worksheet per entry, rows as given (first row = header). */
 async function writeWorkbook(name: string, sheets: Record<string, unknown[][]>): Promise<string> {
@@ -118,25 +97,11 @@ function zipEntries(path: string): Promise<Map<string, number>> {
   });
 }
 
-type IngestVariables = WithoutFile<IngestMutationVariables>;
-
-/** Uploads a file that must be accepted, and waits for its job to end. */
-async function ingest(variables: IngestVariables, path: string, fileName: string, on: TestServer = server) {
-  const answer = await on.client.upload(IngestDocument, variables, path, fileName);
-  expect(answer.errors).toBeUndefined();
-  expect(answer.data!.ingest.userErrors).toEqual([]);
-  const accepted = answer.data!.ingest.job!;
+/** Uploads an XLSX file that must be accepted as XLSX under its own name, and waits for its job to end. */
+async function ingestXlsx(input: IngestFileInput, path: string, fileName: string) {
+  const accepted = await submit(server.client, input, path, fileName);
   expect(accepted.file).toMatchObject({ name: fileName, format: 'XLSX' });
-  return waitForJob(on.client, accepted.id);
-}
-
-/** Uploads a file that must be refused with user errors, and returns them. */
-async function refused(variables: IngestVariables, path: string, fileName: string, on: TestServer = server) {
-  const answer = await on.client.upload(IngestDocument, variables, path, fileName);
-  expect(answer.status).toBe(200);
-  expect(answer.errors).toBeUndefined();
-  expect(answer.data!.ingest.job).toBeNull();
-  return answer.data!.ingest.userErrors;
+  return waitForJob(server.client, accepted.id);
 }
 
 const utcDate = (y: number, m: number, d: number) => new Date(Date.UTC(y, m - 1, d));
@@ -166,7 +131,7 @@ describe('XLSX ingest', () => {
       ],
     });
 
-    const job = await ingest({ input: { dataset: 'typed', columns } }, path, 'typed.xlsx');
+    const job = await ingestXlsx({ dataset: 'typed', columns }, path, 'typed.xlsx');
     expect(job.status).toBe('COMPLETED');
     expect(job.error).toBeNull();
     expect(job.file.format).toBe('XLSX');
@@ -179,7 +144,7 @@ describe('XLSX ingest', () => {
     expect(dataset!.rowCount).toBe(4);
     expect(dataset!.columns).toEqual(columns.map((c) => ({ name: c.name, type: c.type, required: c.required ?? false })));
 
-    const rows = await allRows('typed');
+    const rows = await allRows(server.client, 'typed');
     expect(rows.map((r) => r.values)).toEqual([
       { id: 1, amount: 12.5, active: true, day: '2024-01-15', at: '2024-03-05T13:45:30.000Z', name: 'Alice', note: 'Hello World', total: 10, label: 'ab' },
       { id: 2, amount: -0.25, active: false, day: '1999-12-31', at: '2023-12-31T23:59:59.000Z', name: 'Zoë ☃, "quoted"', note: 'xyz', total: -1, label: null },
@@ -207,8 +172,8 @@ describe('XLSX ingest', () => {
     const entries = await zipEntries(path);
     expect(entries.get('xl/sharedStrings.xml')).toBeGreaterThan(0);
 
-    const columns = [...(PERSON_COLUMNS as unknown as ColumnInput[]), { name: 'team', type: 'STRING', required: true, values: teams } as ColumnInput];
-    const job = await ingest({ input: { dataset: 'xlsx-people', columns } }, path, 'people.xlsx');
+    const columns = [...PERSON_COLUMNS, { name: 'team', type: 'STRING', required: true, values: teams } as ColumnInput];
+    const job = await ingestXlsx({ dataset: 'xlsx-people', columns }, path, 'people.xlsx');
     expect(job.status).toBe('COMPLETED');
     expect(job.error).toBeNull();
     expect(job.progress).toMatchObject({ processedRows: ROWS, totalRows: ROWS, rowsWritten: ROWS, rowsRejected: 0, percent: 100 });
@@ -222,7 +187,7 @@ describe('XLSX ingest', () => {
     expect(dataset!.rowCount).toBe(ROWS);
     expect(dataset!.rows.totalCount).toBe(ROWS);
 
-    const rows = await allRows('xlsx-people');
+    const rows = await allRows(server.client, 'xlsx-people');
     expect(rows).toHaveLength(ROWS);
     for (const i of [1, 2, 3, 12, 999, 1000, 1001, 4_321, 10_000, 12_345, 19_999, ROWS]) {
       expect(rows[i - 1].values, `data row ${i}`).toEqual({ ...expectedPerson(i), team: teams[i % teams.length] });
@@ -254,21 +219,21 @@ describe('XLSX ingest', () => {
     ];
 
     it('reads the first worksheet when no sheet is given', async () => {
-      const job = await ingest({ input: { dataset: 'sheet-default', columns } }, path, 'two-sheets.xlsx');
+      const job = await ingestXlsx({ dataset: 'sheet-default', columns }, path, 'two-sheets.xlsx');
       expect(job.status).toBe('COMPLETED');
       expect(messagesOf(job)).toMatchObject({ format: 'XLSX', sheet: 'Summary' });
-      expect((await allRows('sheet-default')).map((r) => r.values)).toEqual([
+      expect((await allRows(server.client, 'sheet-default')).map((r) => r.values)).toEqual([
         { code: 'first-a', qty: 1 },
         { code: 'first-b', qty: 2 },
       ]);
     });
 
     it('reads the worksheet named by `sheet`, not the first one', async () => {
-      const job = await ingest({ input: { dataset: 'sheet-named', columns, sheet: 'Details' } }, path, 'two-sheets.xlsx');
+      const job = await ingestXlsx({ dataset: 'sheet-named', columns, sheet: 'Details' }, path, 'two-sheets.xlsx');
       expect(job.status).toBe('COMPLETED');
       expect(job.progress).toMatchObject({ processedRows: 3, rowsWritten: 3, rowsRejected: 0 });
       expect(messagesOf(job)).toMatchObject({ format: 'XLSX', sheet: 'Details' });
-      expect((await allRows('sheet-named')).map((r) => r.values)).toEqual([
+      expect((await allRows(server.client, 'sheet-named')).map((r) => r.values)).toEqual([
         { code: 'second-a', qty: 10 },
         { code: 'second-b', qty: 20 },
         { code: 'second-c', qty: 30 },
@@ -280,10 +245,10 @@ describe('XLSX ingest', () => {
         Plain: [['code'], ['plain']],
         'R&D <"2024">': [['code'], ['escaped']],
       });
-      const job = await ingest({ input: { dataset: 'sheet-escaped', columns: [columns[0]], sheet: 'R&D <"2024">' } }, escaped, 'escaped.xlsx');
+      const job = await ingestXlsx({ dataset: 'sheet-escaped', columns: [columns[0]], sheet: 'R&D <"2024">' }, escaped, 'escaped.xlsx');
       expect(job.status).toBe('COMPLETED');
       expect(messagesOf(job)).toMatchObject({ sheet: 'R&D <"2024">' });
-      expect((await allRows('sheet-escaped')).map((r) => r.values)).toEqual([{ code: 'escaped' }]);
+      expect((await allRows(server.client, 'sheet-escaped')).map((r) => r.values)).toEqual([{ code: 'escaped' }]);
     });
   });
 
@@ -299,31 +264,29 @@ describe('XLSX ingest', () => {
 
     it('refuses an unknown sheet with UNKNOWN_SHEET, creating no job and leaving no file in the spool', async () => {
       const path = await writeWorkbook('sheets.xlsx', { Alpha: [['a'], [1]], Beta: [['b'], [2]] });
-      const userErrors = await refused({ input: { dataset: 'nowhere', sheet: 'Gamma' } }, path, 'sheets.xlsx', fresh);
+      const userErrors = await submitRefused(fresh.client, { dataset: 'nowhere', sheet: 'Gamma' }, path, 'sheets.xlsx');
       expect(userErrors).toHaveLength(1);
       expect(userErrors[0]).toMatchObject({ code: 'UNKNOWN_SHEET', field: ['input', 'sheet'] });
       expect(userErrors[0].message).toContain('Gamma');
       expect(userErrors[0].message).toContain('Alpha, Beta');
 
-      expect(await jobCount(fresh)).toBe(0);
+      expect(await jobCount(fresh.client)).toBe(0);
       expect((await fresh.client.request(DatasetDocument, { name: 'nowhere' })).dataset).toBeNull();
-      const spool = join(fresh.dataDir, 'spool');
-      expect(await readdir(spool)).toEqual(['tmp']);
-      expect(await readdir(join(spool, 'tmp'))).toEqual([]);
+      expect(await spoolContents(fresh.dataDir)).toEqual(CLEAN_SPOOL);
     });
   });
 
   it('refuses a format declared against the content with FORMAT_MISMATCH', async () => {
-    const before = await jobCount();
+    const before = await jobCount(server.client);
     const csv = await writeText('really.csv', 'a,b\n1,2\n');
-    const asXlsx = await refused({ input: { dataset: 'mismatch', format: 'XLSX' } }, csv, 'really.csv');
+    const asXlsx = await submitRefused(server.client, { dataset: 'mismatch', format: 'XLSX' }, csv, 'really.csv');
     expect(asXlsx).toEqual([{ code: 'FORMAT_MISMATCH', field: ['input', 'format'], message: expect.stringMatching(/XLSX.*CSV/) }]);
 
     const xlsx = await writeWorkbook('really.xlsx', { Sheet1: [['a', 'b'], [1, 2]] });
-    const asCsv = await refused({ input: { dataset: 'mismatch', format: 'CSV' } }, xlsx, 'really.xlsx');
+    const asCsv = await submitRefused(server.client, { dataset: 'mismatch', format: 'CSV' }, xlsx, 'really.xlsx');
     expect(asCsv).toEqual([{ code: 'FORMAT_MISMATCH', field: ['input', 'format'], message: expect.stringMatching(/CSV.*XLSX/) }]);
 
-    expect(await jobCount()).toBe(before);
+    expect(await jobCount(server.client)).toBe(before);
   });
 
   it('detects an XLSX upload from its content when no format is given', async () => {
@@ -339,27 +302,27 @@ describe('XLSX ingest', () => {
     expect(messages).toMatchObject({ format: 'XLSX', sheet: 'Numbers' });
     expect(messages).not.toHaveProperty('delimiter');
     expect(messages).not.toHaveProperty('encoding');
-    expect((await allRows('detected')).map((r) => r.values)).toEqual([{ n: 1 }, { n: 2 }]);
+    expect((await allRows(server.client, 'detected')).map((r) => r.values)).toEqual([{ n: 1 }, { n: 2 }]);
   });
 
   it('refuses a zip archive that is not a workbook with INVALID_FILE', async () => {
-    const before = await jobCount();
+    const before = await jobCount(server.client);
     const dir = await tempDir();
     const notWorkbook = join(dir, 'archive.zip');
     await writeFile(notWorkbook, storedZip({ 'readme.txt': 'hello', 'data/values.csv': 'a,b\n1,2\n' }));
     expect([...(await zipEntries(notWorkbook)).keys()]).toEqual(['readme.txt', 'data/values.csv']); // a sound zip archive
-    const first = await refused({ input: { dataset: 'zipped' } }, notWorkbook, 'archive.zip');
+    const first = await submitRefused(server.client, { dataset: 'zipped' }, notWorkbook, 'archive.zip');
     expect(first).toHaveLength(1);
     expect(first[0]).toMatchObject({ code: 'INVALID_FILE', field: ['input', 'file'] });
 
     // The zip signature followed by garbage: sniffed as XLSX, unreadable as an archive.
     const broken = join(dir, 'broken.xlsx');
     await writeFile(broken, Buffer.concat([Buffer.from([0x50, 0x4b, 0x03, 0x04]), Buffer.alloc(200, 0x41)]));
-    const second = await refused({ input: { dataset: 'zipped', sheet: 'Sheet1' } }, broken, 'broken.xlsx');
+    const second = await submitRefused(server.client, { dataset: 'zipped', sheet: 'Sheet1' }, broken, 'broken.xlsx');
     expect(second).toHaveLength(1);
     expect(second[0]).toMatchObject({ code: 'INVALID_FILE', field: ['input', 'file'] });
 
-    expect(await jobCount()).toBe(before);
+    expect(await jobCount(server.client)).toBe(before);
   });
 
   it('infers typed columns from an XLSX sheet when no columns are given', async () => {
@@ -371,7 +334,7 @@ describe('XLSX ingest', () => {
         [-3, -0.75, true, utcDate(1970, 1, 1), utcDateTime(1970, 1, 1, 0, 0, 1), 'three', 'z'],
       ],
     });
-    const job = await ingest({ input: { dataset: 'inferred' } }, path, 'infer.xlsx');
+    const job = await ingestXlsx({ dataset: 'inferred' }, path, 'infer.xlsx');
     expect(job.status).toBe('COMPLETED');
     expect(job.progress).toMatchObject({ processedRows: 3, rowsWritten: 3, rowsRejected: 0 });
     expect(messagesOf(job)).toMatchObject({
@@ -418,7 +381,7 @@ describe('XLSX ingest', () => {
         [8, 'not a date', 0], // sheet row 9: data row 8, a string that is no DATE
       ],
     });
-    const job = await ingest({ input: { dataset: 'xlsx-issues', columns } }, path, 'issues.xlsx');
+    const job = await ingestXlsx({ dataset: 'xlsx-issues', columns }, path, 'issues.xlsx');
     expect(job.status).toBe('COMPLETED');
     expect(job.progress).toMatchObject({ processedRows: 7, rowsWritten: 3, rowsRejected: 4 });
     expect(job.issueCounts).toEqual({ errors: 5, warnings: 0 });
@@ -432,7 +395,7 @@ describe('XLSX ingest', () => {
       { severity: 'ERROR', code: 'RANGE', row: 5, column: 'score', value: '11', message: expect.any(String) },
       { severity: 'ERROR', code: 'TYPE_MISMATCH', row: 8, column: 'day', value: 'not a date', message: expect.any(String) },
     ]);
-    expect((await allRows('xlsx-issues')).map((r) => r.values)).toEqual([
+    expect((await allRows(server.client, 'xlsx-issues')).map((r) => r.values)).toEqual([
       { id: 1, day: '2024-05-01', score: 5 },
       { id: 3, day: '2024-05-03', score: 2 },
       { id: 6, day: null, score: 9.5 },

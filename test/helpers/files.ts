@@ -1,3 +1,4 @@
+import type { ColumnInput } from '../generated/graphql';
 import { createWriteStream } from 'node:fs';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -32,14 +33,14 @@ export function personLine(i: number): string {
 
 export const PERSON_HEADER = 'id,name,email,amount,joined,active';
 
-export const PERSON_COLUMNS = [
+export const PERSON_COLUMNS: ColumnInput[] = [
   { name: 'id', type: 'INTEGER', required: true, unique: true },
   { name: 'name', type: 'STRING', required: true },
   { name: 'email', type: 'EMAIL', required: true },
   { name: 'amount', type: 'DECIMAL' },
   { name: 'joined', type: 'DATE' },
   { name: 'active', type: 'BOOLEAN' },
-] as const;
+];
 
 export function expectedPerson(i: number): Record<string, unknown> {
   return {

@@ -1,10 +1,10 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type App, buildApp } from '../../src/app';
 import { type Config, loadConfig } from '../../src/config';
 import { createLogger } from '../../src/log';
-import { type JobFieldsFragment, JobDocument } from '../generated/graphql';
+import { type JobFieldsFragment, JobDocument, type JobStatus } from '../generated/graphql';
 import { GraphQLClient } from './client';
 
 export interface TestServer {
@@ -33,21 +33,44 @@ export async function startServer(overrides: Partial<Config> = {}, dataDir?: str
   };
 }
 
-const TERMINAL = new Set(['COMPLETED', 'FAILED', 'CANCELLED']);
+/** The statuses a job never leaves. */
+export const TERMINAL: ReadonlySet<JobStatus> = new Set<JobStatus>(['COMPLETED', 'FAILED', 'CANCELLED']);
+
+/** Polls `probe` until `done` holds for what it returns; polling is the only waiting. */
+export async function until<T>(probe: () => Promise<T>, done: (value: T) => boolean, what: string, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (done(value)) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last seen ${JSON.stringify(value)}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
 
 /** Polls `job(id)` until the predicate holds (by default: the job is terminal). */
 export async function waitForJob(
   client: GraphQLClient,
   id: string,
-  until: (job: JobFieldsFragment) => boolean = (job) => TERMINAL.has(job.status),
+  predicate: (job: JobFieldsFragment) => boolean = (job) => TERMINAL.has(job.status),
   timeoutMs = 60_000,
 ): Promise<JobFieldsFragment> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const { job } = await client.request(JobDocument, { id });
-    if (!job) throw new Error(`job ${id} not found`);
-    if (until(job as JobFieldsFragment)) return job as JobFieldsFragment;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for job ${id}; last seen ${JSON.stringify(job)}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
+  return until(
+    async () => {
+      const { job } = await client.request(JobDocument, { id });
+      if (!job) throw new Error(`job ${id} not found`);
+      return job as JobFieldsFragment;
+    },
+    predicate,
+    `job ${id}`,
+    timeoutMs,
+  );
 }
+
+/** What the upload spool under `dataDir` holds: its entries, and those of its tmp/ directory, sorted. */
+export async function spoolContents(dataDir: string): Promise<{ entries: string[]; tmp: string[] }> {
+  const spool = join(dataDir, 'spool');
+  return { entries: (await readdir(spool)).sort(), tmp: (await readdir(join(spool, 'tmp'))).sort() };
+}
+
+/** The spool with no upload left in it: only an empty tmp/. */
+export const CLEAN_SPOOL = { entries: ['tmp'], tmp: [] };
