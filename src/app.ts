@@ -44,7 +44,10 @@ export function buildApp(config: Config, log: Logger = createLogger(config.logLe
   const spool = new Spool(join(config.dataDir, 'spool'));
   const submission = new IngestSubmission(registry, datasets, spool);
   const services: Services = { config, jobs, datasets, registry, runner, submission };
-  const yoga = buildYoga(services, spool, log);
+  const yoga = {
+    api: buildYoga(services, log, { maxBytes: config.maxRequestBytes }),
+    uploads: buildYoga(services, log, { maxBytes: config.maxUploadBytes, uploads: spool }),
+  };
   const server = buildHttpServer(yoga, () => ({ status: 'ok', store: 'sqlite', version: packageJson.version, activeJobs: runner.activeCount }));
 
   return {
@@ -54,7 +57,8 @@ export function buildApp(config: Config, log: Logger = createLogger(config.logLe
     server,
     log,
     async start() {
-      await spool.init();
+      const waiting = [...registry.withStatus('PENDING'), ...registry.withStatus('RUNNING')];
+      await spool.init(new Set(waiting.flatMap((job) => (job.spoolPath ? [job.spoolPath] : []))));
       runner.start();
       purger.kick();
       server.listen(config.port, config.host);

@@ -21,8 +21,12 @@ export interface Config {
   readonly inferSampleRows: number;
   /** How long cancelJob waits for a running job to stop at a batch boundary before it is stopped hard. */
   readonly cancelTimeoutMs: number;
-  /** Largest request body, uploads included; a larger one is answered 413. */
+  /** Largest multipart upload request; a larger one is answered 413 and nothing of it is kept. */
   readonly maxUploadBytes: number;
+  /** Largest body of any other request (JSON queries and mutations), which is parsed in memory. */
+  readonly maxRequestBytes: number;
+  /** Largest CSV record; a longer one (an unclosed quote, say) is a MALFORMED_ROW, not a memory hog. */
+  readonly maxRecordBytes: number;
   /** How long a SQLite statement waits for a lock held by another connection. */
   readonly sqliteBusyTimeoutMs: number;
 }
@@ -55,6 +59,8 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     inferSampleRows: integer(env, 'SLUICE_INFER_SAMPLE_ROWS', 1000, 1, 1_000_000),
     cancelTimeoutMs: integer(env, 'SLUICE_CANCEL_TIMEOUT_MS', 5000, 10, 600_000),
     maxUploadBytes: integer(env, 'SLUICE_MAX_UPLOAD_BYTES', 1024 ** 3, 1024),
+    maxRequestBytes: integer(env, 'SLUICE_MAX_REQUEST_BYTES', 1024 ** 2, 1024),
+    maxRecordBytes: integer(env, 'SLUICE_MAX_RECORD_BYTES', 1024 ** 2, 1024),
     sqliteBusyTimeoutMs: integer(env, 'SLUICE_SQLITE_BUSY_TIMEOUT_MS', 5000, 0, 600_000),
     ...overrides,
   };

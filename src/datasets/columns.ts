@@ -30,6 +30,11 @@ export interface InputProblem {
 }
 
 export const MAX_NAME_LENGTH = 128;
+/** Columns of a dataset (SQLite allows 2000 per table, one is the row number). */
+export const MAX_COLUMNS = 1000;
+/** Allowed values of one column, and the length of a pattern: rules, not data. */
+export const MAX_ALLOWED_VALUES = 1000;
+export const MAX_PATTERN_LENGTH = 1000;
 
 /** Dataset and column names: any printable text (they never reach SQL), trimmed, bounded. */
 export function checkName(name: string, what: string, field: string[]): InputProblem | null {
@@ -52,6 +57,7 @@ const TEXTUAL: ReadonlySet<ColumnType> = new Set(['STRING', 'EMAIL']);
 export function checkColumns(columns: readonly ColumnSpec[], basePath: string[]): InputProblem[] {
   const problems: InputProblem[] = [];
   if (columns.length === 0) problems.push({ code: 'INVALID_COLUMN', field: basePath, message: 'columns must not be empty' });
+  if (columns.length > MAX_COLUMNS) problems.push({ code: 'TOO_MANY_COLUMNS', field: basePath, message: `at most ${MAX_COLUMNS} columns are supported` });
   const seen = new Set<string>();
   columns.forEach((column, index) => {
     const path = [...basePath, String(index)];
@@ -63,7 +69,9 @@ export function checkColumns(columns: readonly ColumnSpec[], basePath: string[])
     }
     seen.add(key);
     if (column.pattern !== null) {
-      if (!TEXTUAL.has(column.type)) {
+      if (column.pattern.length > MAX_PATTERN_LENGTH) {
+        problems.push({ code: 'INVALID_PATTERN', field: [...path, 'pattern'], message: `pattern must be at most ${MAX_PATTERN_LENGTH} characters` });
+      } else if (!TEXTUAL.has(column.type)) {
         problems.push({ code: 'INVALID_COLUMN', field: [...path, 'pattern'], message: `pattern applies to STRING and EMAIL columns, not ${column.type}` });
       } else {
         try {
@@ -82,8 +90,8 @@ export function checkColumns(columns: readonly ColumnSpec[], basePath: string[])
         problems.push({ code: 'INVALID_COLUMN', field: [...path, 'min'], message: 'length bounds must be whole numbers of at least 0' });
       }
     }
-    if (column.values !== null && column.values.length === 0) {
-      problems.push({ code: 'INVALID_COLUMN', field: [...path, 'values'], message: 'values, when given, must list at least one allowed value' });
+    if (column.values !== null && (column.values.length === 0 || column.values.length > MAX_ALLOWED_VALUES)) {
+      problems.push({ code: 'INVALID_COLUMN', field: [...path, 'values'], message: `values, when given, must list 1 to ${MAX_ALLOWED_VALUES} allowed values` });
     }
     const invalid = column.values?.find((value) => isBlank(value) || toColumnValue(column.type, value) === MISMATCH);
     if (invalid !== undefined) {

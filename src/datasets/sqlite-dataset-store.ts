@@ -97,7 +97,11 @@ export class SqliteDatasetStore {
       byId: db.prepare('SELECT * FROM datasets WHERE id = ?'),
       list: db.prepare('SELECT * FROM datasets WHERE workspace = ? ORDER BY name'),
       insert: db.prepare('INSERT INTO datasets (workspace, name, columns, created_at, updated_at) VALUES (?, ?, ?, ?, ?)'),
-      setColumns: db.prepare('UPDATE datasets SET columns = ?, updated_at = ? WHERE id = ? AND columns IS NULL'),
+      setColumns: db.prepare('UPDATE datasets SET columns = ?, columns_job = ?, updated_at = ? WHERE id = ? AND columns IS NULL'),
+      columnsSetBy: db.prepare('SELECT 1 FROM datasets WHERE id = ? AND columns_job = ?'),
+      anyCompleted: db.prepare(`SELECT 1 FROM jobs WHERE dataset_id = ? AND status = 'COMPLETED' LIMIT 1`),
+      forgetColumns: db.prepare('UPDATE datasets SET columns = NULL, columns_job = NULL, row_count = 0, visible_from_row = 0, updated_at = ? WHERE id = ?'),
+      deleteRanges: db.prepare('DELETE FROM dataset_hidden_ranges WHERE dataset_id = ?'),
       hidden: db.prepare('SELECT job_num, from_row, to_row FROM dataset_hidden_ranges WHERE dataset_id = ? ORDER BY from_row'),
       openRangeOfJob: db.prepare('SELECT job_num, from_row, to_row FROM dataset_hidden_ranges WHERE dataset_id = ? AND job_num = ? AND to_row IS NULL'),
       insertHidden: db.prepare('INSERT INTO dataset_hidden_ranges (dataset_id, job_num, from_row) VALUES (?, ?, ?)'),
@@ -133,9 +137,9 @@ export class SqliteDatasetStore {
     return this.getById(id)!;
   }
 
-  /** Sets the columns of a dataset created without them; false when another job set them first. */
-  setColumns(id: number, columns: DatasetColumn[], now: number): boolean {
-    if (this.statements.setColumns.run(JSON.stringify(columns), now, id).changes === 0) return false;
+  /** Sets the columns of a dataset created without them, as `jobNum` inferred them; false when another job set them first. */
+  setColumns(id: number, columns: DatasetColumn[], jobNum: number, now: number): boolean {
+    if (this.statements.setColumns.run(JSON.stringify(columns), jobNum, now, id).changes === 0) return false;
     this.createRowsTable(id, columns);
     return true;
   }
@@ -178,11 +182,23 @@ export class SqliteDatasetStore {
     }
   }
 
-  /** Closes a failed or cancelled job's range at its last row, so that the purger can delete it. */
+  /**
+   * Undoes what a failed or cancelled job did to the dataset: its rows' range is closed at its last
+   * row for the purger (dropped at once when it wrote none), and columns that its own inference set
+   * are forgotten while no job of the dataset has completed, so the dataset is as it was.
+   */
   abandonJobRows(datasetId: number, jobNum: number): void {
     const dataset = this.getById(datasetId);
     if (!dataset?.columns) return;
-    this.statements.closeHidden.run(this.lastRow(datasetId), datasetId, jobNum);
+    const range = this.statements.openRangeOfJob.get(datasetId, jobNum) as HiddenRange | undefined;
+    const lastRow = this.lastRow(datasetId);
+    if (range && lastRow < range.from_row) this.statements.deleteRange.run(datasetId, range.from_row);
+    else if (range) this.statements.closeHidden.run(lastRow, datasetId, jobNum);
+    if (this.statements.columnsSetBy.get(datasetId, jobNum) && !this.statements.anyCompleted.get(datasetId)) {
+      this.db.exec(`DROP TABLE ${rowsTable(datasetId)}`);
+      this.statements.deleteRanges.run(datasetId);
+      this.statements.forgetColumns.run(Date.now(), datasetId);
+    }
   }
 
   rows(dataset: Dataset, afterRow: number, limit: number): DatasetRow[] {
@@ -199,16 +215,18 @@ export class SqliteDatasetStore {
     }));
   }
 
-  /** Row numbers holding `value` in a column, for UNIQUE checks (the caller decides which are visible to it). */
-  rowsWithValue(datasetId: number, columnIndex: number, value: CellValue, limit: number): number[] {
-    return this.db
-      .prepare(`SELECT _row FROM ${rowsTable(datasetId)} WHERE ${storageColumn(columnIndex)} = ? ORDER BY _row DESC LIMIT ?`)
-      .pluck()
-      .all(value, limit) as number[];
-  }
-
-  hiddenRanges(datasetId: number): Array<{ jobNum: number; fromRow: number; toRow: number | null }> {
-    return (this.statements.hidden.all(datasetId) as HiddenRange[]).map((r) => ({ jobNum: r.job_num, fromRow: r.from_row, toRow: r.to_row }));
+  /**
+   * A lookup of whether a UNIQUE column already holds a value among the rows a job must not repeat:
+   * its own (from `ownFromRow` on) and, unless it replaces them, the dataset's visible rows.
+   */
+  uniqueLookup(dataset: Dataset, columnIndex: number, ownFromRow: number, replace: boolean): (value: CellValue) => boolean {
+    const others = visibilitySql(dataset, (this.statements.hidden.all(dataset.id) as HiddenRange[]).filter((r) => r.from_row !== ownFromRow));
+    const scope = replace ? '_row >= ?' : `(_row >= ? OR (${others.sql}))`;
+    const statement = this.db
+      .prepare(`SELECT 1 FROM ${rowsTable(dataset.id)} WHERE ${storageColumn(columnIndex)} = ? AND ${scope} LIMIT 1`)
+      .pluck();
+    const params = replace ? [ownFromRow] : [ownFromRow, ...others.params];
+    return (value) => statement.get(value, ...params) !== undefined;
   }
 
   /**

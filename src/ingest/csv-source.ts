@@ -74,7 +74,7 @@ async function* bursts(stream: Readable): AsyncGenerator<string[][]> {
 }
 
 /** Streams a CSV file through csv-parse; malformed records come out as items instead of failing the file. */
-export function csvSource(path: string, options: CsvOptions): RowSource {
+export function csvSource(path: string, options: CsvOptions, maxRecordBytes: number): RowSource {
   const delimiter = options.delimiter ?? detectDelimiter(readHead(path, options.encoding), options.quote);
   let bytesRead = 0;
   const messages = {
@@ -94,6 +94,7 @@ export function csvSource(path: string, options: CsvOptions): RowSource {
       quote: options.quote,
       escape: options.quote, // a quote inside a quoted field is doubled, as RFC 4180 has it
       relax_column_count: true,
+      max_record_size: maxRecordBytes, // an unclosed quote must not gather the rest of the file in memory
       skip_empty_lines: true,
       skip_records_with_error: true,
       on_skip: (error: CsvError | undefined) => {

@@ -1,4 +1,4 @@
-import { type ColumnSpec, datasetShape, shapeMismatch, specsOf } from '../datasets/columns';
+import { type ColumnSpec, datasetShape, MAX_COLUMNS, shapeMismatch, specsOf } from '../datasets/columns';
 import { type CellValue, SqliteDatasetStore } from '../datasets/sqlite-dataset-store';
 import type { FileFormat, Issue, JobOptions } from '../jobs/model';
 import { SqliteJobStore } from '../jobs/sqlite-job-store';
@@ -22,6 +22,7 @@ export interface IngestTask {
   batchRows: number;
   progressIntervalMs: number;
   inferSampleRows: number;
+  maxRecordBytes: number;
 }
 
 export type IngestOutcome = 'finished' | 'cancelled';
@@ -34,7 +35,7 @@ export interface IngestControl {
 
 /** Loads only the parser the file needs: exceljs alone takes longer to load than a small CSV takes to ingest. */
 async function openSource(task: IngestTask): Promise<RowSource> {
-  if (task.format === 'CSV') return (await import('./csv-source')).csvSource(task.spoolPath, task.options.csv);
+  if (task.format === 'CSV') return (await import('./csv-source')).csvSource(task.spoolPath, task.options.csv, task.maxRecordBytes);
   return (await import('./xlsx-source')).xlsxSource(task.spoolPath, task.options.sheet!);
 }
 
@@ -96,7 +97,9 @@ export async function runIngest(db: Db, task: IngestTask, control: IngestControl
   let inferredMessages: Record<string, string> | undefined;
   if (!columns) {
     const sample = buffered.flatMap((item) => (item.kind === 'row' ? [item.cells] : [])).slice(0, task.inferSampleRows);
-    const width = Math.max(header?.length ?? 0, ...sample.map((cells) => cells.length));
+    // The header says how many columns there are; without one, the widest sampled row does.
+    const width = header ? header.length : sample.reduce((widest, cells) => Math.max(widest, cells.length), 0);
+    if (width > MAX_COLUMNS) throw new IngestError('TOO_MANY_COLUMNS', `the file has ${width} columns; at most ${MAX_COLUMNS} are supported`);
     columns = inferColumns(headerNames(header, width), sample);
     inferredMessages = { columns: describeColumns(columns) };
   }
@@ -105,7 +108,7 @@ export async function runIngest(db: Db, task: IngestTask, control: IngestControl
   // The dataset's shape is fixed by its first job; every later one must match it.
   const shape = datasetShape(columns);
   const mismatch = writeTransaction(db, () => {
-    if (!datasets.getById(task.datasetId)!.columns && datasets.setColumns(task.datasetId, shape, Date.now())) return null;
+    if (!datasets.getById(task.datasetId)!.columns && datasets.setColumns(task.datasetId, shape, task.jobNum, Date.now())) return null;
     return shapeMismatch(datasets.getById(task.datasetId)!.columns!, shape);
   });
   if (mismatch) throw new IngestError('SCHEMA_MISMATCH', mismatch);

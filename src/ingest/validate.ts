@@ -9,11 +9,15 @@ export interface UniquenessCheck {
   claim(columnIndex: number, value: CellValue): void;
 }
 
-const MAX_ISSUE_VALUE_LENGTH = 200;
+const MAX_SHOWN_LENGTH = 200;
+
+/** Text cut to a length fit for an issue: issues repeat per row, so neither a cell nor a rule is copied whole. */
+function shorten(text: string): string {
+  return text.length > MAX_SHOWN_LENGTH ? `${text.slice(0, MAX_SHOWN_LENGTH)}…` : text;
+}
 
 function shown(cell: RawCell): string {
-  const text = cellText(cell);
-  return text.length > MAX_ISSUE_VALUE_LENGTH ? `${text.slice(0, MAX_ISSUE_VALUE_LENGTH)}…` : text;
+  return shorten(cellText(cell));
 }
 
 function lengthOf(value: string): number {
@@ -74,11 +78,11 @@ export class RowValidator {
       }
       out[column.index] = value;
       if (column.allowed && !column.allowed.has(value)) {
-        problem(column, 'ENUM', `${spec.name} must be one of: ${spec.values!.join(', ')}`, cell);
+        problem(column, 'ENUM', shorten(`${spec.name} must be one of: ${spec.values!.join(', ')}`), cell);
         continue;
       }
       if (column.pattern && !column.pattern.test(value as string)) {
-        problem(column, 'PATTERN', `${spec.name} must match ${spec.pattern}`, cell);
+        problem(column, 'PATTERN', shorten(`${spec.name} must match ${spec.pattern}`), cell);
         continue;
       }
       if (spec.min !== null || spec.max !== null) {

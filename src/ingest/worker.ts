@@ -6,13 +6,15 @@ import type { WorkerCommand, WorkerData, WorkerReport } from './worker-protocol'
 
 // Entry of the worker thread that runs one ingest job off the main event loop.
 const port = parentPort!;
-const { task, dbPath, busyTimeoutMs } = workerData as WorkerData;
+const { task, dbPath, busyTimeoutMs, aliveIntervalMs } = workerData as WorkerData;
 let cancelled = false;
 port.on('message', (command: WorkerCommand) => {
   if (command.type === 'cancel') cancelled = true;
 });
 const report = (message: WorkerReport) => port.postMessage(message);
 
+// Ticks only while this thread's event loop turns: a worker stuck in one long computation goes quiet.
+const alive = setInterval(() => report({ type: 'alive' }), aliveIntervalMs);
 const db = openDatabase(dbPath, { busyTimeoutMs, migrate: false });
 try {
   const outcome = await runIngest(db, task as IngestTask, { committed: () => report({ type: 'progress' }), isCancelled: () => cancelled });
@@ -21,6 +23,7 @@ try {
   if (error instanceof IngestError) report({ type: 'failed', error: { code: error.code, message: error.message } });
   else report({ type: 'crashed', message: (error as Error).stack ?? String(error) });
 } finally {
+  clearInterval(alive);
   db.close();
   port.close();
 }

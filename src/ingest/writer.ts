@@ -3,28 +3,31 @@ import type { Db } from '../storage/sqlite';
 import { type CellValue, rowsTable, storageColumn } from '../datasets/sqlite-dataset-store';
 
 const ROWS_PER_STATEMENT = 100;
+const MAX_BOUND_PARAMETERS = 32_766; // SQLite's limit on ? in one statement
 
 /** Inserts validated rows into a dataset's table with multi-row prepared statements. */
 export class RowWriter {
   private readonly many: Statement;
   private readonly one: Statement;
   private readonly params: CellValue[];
+  private readonly rowsPerStatement: number;
 
   constructor(db: Db, datasetId: number, private readonly width: number) {
     const columns = Array.from({ length: width }, (_, i) => storageColumn(i)).join(', ');
     const tuple = `(${Array.from({ length: width }, () => '?').join(', ')})`;
     const insert = (rows: number) => `INSERT INTO ${rowsTable(datasetId)} (${columns}) VALUES ${Array.from({ length: rows }, () => tuple).join(', ')}`;
-    this.many = db.prepare(insert(ROWS_PER_STATEMENT));
+    this.rowsPerStatement = Math.max(1, Math.min(ROWS_PER_STATEMENT, Math.floor(MAX_BOUND_PARAMETERS / width)));
+    this.many = db.prepare(insert(this.rowsPerStatement));
     this.one = db.prepare(insert(1));
-    this.params = new Array(width * ROWS_PER_STATEMENT);
+    this.params = new Array(width * this.rowsPerStatement);
   }
 
   /** Writes the rows; the caller owns the transaction. */
   write(rows: readonly CellValue[][]): void {
-    const { width, params } = this;
+    const { width, params, rowsPerStatement } = this;
     let next = 0;
-    for (; next + ROWS_PER_STATEMENT <= rows.length; next += ROWS_PER_STATEMENT) {
-      for (let r = 0; r < ROWS_PER_STATEMENT; r++) {
+    for (; next + rowsPerStatement <= rows.length; next += rowsPerStatement) {
+      for (let r = 0; r < rowsPerStatement; r++) {
         const row = rows[next + r];
         for (let c = 0; c < width; c++) params[r * width + c] = row[c];
       }

@@ -13,6 +13,17 @@ function decodeXml(text: string): string {
   });
 }
 
+/**
+ * `<sheet … name="…"/>` elements of workbook.xml. The tag pattern cannot cross `<` or `>`, so a
+ * crafted document cannot make it backtrack over the whole text.
+ */
+function sheetNames(xml: string): string[] {
+  return [...xml.matchAll(/<(?:\w+:)?sheet\s[^<>]*>/g)].flatMap((tag) => {
+    const name = /\sname="([^"]*)"/.exec(tag[0]);
+    return name ? [decodeXml(name[1])] : [];
+  });
+}
+
 /** The worksheet names of an XLSX file in workbook order, read from its zip directory and workbook.xml only. */
 export function listSheets(path: string): Promise<string[]> {
   return new Promise((resolve, reject) => {
@@ -31,7 +42,7 @@ export function listSheets(path: string): Promise<string[]> {
           stream.on('end', () => {
             zip.close();
             const xml = Buffer.concat(chunks).toString('utf8');
-            resolve([...xml.matchAll(/<(?:\w+:)?sheet\b[^>]*?\bname="([^"]*)"/g)].map((match) => decodeXml(match[1])));
+            resolve(sheetNames(xml));
           });
         });
       });

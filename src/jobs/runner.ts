@@ -7,13 +7,19 @@ import type { WorkerReport } from '../ingest/worker-protocol';
 import type { Job } from './model';
 import type { JobRegistry } from './registry';
 
+const CONCLUDE_RETRY_MS = 1000;
+
 interface RunningJob {
   job: Job;
   worker: Worker;
+  log: Logger;
   cancelRequested: boolean;
-  /** Settles once the job's terminal state is committed (or the worker is gone). */
-  settled: Promise<void>;
-  settle: () => void;
+  /** Whether the worker has sent its final report (or failed), so that its exit needs no conclusion. */
+  reported: boolean;
+  /** When the worker last showed it is alive: a hung worker gets no heartbeat and shows as stalled. */
+  lastSeen: number;
+  /** Settles when the worker has exited. */
+  exited: Promise<void>;
 }
 
 /**
@@ -37,7 +43,8 @@ export class JobRunner {
   start(): void {
     for (const job of this.registry.withStatus('RUNNING')) this.registry.requeue(job, 'the process running it stopped');
     this.accepting = true;
-    this.heartbeatTimer = setInterval(() => this.heartbeat(), this.config.heartbeatIntervalMs);
+    // Ticking at half the interval keeps every gap between two updates under the interval.
+    this.heartbeatTimer = setInterval(() => this.heartbeat(), this.config.heartbeatIntervalMs / 2);
     this.heartbeatTimer.unref();
     this.kick();
   }
@@ -46,20 +53,24 @@ export class JobRunner {
     return this.running.size;
   }
 
-  /** Starts as many waiting jobs as there is room for. */
+  /** Starts as many waiting jobs as there is room for. Never throws: a failure is logged and the next kick tries again. */
   kick(): void {
-    while (this.accepting && this.running.size < this.config.maxConcurrentJobs) {
-      const job = this.registry.claimNext();
-      if (!job) return;
-      this.launch(job);
+    try {
+      while (this.accepting && this.running.size < this.config.maxConcurrentJobs) {
+        const job = this.registry.claimNext();
+        if (!job) return;
+        this.launch(job);
+      }
+    } catch (error) {
+      this.log.error({ err: error }, 'starting queued jobs failed; retried on the next kick');
     }
   }
 
   private launch(job: Job): void {
-    const log = this.log.child({ jobId: job.id });
     const worker = spawnIngestWorker({
       dbPath: this.dbPath,
       busyTimeoutMs: this.config.sqliteBusyTimeoutMs,
+      aliveIntervalMs: this.config.heartbeatIntervalMs / 2,
       task: {
         jobNum: job.num,
         datasetId: job.datasetId,
@@ -70,62 +81,86 @@ export class JobRunner {
         batchRows: this.config.batchRows,
         progressIntervalMs: this.config.progressIntervalMs,
         inferSampleRows: this.config.inferSampleRows,
+        maxRecordBytes: this.config.maxRecordBytes,
       },
     });
-    let settle!: () => void;
-    const settled = new Promise<void>((resolve) => (settle = resolve));
-    const entry: RunningJob = { job, worker, cancelRequested: false, settled, settle };
+    let exited!: () => void;
+    const entry: RunningJob = {
+      job,
+      worker,
+      log: this.log.child({ jobId: job.id }),
+      cancelRequested: false,
+      reported: false,
+      lastSeen: Date.now(),
+      exited: new Promise<void>((resolve) => (exited = resolve)),
+    };
     this.running.set(job.num, entry);
-    let reported = false;
     worker.on('message', (report: WorkerReport) => {
+      entry.lastSeen = Date.now();
+      if (report.type === 'alive') return;
       if (report.type === 'progress') {
-        this.registry.progressed(job.num);
+        this.guarded(entry, 'publishing progress', () => this.registry.progressed(job.num));
         return;
       }
-      reported = true;
-      this.conclude(entry, report, log);
+      entry.reported = true;
+      this.conclude(entry, report);
     });
     worker.on('error', (error) => {
-      log.error({ err: error }, 'ingest worker failed');
-      if (!reported) this.conclude(entry, { type: 'crashed', message: error.message }, log);
-      reported = true;
+      entry.log.error({ err: error }, 'ingest worker failed');
+      if (!entry.reported) this.conclude(entry, { type: 'crashed', message: error.message });
+      entry.reported = true;
     });
     worker.on('exit', (code) => {
-      // While stopping, workers are terminated on purpose; their jobs are queued again by stop().
-      if (!reported && this.accepting) this.conclude(entry, { type: 'crashed', message: `worker exited with code ${code}` }, log);
+      // While stopping, workers are terminated on purpose; stop() settles their jobs.
+      if (!entry.reported && this.accepting) this.conclude(entry, { type: 'crashed', message: `worker exited with code ${code}` });
       this.running.delete(job.num);
-      entry.settle();
+      exited();
       this.kick();
     });
   }
 
-  /** Commits a job's end from its worker's final report. */
-  private conclude(entry: RunningJob, report: WorkerReport, log: Logger): void {
-    const current = this.registry.get(entry.job.id);
-    if (!current || current.status !== 'RUNNING') return; // already ended (hard cancel)
-    if (entry.cancelRequested && report.type !== 'failed') {
-      this.registry.cancel(current);
-    } else if (report.type === 'finished') {
-      this.registry.complete(current);
-    } else if (report.type === 'cancelled') {
-      this.registry.cancel(current);
-    } else if (report.type === 'failed') {
-      this.registry.fail(current, report.error);
-    } else if (report.type === 'crashed') {
-      log.error({ detail: report.message }, 'ingest crashed');
-      this.registry.fail(current, { code: 'INTERNAL_ERROR', message: 'the job failed unexpectedly; the error was logged' });
+  private guarded(entry: RunningJob, what: string, work: () => void): boolean {
+    try {
+      work();
+      return true;
+    } catch (error) {
+      entry.log.error({ err: error }, `${what} failed`);
+      return false;
     }
-    void this.discardSpool(current);
+  }
+
+  /** Commits a job's end from its worker's final report; retried while the store refuses the commit. */
+  private conclude(entry: RunningJob, report: WorkerReport): void {
+    let concluded: Job | null = null;
+    const committed = this.guarded(entry, 'committing the end of the job', () => {
+      const current = this.registry.get(entry.job.id);
+      if (!current || current.status !== 'RUNNING') return;
+      if (entry.cancelRequested && report.type !== 'failed') concluded = this.registry.cancel(current);
+      else if (report.type === 'finished') concluded = this.registry.complete(current);
+      else if (report.type === 'cancelled') concluded = this.registry.cancel(current);
+      else if (report.type === 'failed') concluded = this.registry.fail(current, report.error);
+      else if (report.type === 'crashed') {
+        entry.log.error({ detail: report.message }, 'ingest crashed');
+        concluded = this.registry.fail(current, { code: 'INTERNAL_ERROR', message: 'the job failed unexpectedly; the error was logged' });
+      }
+    });
+    if (!committed) {
+      setTimeout(() => this.conclude(entry, report), CONCLUDE_RETRY_MS).unref();
+      return;
+    }
+    if (concluded) void this.discardSpool(concluded);
     this.onSettled();
   }
 
   private async discardSpool(job: Job): Promise<void> {
-    if (job.spoolPath) await rm(job.spoolPath, { force: true });
+    if (!job.spoolPath) return;
+    await rm(job.spoolPath, { force: true }).catch((error) => this.log.warn({ err: error, jobId: job.id }, 'deleting the spooled upload failed'));
   }
 
   /**
    * Cancels a job. A PENDING job ends at once; a RUNNING one stops at its next batch boundary, or
-   * is stopped hard after the cancel timeout. Resolves with the job as it ended.
+   * its worker is terminated after the cancel timeout (its open transaction rolls back). Resolves
+   * with the job as it ended.
    */
   async cancel(job: Job): Promise<Job | null> {
     if (job.status === 'PENDING') {
@@ -133,39 +168,46 @@ export class JobRunner {
       if (cancelled) {
         await this.discardSpool(cancelled);
         this.onSettled();
+        return cancelled;
       }
-      return cancelled ?? this.cancel(this.registry.get(job.id)!);
+      return this.cancel(this.registry.get(job.id)!); // it started meanwhile
     }
     const entry = this.running.get(job.num);
-    if (job.status !== 'RUNNING' || !entry) return job.status === 'RUNNING' ? this.registry.cancel(job) : null;
+    if (job.status !== 'RUNNING' || !entry) return this.registry.get(job.id);
     entry.cancelRequested = true;
     entry.worker.postMessage({ type: 'cancel' });
-    const timedOut = await Promise.race([entry.settled.then(() => false), delay(this.config.cancelTimeoutMs).then(() => true)]);
+    const timedOut = await Promise.race([entry.exited.then(() => false), delay(this.config.cancelTimeoutMs).then(() => true)]);
     if (timedOut) {
-      const current = this.registry.get(job.id)!;
-      if (current.status === 'RUNNING') this.registry.cancel(current);
-      await entry.worker.terminate();
+      await entry.worker.terminate(); // the exit handler concludes: cancelRequested makes it CANCELLED
+      await entry.exited;
     }
     return this.registry.get(job.id);
   }
 
   private heartbeat(): void {
     const now = Date.now();
-    for (const { job } of this.running.values()) {
-      const current = this.registry.get(job.id);
-      if (current?.status === 'RUNNING' && now - current.updatedAt >= this.config.heartbeatIntervalMs) this.registry.heartbeat(job.num);
+    for (const entry of this.running.values()) {
+      if (now - entry.lastSeen >= this.config.stallThresholdMs) continue; // a hung worker must show as stalled
+      this.guarded(entry, 'heartbeat', () => {
+        const current = this.registry.get(entry.job.id);
+        if (current?.status === 'RUNNING' && now - current.updatedAt >= this.config.heartbeatIntervalMs / 2) this.registry.heartbeat(current.num);
+      });
     }
   }
 
-  /** Stops taking jobs and stops the running ones; they are queued again on the next start. */
+  /** Stops taking jobs and stops the running ones: cancelled if so asked, else queued again for the next start. */
   async stop(): Promise<void> {
     this.accepting = false;
     if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
     await Promise.all(
       [...this.running.values()].map(async (entry) => {
         await entry.worker.terminate();
-        const current = this.registry.get(entry.job.id);
-        if (current?.status === 'RUNNING') this.registry.requeue(current, 'the server stopped');
+        this.guarded(entry, 'settling the job at stop', () => {
+          const current = this.registry.get(entry.job.id);
+          if (current?.status !== 'RUNNING') return;
+          if (entry.cancelRequested) this.registry.cancel(current);
+          else this.registry.requeue(current, 'the server stopped');
+        });
       }),
     );
   }

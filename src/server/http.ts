@@ -1,6 +1,5 @@
 import { createServer, type Server } from 'node:http';
-import type { YogaServerInstance } from 'graphql-yoga';
-import type { GraphQLContext } from './context';
+import type { Yoga } from './yoga';
 
 export interface HealthReport {
   status: 'ok';
@@ -10,7 +9,7 @@ export interface HealthReport {
 }
 
 /** The HTTP server: GET /health, and GraphQL (with GraphiQL for browsers) on /graphql. */
-export function buildHttpServer(yoga: YogaServerInstance<Record<string, unknown>, GraphQLContext>, health: () => HealthReport): Server {
+export function buildHttpServer(yoga: { api: Yoga; uploads: Yoga }, health: () => HealthReport): Server {
   return createServer((req, res) => {
     if (req.url === '/health' && (req.method === 'GET' || req.method === 'HEAD')) {
       const body = JSON.stringify(health());
@@ -18,6 +17,7 @@ export function buildHttpServer(yoga: YogaServerInstance<Record<string, unknown>
       res.end(req.method === 'HEAD' ? undefined : body);
       return;
     }
-    void yoga(req, res);
+    const multipart = req.headers['content-type']?.startsWith('multipart/form-data') ?? false;
+    void (multipart ? yoga.uploads : yoga.api)(req, res);
   });
 }

@@ -5,13 +5,19 @@ import { useStreamingUploads } from '../uploads/multipart';
 import type { Spool } from '../uploads/spool';
 import { DEFAULT_WORKSPACE, type GraphQLContext, type Services } from './context';
 
-export function buildYoga(services: Services, spool: Spool, log: Logger): YogaServerInstance<Record<string, unknown>, GraphQLContext> {
+export type Yoga = YogaServerInstance<Record<string, unknown>, GraphQLContext>;
+
+/**
+ * A Yoga instance over the schema. Two serve the API: one for multipart uploads, whose body may be
+ * as large as an upload, and one for everything else, whose body is parsed in memory and so is kept small.
+ */
+export function buildYoga(services: Services, log: Logger, body: { maxBytes: number; uploads?: Spool }): Yoga {
   return createYoga<Record<string, unknown>, GraphQLContext>({
     schema,
     graphqlEndpoint: '/graphql',
     graphiql: true,
     batching: false,
-    maxRequestBodySize: services.config.maxUploadBytes,
+    maxRequestBodySize: body.maxBytes,
     multipart: false, // uploads are streamed to the spool by useStreamingUploads instead of being buffered
     landingPage: false,
     logging: {
@@ -29,6 +35,6 @@ export function buildYoga(services: Services, spool: Spool, log: Logger): YogaSe
       },
     },
     context: (): GraphQLContext => ({ workspace: DEFAULT_WORKSPACE, services }),
-    plugins: [useStreamingUploads(spool)],
+    plugins: body.uploads ? [useStreamingUploads(body.uploads)] : [],
   });
 }

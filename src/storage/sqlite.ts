@@ -15,6 +15,7 @@ const migrations: string[] = [
     workspace TEXT NOT NULL,
     name TEXT NOT NULL,
     columns TEXT,
+    columns_job INTEGER, -- the job whose inference set the columns (NULL: given by the caller)
     row_count INTEGER NOT NULL DEFAULT 0,
     visible_from_row INTEGER NOT NULL DEFAULT 0,
     created_at INTEGER NOT NULL,

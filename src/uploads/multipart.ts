@@ -1,4 +1,5 @@
 import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import busboy from 'busboy';
 import { createGraphQLError, type GraphQLParams, type Plugin } from 'graphql-yoga';
 import type { Spool, SpooledUpload } from './spool';
@@ -7,12 +8,19 @@ function badRequest(message: string): Error {
   return createGraphQLError(message, { extensions: { code: 'BAD_REQUEST', http: { status: 400 } } });
 }
 
-function setPath(target: Record<string, unknown>, path: string, value: unknown): void {
+const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
+/** Puts an upload where the multipart `map` says, only along the operation's own `variables` keys. */
+function setPath(operations: Record<string, unknown>, path: string, value: unknown): void {
   const keys = path.split('.');
-  let node: Record<string, unknown> = target;
+  if (keys[0] !== 'variables' || keys.length < 2 || keys.some((key) => FORBIDDEN_KEYS.has(key))) {
+    throw badRequest(`multipart map path "${path}" must point into the operation's variables`);
+  }
+  let node = operations;
   for (const key of keys.slice(0, -1)) {
-    if (typeof node[key] !== 'object' || node[key] === null) throw badRequest(`multipart map path "${path}" does not exist in operations`);
-    node = node[key] as Record<string, unknown>;
+    const child = Object.hasOwn(node, key) ? node[key] : undefined;
+    if (typeof child !== 'object' || child === null) throw badRequest(`multipart map path "${path}" does not exist in operations`);
+    node = child as Record<string, unknown>;
   }
   node[keys[keys.length - 1]] = value;
 }
@@ -23,7 +31,11 @@ function setPath(target: Record<string, unknown>, path: string, value: unknown):
  */
 async function parseMultipart(request: Request, spool: Spool, uploads: SpooledUpload[]): Promise<GraphQLParams> {
   if (!request.body) throw badRequest('the multipart request has no body');
-  const parser = busboy({ headers: { 'content-type': request.headers.get('content-type')! }, limits: { fieldSize: 1024 * 1024 } });
+  const parser = busboy({
+    headers: { 'content-type': request.headers.get('content-type')! },
+    // The spec's fields are small JSON documents; the API takes one file per request.
+    limits: { fieldSize: 1024 * 1024, fields: 8, files: 1, parts: 10 },
+  });
   let operations: Record<string, unknown> | null = null;
   let map: Record<string, string[]> | null = null;
   const received: Array<Promise<void>> = [];
@@ -51,10 +63,17 @@ async function parseMultipart(request: Request, spool: Spool, uploads: SpooledUp
         }),
       );
     });
-    parser.on('error', (error) => reject(badRequest(`malformed multipart request: ${(error as Error).message}`)));
+    parser.on('filesLimit', () => reject(badRequest('one file per request')));
+    parser.on('fieldsLimit', () => reject(badRequest('too many multipart fields')));
+    parser.on('partsLimit', () => reject(badRequest('too many multipart parts')));
+    // Yoga's own errors (the body size limit: 413) pass as they are; anything else is a bad request.
+    parser.on('error', (error) => reject((error as { extensions?: unknown }).extensions ? error : badRequest(`malformed multipart request: ${(error as Error).message}`)));
     parser.on('close', resolve);
   });
-  Readable.from(request.body as unknown as AsyncIterable<Uint8Array>).pipe(parser);
+  // pipeline() carries a failing body (client gone, size limit) into the parser, which ends the file being spooled.
+  pipeline(Readable.from(request.body as unknown as AsyncIterable<Uint8Array>), parser).catch(() => {
+    // reported through the parser's 'error' event
+  });
   try {
     await done;
   } finally {

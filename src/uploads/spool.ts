@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, open, rename, rm } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -28,10 +28,17 @@ export class Spool {
     this.tmpDir = join(dir, 'tmp');
   }
 
-  /** Creates the folders and deletes what a previous process left half-received. */
-  async init(): Promise<void> {
+  /**
+   * Creates the folders and deletes what a previous process left behind: half-received uploads, and
+   * spooled files of jobs that ended or were never committed (all but `keep`).
+   */
+  async init(keep: ReadonlySet<string>): Promise<void> {
     await rm(this.tmpDir, { recursive: true, force: true });
     await mkdir(this.tmpDir, { recursive: true });
+    for (const name of await readdir(this.dir)) {
+      const path = join(this.dir, name);
+      if (path !== this.tmpDir && !keep.has(path)) await rm(path, { force: true });
+    }
   }
 
   /** Streams an upload to disk, hashing it on the way; resolves once the bytes are synced. */
