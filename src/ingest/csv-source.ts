@@ -98,6 +98,12 @@ export function csvSource(path: string, options: CsvOptions, maxRecordBytes: num
       skip_empty_lines: true,
       skip_records_with_error: true,
       on_skip: (error: CsvError | undefined) => {
+        if (error?.code === 'CSV_MAX_RECORD_SIZE') {
+          // csv-parse cannot skip past an over-long record (it would drop the rest of the file), so it ends the job.
+          const message = `a record is longer than ${maxRecordBytes} bytes (line ${parser.info.lines}); an unclosed quote is the usual cause`;
+          parser.destroy(new IngestError('RECORD_TOO_LARGE', message));
+          return;
+        }
         skipped.push({ afterRecords: parser.info.records, message: error?.message ?? 'malformed record' });
         // After a stray closing quote (`"abc"def`) csv-parse stays inside the quoted field and would swallow
         // the following records up to the next quote; leave the quote so that only this record is lost.
@@ -124,6 +130,7 @@ export function csvSource(path: string, options: CsvOptions, maxRecordBytes: num
         yield batch;
       }
     } catch (error) {
+      if (error instanceof IngestError) throw error;
       const lines = (error as { lines?: number }).lines;
       throw new IngestError('PARSE_ERROR', `the file cannot be parsed as CSV${lines ? ` at line ${lines}` : ''}: ${(error as Error).message}`);
     } finally {

@@ -14,13 +14,13 @@ function decodeXml(text: string): string {
 }
 
 /**
- * `<sheet … name="…"/>` elements of workbook.xml. The tag pattern cannot cross `<` or `>`, so a
- * crafted document cannot make it backtrack over the whole text.
+ * `<sheet … name="…"/>` elements of workbook.xml. The tag pattern cannot cross a `<` (which XML
+ * forbids in attribute values too), so a crafted document cannot make it backtrack over the whole text.
  */
 function sheetNames(xml: string): string[] {
-  return [...xml.matchAll(/<(?:\w+:)?sheet\s[^<>]*>/g)].flatMap((tag) => {
-    const name = /\sname="([^"]*)"/.exec(tag[0]);
-    return name ? [decodeXml(name[1])] : [];
+  return [...xml.matchAll(/<(?:\w+:)?sheet\s(?:[^<>"']|"[^"<]*"|'[^'<]*')*>/g)].flatMap((tag) => {
+    const name = /\sname=(?:"([^"]*)"|'([^']*)')/.exec(tag[0]);
+    return name ? [decodeXml(name[1] ?? name[2])] : [];
   });
 }
 

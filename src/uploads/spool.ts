@@ -37,7 +37,7 @@ export class Spool {
     await mkdir(this.tmpDir, { recursive: true });
     for (const name of await readdir(this.dir)) {
       const path = join(this.dir, name);
-      if (path !== this.tmpDir && !keep.has(path)) await rm(path, { force: true });
+      if (path !== this.tmpDir && !keep.has(path)) await rm(path, { recursive: true, force: true });
     }
   }
 
