@@ -10,6 +10,8 @@ export interface Layout {
   fileIndex: number[];
   /** CSV rows must have exactly this many fields; null where short rows are normal (XLSX drops empty trailing cells). */
   width: number | null;
+  /** Cells past this index lie under no header cell (XLSX rows may reach past the header); null without a header. */
+  headerWidth: number | null;
   warnings: Issue[];
 }
 
@@ -21,7 +23,7 @@ function warning(code: string, message: string, column: string): Issue {
 export function layoutFor(columns: ColumnSpec[], header: RawCell[] | null, format: FileFormat): Layout {
   const strictWidth = format === 'CSV';
   if (!header) {
-    return { columns, fileIndex: columns.map((_, i) => i), width: strictWidth ? columns.length : null, warnings: [] };
+    return { columns, fileIndex: columns.map((_, i) => i), width: strictWidth ? columns.length : null, headerWidth: null, warnings: [] };
   }
   const names = headerNames(header, header.length);
   const position = new Map(names.map((name, i) => [name.trim().toLowerCase(), i]));
@@ -38,5 +40,5 @@ export function layoutFor(columns: ColumnSpec[], header: RawCell[] | null, forma
       .filter((_, i) => !used.has(i) && !isBlank(header[i]))
       .map((name) => warning('EXTRA_COLUMN', `column "${name}" is not in the schema and is ignored`, name)),
   ];
-  return { columns, fileIndex, width: strictWidth ? header.length : null, warnings };
+  return { columns, fileIndex, width: strictWidth ? header.length : null, headerWidth: header.length, warnings };
 }

@@ -9,7 +9,7 @@ import { layoutFor } from './layout';
 import { IngestError, type RowSource, type SourceItem } from './source';
 import { DatasetUniqueness } from './uniqueness';
 import { RowValidator } from './validate';
-import type { RawCell } from './values';
+import { isBlank, type RawCell } from './values';
 import { RowWriter } from './writer';
 
 export interface IngestTask {
@@ -94,7 +94,7 @@ export async function runIngest(db: Db, task: IngestTask, control: IngestControl
   const hasHeader = task.format === 'XLSX' || task.options.csv.header;
   const { header, buffered } = await readPrelude(iterator, hasHeader, given ? 0 : task.inferSampleRows);
   let columns = given;
-  let inferredMessages: Record<string, string> | undefined;
+  let inferredMessages: Record<string, string> | null = null;
   if (!columns) {
     const sample = buffered.flatMap((item) => (item.kind === 'row' ? [item.cells] : [])).slice(0, task.inferSampleRows);
     // The header says how many columns there are; without one, the widest sampled row does.
@@ -122,7 +122,17 @@ export async function runIngest(db: Db, task: IngestTask, control: IngestControl
   const validator = new RowValidator(columns, uniqueness);
   layout.warnings.forEach((issue) => batch.note(issue));
 
+  // Inferred columns are reported at once, so that a job failing in its first batch still says what it inferred.
+  if (inferredMessages) commit(undefined, inferredMessages);
+
   const { counters } = batch;
+  let extraCellsNoted = false;
+  const noteExtraCells = (item: { row: number; cells: RawCell[] }) => {
+    if (extraCellsNoted || layout.headerWidth === null || !item.cells.slice(layout.headerWidth).some((cell) => !isBlank(cell))) return;
+    extraCellsNoted = true;
+    const message = `row ${item.row} has values beyond the header's ${layout.headerWidth} column(s); they are ignored (noted for the first such row only)`;
+    batch.note({ severity: 'WARNING', code: 'EXTRA_CELLS', message, row: item.row, column: null, value: null });
+  };
   const cells: RawCell[] = new Array(columns.length);
   const malformed = (row: number, message: string) => batch.reject([{ severity: 'ERROR', code: 'MALFORMED_ROW', message, row, column: null, value: null }]);
   const handle = (item: SourceItem) => {
@@ -132,6 +142,7 @@ export async function runIngest(db: Db, task: IngestTask, control: IngestControl
     } else if (layout.width !== null && item.cells.length !== layout.width) {
       malformed(item.row, `the row has ${item.cells.length} field(s) where ${layout.width} are expected`);
     } else {
+      if (item.cells.length > cells.length) noteExtraCells(item);
       for (let i = 0; i < layout.fileIndex.length; i++) cells[i] = layout.fileIndex[i] === -1 ? null : item.cells[layout.fileIndex[i]];
       const out: CellValue[] = new Array(cells.length);
       const rowIssues: Issue[] = [];
@@ -148,14 +159,13 @@ export async function runIngest(db: Db, task: IngestTask, control: IngestControl
   for (let burst = await iterator.next(); !burst.done; burst = await iterator.next()) {
     for (const item of burst.value) handle(item);
     if (batch.due) {
-      commit(undefined, inferredMessages);
-      inferredMessages = undefined;
+      commit();
       if (control.isCancelled()) {
         await iterator.return?.();
         return 'cancelled';
       }
     }
   }
-  commit('finalizing', inferredMessages);
+  commit('finalizing');
   return 'finished';
 }
