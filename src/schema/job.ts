@@ -76,7 +76,7 @@ type IssueWithIndex = IssueRecord & { index: number };
 const Issue = builder.objectRef<IssueWithIndex>('Issue').implement({
   fields: (t) => ({
     severity: t.field({ type: IssueSeverity, resolve: (i) => i.severity }),
-    code: t.exposeString('code', { description: 'REQUIRED, TYPE_MISMATCH, PATTERN, RANGE, ENUM, UNIQUE, MALFORMED_ROW, EXTRA_COLUMN, MISSING_COLUMN' }),
+    code: t.exposeString('code', { description: 'Errors: REQUIRED, TYPE_MISMATCH, PATTERN, RANGE, ENUM, UNIQUE, MALFORMED_ROW; warnings: EXTRA_COLUMN, MISSING_COLUMN, EXTRA_CELLS' }),
     message: t.exposeString('message'),
     row: t.exposeInt('row', { nullable: true, description: '1-based data row number (header excluded)' }),
     column: t.exposeString('column', { nullable: true }),
