@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import packageJson from '../../package.json' with { type: 'json' };
 import {
   CancelJobDocument,
@@ -9,6 +9,7 @@ import {
   DatasetDocument,
   IngestDocument,
   type JobFieldsFragment,
+  JobCountDocument,
   JobDocument,
   JobsApiDatasetCountDocument,
   JobsApiNodeDocument,
@@ -563,5 +564,40 @@ describe('polling jobs', () => {
     const body = (await response.json()) as Record<string, unknown>;
     expect(body).toMatchObject({ status: 'ok', store: 'sqlite', version: packageJson.version });
     expect(body.version).toMatch(/^\d+\.\d+\.\d+/);
+  });
+});
+
+describe('unexpected errors', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startServer();
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it('are masked for the client and logged with their detail', async () => {
+    const failure = new Error('secret detail of a broken store');
+    const list = vi.spyOn(server.app.services.jobs, 'list').mockImplementation(() => {
+      throw failure;
+    });
+    const logged = vi.spyOn(server.app.log, 'error');
+    try {
+      const response = await fetch(server.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query: '{ jobs { totalCount } }' }),
+      });
+      const text = await response.text();
+      expect(JSON.parse(text).errors).toEqual([expect.objectContaining({ message: 'Unexpected error.' })]);
+      expect(text).not.toContain('secret detail');
+      expect(text).not.toContain('.ts:');
+      expect(logged).toHaveBeenCalledWith(expect.objectContaining({ err: failure }), expect.any(String));
+    } finally {
+      list.mockRestore();
+      logged.mockRestore();
+    }
+    // The server goes on serving.
+    expect((await server.client.request(JobCountDocument, {})).jobs.totalCount).toBe(0);
   });
 });
