@@ -14,6 +14,7 @@ import { SqliteJobStore } from './jobs/sqlite-job-store';
 import { createLogger } from './log';
 import type { Services } from './server/context';
 import { buildHttpServer } from './server/http';
+import { attachWebSocket } from './server/websocket';
 import { buildYoga } from './server/yoga';
 import { openDatabase, writeTransaction } from './storage/sqlite';
 import { Spool } from './uploads/spool';
@@ -43,12 +44,19 @@ export function buildApp(config: Config, log: Logger = createLogger(config.logLe
   const runner = new JobRunner(config, dbPath, registry, log, () => purger.kick());
   const spool = new Spool(join(config.dataDir, 'spool'));
   const submission = new IngestSubmission(registry, datasets, spool);
-  const services: Services = { config, jobs, datasets, registry, runner, submission };
+  const services: Services = { config, jobs, datasets, bus, registry, runner, submission };
   const yoga = {
     api: buildYoga(services, log, { maxBytes: config.maxRequestBytes }),
     uploads: buildYoga(services, log, { maxBytes: config.maxUploadBytes, uploads: spool }),
   };
-  const server = buildHttpServer(yoga, () => ({ status: 'ok', store: 'sqlite', version: packageJson.version, activeJobs: runner.activeCount }));
+  const server = buildHttpServer(yoga, () => ({
+    status: 'ok',
+    store: 'sqlite',
+    version: packageJson.version,
+    activeJobs: runner.activeCount,
+    subscriptions: bus.subscriberCount,
+  }));
+  const websocket = attachWebSocket(server, yoga.api, config.websocketKeepAliveMs);
 
   return {
     config,
@@ -69,6 +77,7 @@ export function buildApp(config: Config, log: Logger = createLogger(config.logLe
       return url;
     },
     async stop() {
+      await websocket.close();
       server.closeIdleConnections();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       await runner.stop();

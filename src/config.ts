@@ -21,6 +21,10 @@ export interface Config {
   readonly inferSampleRows: number;
   /** How long cancelJob waits for a running job to stop at a batch boundary before it is stopped hard. */
   readonly cancelTimeoutMs: number;
+  /** Subscription events per job and second, at most; the latest state wins, terminal states always go. */
+  readonly subscriptionEventsPerSecond: number;
+  /** How often WebSocket clients are pinged; one that does not answer before the next ping is dropped. */
+  readonly websocketKeepAliveMs: number;
   /** Largest multipart upload request; a larger one is answered 413 and nothing of it is kept. */
   readonly maxUploadBytes: number;
   /** Largest body of any other request (JSON queries and mutations), which is parsed in memory. */
@@ -58,6 +62,8 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     stallThresholdMs: integer(env, 'SLUICE_STALL_THRESHOLD_MS', 30_000, 100),
     inferSampleRows: integer(env, 'SLUICE_INFER_SAMPLE_ROWS', 1000, 1, 1_000_000),
     cancelTimeoutMs: integer(env, 'SLUICE_CANCEL_TIMEOUT_MS', 5000, 10, 600_000),
+    subscriptionEventsPerSecond: integer(env, 'SLUICE_SUBSCRIPTION_EVENTS_PER_SECOND', 10, 1, 1000),
+    websocketKeepAliveMs: integer(env, 'SLUICE_WEBSOCKET_KEEPALIVE_MS', 12_000, 100),
     maxUploadBytes: integer(env, 'SLUICE_MAX_UPLOAD_BYTES', 1024 ** 3, 1024),
     maxRequestBytes: integer(env, 'SLUICE_MAX_REQUEST_BYTES', 1024 ** 2, 1024),
     maxRecordBytes: integer(env, 'SLUICE_MAX_RECORD_BYTES', 1024 ** 2, 1024),

@@ -20,6 +20,11 @@ export class EventBus {
     this.emitter.emit('job', event);
   }
 
+  /** How many listeners there are: every open subscription is one. */
+  get subscriberCount(): number {
+    return this.emitter.listenerCount('job');
+  }
+
   subscribe(listener: (event: JobChanged) => void): () => void {
     this.emitter.on('job', listener);
     return () => this.emitter.off('job', listener);

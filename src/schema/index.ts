@@ -3,6 +3,7 @@ import './scalars';
 import './job';
 import './dataset';
 import './ingest';
+import './subscriptions';
 
 builder.queryType({});
 builder.mutationType({});

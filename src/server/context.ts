@@ -1,5 +1,6 @@
 import type { Config } from '../config';
 import type { SqliteDatasetStore } from '../datasets/sqlite-dataset-store';
+import type { EventBus } from '../events/bus';
 import type { IngestSubmission } from '../ingest/submission';
 import type { JobRegistry } from '../jobs/registry';
 import type { JobRunner } from '../jobs/runner';
@@ -10,6 +11,7 @@ export interface Services {
   config: Config;
   jobs: JobStore;
   datasets: SqliteDatasetStore;
+  bus: EventBus;
   registry: JobRegistry;
   runner: JobRunner;
   submission: IngestSubmission;

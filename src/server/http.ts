@@ -6,6 +6,8 @@ export interface HealthReport {
   store: string;
   version: string;
   activeJobs: number;
+  /** Open GraphQL subscriptions, over WebSocket and SSE. */
+  subscriptions: number;
 }
 
 /** The HTTP server: GET /health, and GraphQL (with GraphiQL for browsers) on /graphql. */
