@@ -1,13 +1,15 @@
 // npm run bench [-- --quick] [-- --rows N]
 // Ingests a generated CSV through the real server (a child process, as `npm start` runs it) and
-// compares it, in the same run, with the sqlite3 CLI's `.import` of the same file into a typed table.
+// compares it, in the same run, with the sqlite3 CLI's `.import` of the same file into a typed table;
+// then measures subscription fan-out on one job.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { finished } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
-import { type ColumnInput, IngestDocument, JobDocument } from '../test/generated/graphql';
+import { type ColumnInput, IngestDocument, JobDocument, JobProgressDocument } from '../test/generated/graphql';
 import { startServerProcess } from '../test/helpers/process';
+import { SubscriptionClient } from '../test/helpers/subscribe';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const quick = process.argv.includes('--quick');
@@ -95,6 +97,32 @@ async function sluiceIngest(csv: string): Promise<Sample> {
   }
 }
 
+/**
+ * Fan-out: `subscribers` graphql-ws subscriptions (over 50 connections) on one job; the time from
+ * the job's completedAt to the last subscriber's terminal event.
+ */
+async function fanOut(csv: string, subscribers: number): Promise<number> {
+  const dir = join(dataDir, 'fan-out');
+  rmSync(dir, { recursive: true, force: true });
+  const server = await startServerProcess(dir);
+  const clients = Array.from({ length: Math.min(50, subscribers) }, () => new SubscriptionClient(server.url, 'ws'));
+  try {
+    const answer = await server.client.upload(IngestDocument, { input: { dataset: 'fan-out', columns: COLUMNS } }, csv, 'bench.csv');
+    const id = answer.data!.ingest.job!.id;
+    const subscriptions = Array.from({ length: subscribers }, (_, i) => clients[i % clients.length].subscribe(JobProgressDocument, { id }));
+    await Promise.all(subscriptions.map((subscription) => subscription.done));
+    const job = (await server.client.request(JobDocument, { id })).job!;
+    const terminal = subscriptions.map((subscription) => subscription.events.at(-1));
+    if (job.status !== 'COMPLETED' || terminal.some((event) => event?.data.jobProgress.status !== 'COMPLETED')) {
+      throw new Error('fan-out: not every subscriber got the COMPLETED event');
+    }
+    return Math.max(...terminal.map((event) => event!.at)) - Date.parse(job.completedAt!);
+  } finally {
+    await Promise.all(clients.map((client) => client.dispose()));
+    await server.kill('SIGTERM');
+  }
+}
+
 function sqliteImport(csv: string): Sample {
   const db = join(dataDir, 'reference.db');
   rmSync(db, { force: true });
@@ -124,6 +152,8 @@ async function main(): Promise<void> {
     reference.push(sqliteImport(csv));
     sluice.push(await sluiceIngest(csv));
   }
+  const subscribers = quick ? 100 : 1000;
+  const fanOutMs = await fanOut(csv, subscribers);
   const sluiceRate = rows / median(sluice.map((s) => s.seconds));
   const referenceRate = rows / median(reference.map((s) => s.seconds));
   const peak = Math.max(...sluice.map((s) => s.peakRssBytes!));
@@ -136,9 +166,10 @@ async function main(): Promise<void> {
     `  ratio sluice / sqlite3                        ${(sluiceRate / referenceRate).toFixed(2)}×`,
     `  server peak RSS                               ${(peak / 1024 / 1024).toFixed(0)} MiB`,
     `  job(id) latency while ingesting, p50 / p99    ${median(sluice.map((s) => s.pollP50Ms!)).toFixed(1)} / ${median(sluice.map((s) => s.pollP99Ms!)).toFixed(1)} ms`,
+    `Fan-out: ${fmt(subscribers)} graphql-ws subscribers on one job, completion -> last terminal event: ${fanOutMs} ms`,
   ].join('\n');
   console.log(table);
-  const result = { date: new Date().toISOString(), rows, fileBytes: statSync(csv).size, sluice, reference, sluiceRowsPerSecond: sluiceRate, referenceRowsPerSecond: referenceRate, peakRssBytes: peak };
+  const result = { date: new Date().toISOString(), rows, fileBytes: statSync(csv).size, sluice, reference, sluiceRowsPerSecond: sluiceRate, referenceRowsPerSecond: referenceRate, peakRssBytes: peak, fanOut: { subscribers, ms: fanOutMs } };
   writeFileSync(join(resultsDir, `csv-${quick ? 'quick' : rows}.json`), `${JSON.stringify(result, null, 2)}\n`);
 }
 
