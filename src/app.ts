@@ -18,6 +18,9 @@ import { attachWebSocket } from './server/websocket';
 import { buildYoga } from './server/yoga';
 import { openDatabase, writeTransaction } from './storage/sqlite';
 import { Spool } from './uploads/spool';
+import { WebhookDispatcher } from './webhooks/dispatcher';
+import { WebhookOutbox } from './webhooks/outbox';
+import { SqliteWebhookStore } from './webhooks/sqlite-webhook-store';
 import packageJson from '../package.json' with { type: 'json' };
 
 export interface App {
@@ -39,12 +42,22 @@ export function buildApp(config: Config, log: Logger = createLogger(config.logLe
   const jobs = new SqliteJobStore(db);
   const datasets = new SqliteDatasetStore(db);
   const bus = new EventBus();
-  const registry = new JobRegistry(jobs, datasets, transaction, bus, log);
+  const webhookStore = new SqliteWebhookStore(db);
+  const destinations = { allowPrivate: config.webhookAllowPrivate, allowedHosts: new Set(config.webhookAllowedHosts) };
+  const registry = new JobRegistry(jobs, datasets, transaction, bus, log, new WebhookOutbox(webhookStore, datasets));
+  const dispatcher = new WebhookDispatcher(
+    webhookStore,
+    { timeoutMs: config.webhookTimeoutMs, retryDelaysMs: config.webhookRetryDelaysMs, policy: destinations },
+    log,
+  );
   const purger = new RowPurger(datasets, log);
-  const runner = new JobRunner(config, dbPath, registry, log, () => purger.kick());
+  const runner = new JobRunner(config, dbPath, registry, log, () => {
+    purger.kick();
+    dispatcher.kick();
+  });
   const spool = new Spool(join(config.dataDir, 'spool'));
-  const submission = new IngestSubmission(registry, datasets, spool);
-  const services: Services = { config, jobs, datasets, bus, registry, runner, submission };
+  const submission = new IngestSubmission(registry, datasets, spool, destinations);
+  const services: Services = { config, jobs, datasets, bus, registry, runner, submission, webhooks: webhookStore, dispatcher };
   const yoga = {
     api: buildYoga(services, log, { maxBytes: config.maxRequestBytes }),
     uploads: buildYoga(services, log, { maxBytes: config.maxUploadBytes, uploads: spool }),
@@ -69,6 +82,7 @@ export function buildApp(config: Config, log: Logger = createLogger(config.logLe
       await spool.init(new Set(waiting.flatMap((job) => (job.spoolPath ? [job.spoolPath] : []))));
       runner.start();
       purger.kick();
+      dispatcher.kick();
       server.listen(config.port, config.host);
       await once(server, 'listening');
       const { address, port } = server.address() as AddressInfo;
@@ -82,6 +96,7 @@ export function buildApp(config: Config, log: Logger = createLogger(config.logLe
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       await runner.stop();
       purger.stop();
+      await dispatcher.stop();
       server.closeAllConnections();
       await closed;
       db.close();

@@ -25,6 +25,16 @@ export interface Config {
   readonly subscriptionEventsPerSecond: number;
   /** How often WebSocket clients are pinged; one that does not answer before the next ping is dropped. */
   readonly websocketKeepAliveMs: number;
+  /** How long one webhook attempt may take. */
+  readonly webhookTimeoutMs: number;
+  /** Delays before each webhook retry (attempts = retries + 1). */
+  readonly webhookRetryDelaysMs: readonly number[];
+  /** Whether webhooks may go to loopback, private and other internal addresses (development, tests). */
+  readonly webhookAllowPrivate: boolean;
+  /** Hosts (names or addresses) webhooks may reach whatever they resolve to. */
+  readonly webhookAllowedHosts: readonly string[];
+  /** How long the previous signing secret keeps signing after a rotation. */
+  readonly webhookSecretOverlapMs: number;
   /** Largest multipart upload request; a larger one is answered 413 and nothing of it is kept. */
   readonly maxUploadBytes: number;
   /** Largest body of any other request (JSON queries and mutations), which is parsed in memory. */
@@ -49,6 +59,14 @@ function integer(env: Env, name: string, fallback: number, min: number, max = Nu
   return value;
 }
 
+function delays(env: Env, name: string, fallback: number[]): number[] {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const values = raw.split(',').map((part) => Number(part.trim()));
+  if (values.some((value) => !Number.isInteger(value) || value < 0)) throw new ConfigError(`${name} must be a comma-separated list of milliseconds, got "${raw}"`);
+  return values;
+}
+
 export function loadConfig(env: Env = process.env, overrides: Partial<Config> = {}): Config {
   const config: Config = {
     host: env.HOST || '127.0.0.1',
@@ -64,6 +82,11 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     cancelTimeoutMs: integer(env, 'SLUICE_CANCEL_TIMEOUT_MS', 5000, 10, 600_000),
     subscriptionEventsPerSecond: integer(env, 'SLUICE_SUBSCRIPTION_EVENTS_PER_SECOND', 10, 1, 1000),
     websocketKeepAliveMs: integer(env, 'SLUICE_WEBSOCKET_KEEPALIVE_MS', 12_000, 100),
+    webhookTimeoutMs: integer(env, 'SLUICE_WEBHOOK_TIMEOUT_MS', 10_000, 100, 120_000),
+    webhookRetryDelaysMs: delays(env, 'SLUICE_WEBHOOK_RETRY_DELAYS_MS', [5_000, 60_000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000]),
+    webhookAllowPrivate: env.SLUICE_WEBHOOK_ALLOW_PRIVATE === 'true',
+    webhookAllowedHosts: (env.SLUICE_WEBHOOK_ALLOWED_HOSTS ?? '').split(',').map((host) => host.trim()).filter(Boolean),
+    webhookSecretOverlapMs: integer(env, 'SLUICE_WEBHOOK_SECRET_OVERLAP_MS', 86_400_000, 0),
     maxUploadBytes: integer(env, 'SLUICE_MAX_UPLOAD_BYTES', 1024 ** 3, 1024),
     maxRequestBytes: integer(env, 'SLUICE_MAX_REQUEST_BYTES', 1024 ** 2, 1024),
     maxRecordBytes: integer(env, 'SLUICE_MAX_RECORD_BYTES', 1024 ** 2, 1024),

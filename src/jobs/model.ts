@@ -25,6 +25,8 @@ export interface JobOptions {
   sheet: string | null;
   mode: IngestMode;
   maxErrors: number | null;
+  /** Where the job's end is announced (a signed webhook), or null. */
+  webhookUrl: string | null;
 }
 
 export interface FileInfo {

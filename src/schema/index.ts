@@ -4,6 +4,7 @@ import './job';
 import './dataset';
 import './ingest';
 import './subscriptions';
+import './webhooks';
 
 builder.queryType({});
 builder.mutationType({});

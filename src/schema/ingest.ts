@@ -2,17 +2,9 @@ import { INGEST_MODES } from '../jobs/model';
 import { builder } from './builder';
 import { ColumnType } from './dataset';
 import { FileFormat, Job, jobOfWorkspace } from './job';
+import { UserError } from './user-error';
 
 const IngestMode = builder.enumType('IngestMode', { values: INGEST_MODES });
-
-const UserError = builder.objectRef<{ code: string; field: string[] | null; message: string }>('UserError').implement({
-  description: 'A problem with the input that the caller can fix; nothing was created or changed',
-  fields: (t) => ({
-    code: t.exposeString('code'),
-    field: t.exposeStringList('field', { nullable: true, description: 'Path of the offending input field' }),
-    message: t.exposeString('message'),
-  }),
-});
 
 const ColumnInput = builder.inputType('ColumnInput', {
   fields: (t) => ({
@@ -47,6 +39,7 @@ const IngestInput = builder.inputType('IngestInput', {
     mode: t.field({ type: IngestMode, description: 'APPEND by default' }),
     maxErrors: t.int({ description: 'More rejected rows than this fails the job (TOO_MANY_ERRORS)' }),
     idempotencyKey: t.string(),
+    webhookUrl: t.string({ description: "Receives a signed job.completed / job.failed / job.cancelled event (Standard Webhooks, the workspace's signing secret)" }),
   }),
 });
 

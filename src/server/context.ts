@@ -5,6 +5,8 @@ import type { IngestSubmission } from '../ingest/submission';
 import type { JobRegistry } from '../jobs/registry';
 import type { JobRunner } from '../jobs/runner';
 import type { JobStore } from '../jobs/store';
+import type { WebhookDispatcher } from '../webhooks/dispatcher';
+import type { SqliteWebhookStore } from '../webhooks/sqlite-webhook-store';
 
 /** What resolvers may use. Reads go to the stores; every change of a job goes through the registry. */
 export interface Services {
@@ -15,6 +17,8 @@ export interface Services {
   registry: JobRegistry;
   runner: JobRunner;
   submission: IngestSubmission;
+  webhooks: SqliteWebhookStore;
+  dispatcher: WebhookDispatcher;
 }
 
 export interface GraphQLContext {

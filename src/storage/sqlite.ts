@@ -79,6 +79,31 @@ const migrations: string[] = [
   ) WITHOUT ROWID;
   CREATE INDEX job_issues_by_severity ON job_issues (job_num, severity, idx);
   `,
+  `
+  CREATE TABLE workspace_signing_secrets (
+    workspace TEXT PRIMARY KEY,
+    secret TEXT NOT NULL,
+    previous_secret TEXT,
+    previous_valid_until INTEGER
+  );
+  -- The webhook outbox: a row per event and destination, written with the job's terminal state.
+  CREATE TABLE webhook_deliveries (
+    id TEXT PRIMARY KEY,
+    job_num INTEGER NOT NULL,
+    workspace TEXT NOT NULL,
+    url TEXT NOT NULL,
+    event TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    last_status_code INTEGER,
+    last_error TEXT,
+    delivered_at INTEGER,
+    next_attempt_at INTEGER,
+    created_at INTEGER NOT NULL
+  );
+  CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt_at) WHERE next_attempt_at IS NOT NULL;
+  CREATE INDEX webhook_deliveries_by_job ON webhook_deliveries (job_num);
+  `,
 ];
 
 export function openDatabase(path: string, options: { busyTimeoutMs: number; migrate: boolean }): Db {

@@ -1,0 +1,143 @@
+import type { Logger } from 'pino';
+import { type Agent, fetch } from 'undici';
+import { checkDestination, type DestinationPolicy, guardedAgent, RefusedDestinationError } from './destination';
+import { signatureHeader } from './signing';
+import type { AttemptOutcome, Delivery, SqliteWebhookStore } from './sqlite-webhook-store';
+
+export interface DispatcherOptions {
+  timeoutMs: number;
+  /** Delay before each retry; its length + 1 is the number of attempts. */
+  retryDelaysMs: readonly number[];
+  policy: DestinationPolicy;
+}
+
+const BATCH = 16;
+const MAX_IDLE_MS = 60_000;
+const MAX_RETRY_AFTER_MS = 24 * 3600_000;
+
+function retryAfterMs(header: string | null, now: number): number | null {
+  if (!header) return null;
+  const seconds = Number(header);
+  const ms = Number.isFinite(seconds) ? seconds * 1000 : Date.parse(header) - now;
+  return Number.isFinite(ms) && ms >= 0 ? Math.min(ms, MAX_RETRY_AFTER_MS) : null;
+}
+
+/**
+ * Sends the outbox's due deliveries, signed per Standard Webhooks. Retries network errors, timeouts,
+ * 5xx and 429 (after Retry-After when given) on the configured schedule with jitter; other answers
+ * end the delivery. Redirects are not followed. Each attempt holds a lease on its delivery, so a
+ * crash mid-attempt leaves it due again after restart, with the same webhook-id.
+ */
+export class WebhookDispatcher {
+  private readonly agent: Agent;
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<void> | null = null;
+  private rerun = false;
+  private stopped = false;
+
+  constructor(
+    private readonly store: SqliteWebhookStore,
+    private readonly options: DispatcherOptions,
+    private readonly log: Logger,
+  ) {
+    this.agent = guardedAgent(options.policy);
+  }
+
+  /** Sends what is due now, then sleeps until the next due attempt. */
+  kick(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.rerun = true;
+      return;
+    }
+    this.running = this.sendDue()
+      .catch((error) => this.log.error({ err: error }, 'webhook dispatch failed'))
+      .finally(() => {
+        this.running = null;
+        if (this.rerun) {
+          this.rerun = false;
+          this.kick();
+        } else this.schedule();
+      });
+  }
+
+  private schedule(): void {
+    if (this.stopped) return;
+    if (this.timer) clearTimeout(this.timer);
+    const next = this.store.nextDue();
+    const wait = next === null ? MAX_IDLE_MS : Math.min(MAX_IDLE_MS, Math.max(0, next - Date.now()));
+    this.timer = setTimeout(() => this.kick(), wait);
+    this.timer.unref();
+  }
+
+  private async sendDue(): Promise<void> {
+    for (let due = this.store.due(Date.now(), BATCH); due.length > 0 && !this.stopped; due = this.store.due(Date.now(), BATCH)) {
+      const now = Date.now();
+      const leased = due.filter((delivery) => this.store.lease(delivery.id, now, now + this.options.timeoutMs * 2));
+      await Promise.all(leased.map((delivery) => this.attempt(delivery)));
+    }
+  }
+
+  private async attempt(delivery: Delivery): Promise<void> {
+    const started = Date.now();
+    let outcome: AttemptOutcome;
+    try {
+      const url = new URL(delivery.url);
+      checkDestination(url, this.options.policy);
+      const timestamp = new Date();
+      const response = await fetch(url, {
+        method: 'POST',
+        body: delivery.payload,
+        redirect: 'manual',
+        signal: AbortSignal.timeout(this.options.timeoutMs),
+        dispatcher: this.agent,
+        headers: {
+          'content-type': 'application/json',
+          'user-agent': 'Sluice-Webhooks/1',
+          'webhook-id': delivery.id,
+          'webhook-timestamp': String(Math.floor(timestamp.getTime() / 1000)),
+          'webhook-signature': signatureHeader(this.store.signingSecrets(delivery.workspace, started), delivery.id, timestamp, delivery.payload),
+        },
+      });
+      await response.body?.cancel();
+      const status = response.status;
+      const delivered = status >= 200 && status < 300;
+      const retry = status >= 500 || status === 429;
+      outcome = {
+        statusCode: status,
+        error: delivered ? null : `the receiver answered ${status}`,
+        delivered,
+        nextAttemptAt: retry ? this.nextAttempt(delivery, retryAfterMs(response.headers.get('retry-after'), started)) : null,
+      };
+    } catch (error) {
+      const refused = error instanceof RefusedDestinationError || (error as { cause?: unknown }).cause instanceof RefusedDestinationError;
+      outcome = {
+        statusCode: null,
+        error: refused ? `destination refused: ${((error as { cause?: Error }).cause ?? (error as Error)).message}` : (error as Error).message,
+        delivered: false,
+        nextAttemptAt: refused ? null : this.nextAttempt(delivery, null),
+      };
+    }
+    this.store.record(delivery.id, outcome, Date.now());
+    this.log[outcome.delivered ? 'info' : 'warn'](
+      { deliveryId: delivery.id, event: delivery.event, attempt: delivery.attempts + 1, status: outcome.statusCode, error: outcome.error ?? undefined },
+      outcome.delivered ? 'webhook delivered' : 'webhook attempt failed',
+    );
+  }
+
+  /** When to try again, or null when the schedule is spent. Jitter spreads retries of many deliveries. */
+  private nextAttempt(delivery: Delivery, retryAfter: number | null): number | null {
+    const delay = this.options.retryDelaysMs[delivery.attempts];
+    if (delay === undefined) return null;
+    const jittered = delay * (0.9 + Math.random() * 0.2);
+    return Date.now() + Math.max(jittered, retryAfter ?? 0);
+  }
+
+  /** Stops scheduling and waits for attempts in flight. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.running;
+    await this.agent.close();
+  }
+}

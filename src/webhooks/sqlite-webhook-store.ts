@@ -1,0 +1,139 @@
+import type { Db } from '../storage/sqlite';
+import { newSecret } from './signing';
+
+export interface Delivery {
+  id: string; // the webhook-id header: the same on every attempt
+  jobNum: number;
+  workspace: string;
+  url: string;
+  event: string;
+  payload: string;
+  attempts: number;
+  lastStatusCode: number | null;
+  lastError: string | null;
+  deliveredAt: number | null;
+  /** When the next attempt is due; null when none is (delivered, or given up). */
+  nextAttemptAt: number | null;
+  createdAt: number;
+}
+
+interface DeliveryRow {
+  id: string;
+  job_num: number;
+  workspace: string;
+  url: string;
+  event: string;
+  payload: string;
+  attempts: number;
+  last_status_code: number | null;
+  last_error: string | null;
+  delivered_at: number | null;
+  next_attempt_at: number | null;
+  created_at: number;
+}
+
+function toDelivery(row: DeliveryRow): Delivery {
+  return {
+    id: row.id,
+    jobNum: row.job_num,
+    workspace: row.workspace,
+    url: row.url,
+    event: row.event,
+    payload: row.payload,
+    attempts: row.attempts,
+    lastStatusCode: row.last_status_code,
+    lastError: row.last_error,
+    deliveredAt: row.delivered_at,
+    nextAttemptAt: row.next_attempt_at,
+    createdAt: row.created_at,
+  };
+}
+
+export interface AttemptOutcome {
+  statusCode: number | null;
+  error: string | null;
+  delivered: boolean;
+  nextAttemptAt: number | null;
+}
+
+/** Webhook state: the workspaces' signing secrets and the delivery outbox. */
+export class SqliteWebhookStore {
+  private readonly statements;
+
+  constructor(db: Db) {
+    this.statements = {
+      secret: db.prepare('SELECT secret, previous_secret, previous_valid_until FROM workspace_signing_secrets WHERE workspace = ?'),
+      createSecret: db.prepare('INSERT OR IGNORE INTO workspace_signing_secrets (workspace, secret) VALUES (?, ?)'),
+      rotate: db.prepare('UPDATE workspace_signing_secrets SET previous_secret = secret, previous_valid_until = ?, secret = ? WHERE workspace = ?'),
+      insert: db.prepare(`
+        INSERT INTO webhook_deliveries (id, job_num, workspace, url, event, payload, next_attempt_at, created_at)
+        VALUES (@id, @jobNum, @workspace, @url, @event, @payload, @now, @now)`),
+      byId: db.prepare('SELECT * FROM webhook_deliveries WHERE id = ?'),
+      forJob: db.prepare('SELECT * FROM webhook_deliveries WHERE job_num = ? ORDER BY created_at, id'),
+      due: db.prepare('SELECT * FROM webhook_deliveries WHERE next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?'),
+      nextDue: db.prepare('SELECT min(next_attempt_at) FROM webhook_deliveries WHERE next_attempt_at IS NOT NULL').pluck(),
+      lease: db.prepare('UPDATE webhook_deliveries SET next_attempt_at = ? WHERE id = ? AND next_attempt_at <= ?'),
+      record: db.prepare(`
+        UPDATE webhook_deliveries SET attempts = attempts + 1, last_status_code = @statusCode, last_error = @error,
+          delivered_at = CASE WHEN @delivered THEN @now ELSE delivered_at END, next_attempt_at = @nextAttemptAt
+        WHERE id = @id`),
+      redeliver: db.prepare('UPDATE webhook_deliveries SET next_attempt_at = ? WHERE id = ?'),
+    };
+  }
+
+  /** The workspace's current signing secret, created on first use. */
+  currentSecret(workspace: string): string {
+    this.statements.createSecret.run(workspace, newSecret());
+    return (this.statements.secret.get(workspace) as { secret: string }).secret;
+  }
+
+  /** The secrets to sign with now: the current one, and the previous one during a rotation's overlap. */
+  signingSecrets(workspace: string, now: number): string[] {
+    const current = this.currentSecret(workspace);
+    const row = this.statements.secret.get(workspace) as { previous_secret: string | null; previous_valid_until: number | null };
+    return row.previous_secret && (row.previous_valid_until ?? 0) > now ? [current, row.previous_secret] : [current];
+  }
+
+  /** Replaces the signing secret; the old one keeps signing too until `previousValidUntil`. */
+  rotate(workspace: string, previousValidUntil: number): string {
+    this.currentSecret(workspace);
+    const secret = newSecret();
+    this.statements.rotate.run(previousValidUntil, secret, workspace);
+    return secret;
+  }
+
+  enqueue(delivery: { id: string; jobNum: number; workspace: string; url: string; event: string; payload: string }, now: number): void {
+    this.statements.insert.run({ ...delivery, now });
+  }
+
+  get(id: string): Delivery | null {
+    const row = this.statements.byId.get(id) as DeliveryRow | undefined;
+    return row ? toDelivery(row) : null;
+  }
+
+  forJob(jobNum: number): Delivery[] {
+    return (this.statements.forJob.all(jobNum) as DeliveryRow[]).map(toDelivery);
+  }
+
+  due(now: number, limit: number): Delivery[] {
+    return (this.statements.due.all(now, limit) as DeliveryRow[]).map(toDelivery);
+  }
+
+  /** When the earliest pending attempt is due, or null when none is. */
+  nextDue(): number | null {
+    return this.statements.nextDue.get() as number | null;
+  }
+
+  /** Takes a due delivery for one attempt, pushing its due time past the attempt; false when another took it. */
+  lease(id: string, now: number, until: number): boolean {
+    return this.statements.lease.run(until, id, now).changes === 1;
+  }
+
+  record(id: string, outcome: AttemptOutcome, now: number): void {
+    this.statements.record.run({ id, ...outcome, delivered: outcome.delivered ? 1 : 0, now });
+  }
+
+  redeliver(id: string, now: number): void {
+    this.statements.redeliver.run(now, id);
+  }
+}
