@@ -57,7 +57,7 @@ export function buildApp(config: Config, log: Logger = createLogger(config.logLe
   });
   const spool = new Spool(join(config.dataDir, 'spool'));
   const submission = new IngestSubmission(registry, datasets, spool, destinations);
-  const services: Services = { config, jobs, datasets, bus, registry, runner, submission, webhooks: webhookStore, dispatcher };
+  const services: Services = { config, jobs, datasets, bus, registry, runner, submission, webhooks: webhookStore, destinations, dispatcher };
   const yoga = {
     api: buildYoga(services, log, { maxBytes: config.maxRequestBytes }),
     uploads: buildYoga(services, log, { maxBytes: config.maxUploadBytes, uploads: spool }),

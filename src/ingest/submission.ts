@@ -6,7 +6,7 @@ import { type CsvOptions, type FileFormat, type IngestMode, type Job, JOB_ID_PRE
 import type { JobRegistry } from '../jobs/registry';
 import type { Spool, SpooledUpload } from '../uploads/spool';
 import { sniffFormat } from './sniff';
-import { checkDestination, type DestinationPolicy } from '../webhooks/destination';
+import { checkWebhookUrl, type DestinationPolicy } from '../webhooks/destination';
 import { listSheets, NotAWorkbookError } from './xlsx-sheets';
 
 export interface ColumnInput {
@@ -75,23 +75,6 @@ function csvOptions(input: IngestInput['csv'], problems: InputProblem[]): CsvOpt
   return options;
 }
 
-function checkWebhookUrl(url: string, policy: DestinationPolicy): InputProblem | null {
-  const field = ['input', 'webhookUrl'];
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    return { code: 'INVALID_URL', field, message: 'webhookUrl must be an absolute http(s) URL' };
-  }
-  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') return { code: 'INVALID_URL', field, message: 'webhookUrl must be an http(s) URL' };
-  try {
-    checkDestination(parsed, policy);
-  } catch (error) {
-    return { code: 'WEBHOOK_URL_REFUSED', field, message: `webhookUrl is refused: ${(error as Error).message}` };
-  }
-  return null;
-}
-
 /** Turns an `ingest` request into a committed job, or into user errors with nothing left behind. */
 export class IngestSubmission {
   constructor(
@@ -108,7 +91,7 @@ export class IngestSubmission {
     const columns = input.columns ? columnSpecs(input.columns) : null;
     if (columns) problems.push(...checkColumns(columns, ['input', 'columns']));
     const csv = csvOptions(input.csv, problems);
-    if (input.webhookUrl != null) push(checkWebhookUrl(input.webhookUrl, this.destinations));
+    if (input.webhookUrl != null) push(checkWebhookUrl(input.webhookUrl, this.destinations, ['input', 'webhookUrl']));
     if (input.maxErrors != null && input.maxErrors < 0) {
       push({ code: 'INVALID_MAX_ERRORS', field: ['input', 'maxErrors'], message: 'maxErrors must be at least 0' });
     }

@@ -3,7 +3,7 @@ import type { DatasetColumn } from '../datasets/columns';
 import type { SqliteDatasetStore } from '../datasets/sqlite-dataset-store';
 import type { EventBus } from '../events/bus';
 import type { WebhookOutbox } from '../webhooks/outbox';
-import { canTransition, isTerminal, type Job, type JobError, type JobStatus } from './model';
+import { canTransition, type Job, type JobError, type JobStatus } from './model';
 import type { JobStore, NewJob, TransitionPatch } from './store';
 
 export type Transaction = <T>(work: () => T) => T;
@@ -51,8 +51,8 @@ export class JobRegistry {
     const moved = this.transaction(() => {
       if (!this.jobs.transition(job.num, job.status, to, patch, this.now())) return false;
       alongside?.();
-      // The webhook outbox row commits with the terminal state: a crash after this commit still delivers.
-      if (isTerminal(to)) this.outbox.jobEnded(this.jobs.getByNum(job.num)!, this.now());
+      // Webhook outbox rows commit with the transition they announce: a crash after this commit still delivers.
+      this.outbox.transitioned(this.jobs.getByNum(job.num)!, this.now());
       return true;
     });
     if (!moved) return null; // another change won the race; the caller reloads

@@ -1,4 +1,7 @@
-import type { Delivery } from '../webhooks/sqlite-webhook-store';
+import type { InputProblem } from '../datasets/columns';
+import { checkWebhookUrl } from '../webhooks/destination';
+import { WEBHOOK_EVENTS } from '../webhooks/outbox';
+import type { Delivery, WebhookEndpoint as WebhookEndpointRecord } from '../webhooks/sqlite-webhook-store';
 import { builder } from './builder';
 import { Job } from './job';
 import { UserError } from './user-error';
@@ -67,5 +70,72 @@ builder.mutationFields((t) => ({
       services.dispatcher.kick();
       return { delivery: services.webhooks.get(delivery.id), userErrors: [] };
     },
+  }),
+}));
+
+const WebhookEndpoint = builder.objectRef<WebhookEndpointRecord>('WebhookEndpoint').implement({
+  description: "A workspace-level receiver of job events, signed with its own secret (shown only when it is registered)",
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    url: t.exposeString('url'),
+    events: t.exposeStringList('events'),
+    disabled: t.boolean({ description: 'Set when the receiver answered 410 Gone; it gets nothing more', resolve: (e) => e.disabledAt !== null }),
+    createdAt: t.field({ type: 'DateTime', resolve: (e) => e.createdAt }),
+  }),
+});
+
+const RegisterWebhookPayload = builder
+  .objectRef<{ endpoint: WebhookEndpointRecord | null; secret: string | null; userErrors: InputProblem[] }>('RegisterWebhookPayload')
+  .implement({
+    fields: (t) => ({
+      endpoint: t.field({ type: WebhookEndpoint, nullable: true, resolve: (p) => p.endpoint }),
+      secret: t.exposeString('secret', { nullable: true, description: 'The whsec_… secret that signs this endpoint’s events; shown only here' }),
+      userErrors: t.field({ type: [UserError], resolve: (p) => p.userErrors }),
+    }),
+  });
+
+const DeleteWebhookPayload = builder.objectRef<{ deletedId: string | null; userErrors: InputProblem[] }>('DeleteWebhookPayload').implement({
+  fields: (t) => ({
+    deletedId: t.exposeID('deletedId', { nullable: true }),
+    userErrors: t.field({ type: [UserError], resolve: (p) => p.userErrors }),
+  }),
+});
+
+builder.queryField('webhooks', (t) =>
+  t.field({
+    type: [WebhookEndpoint],
+    description: "The workspace's webhook endpoints (without their secrets)",
+    resolve: (_root, _args, { workspace, services }) => services.webhooks.endpoints(workspace),
+  }),
+);
+
+builder.mutationFields((t) => ({
+  registerWebhook: t.field({
+    type: RegisterWebhookPayload,
+    args: {
+      url: t.arg.string({ required: true }),
+      events: t.arg.stringList({ description: `Any of ${WEBHOOK_EVENTS.join(', ')}; the job's end (completed, failed, cancelled) when absent` }),
+    },
+    resolve: (_root, { url, events }, { workspace, services }) => {
+      const wanted = events ?? ['job.completed', 'job.failed', 'job.cancelled'];
+      const problems: InputProblem[] = [];
+      const urlProblem = checkWebhookUrl(url, services.destinations, ['url']);
+      if (urlProblem) problems.push(urlProblem);
+      const unknown = wanted.filter((event) => !(WEBHOOK_EVENTS as readonly string[]).includes(event));
+      if (wanted.length === 0 || unknown.length > 0) {
+        problems.push({ code: 'INVALID_EVENTS', field: ['events'], message: `events must be some of ${WEBHOOK_EVENTS.join(', ')}` });
+      }
+      if (problems.length > 0) return { endpoint: null, secret: null, userErrors: problems };
+      const { endpoint, secret } = services.webhooks.createEndpoint(workspace, url, [...new Set(wanted)], Date.now());
+      return { endpoint, secret, userErrors: [] };
+    },
+  }),
+  deleteWebhook: t.field({
+    type: DeleteWebhookPayload,
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (_root, { id }, { workspace, services }) =>
+      services.webhooks.deleteEndpoint(workspace, String(id))
+        ? { deletedId: String(id), userErrors: [] }
+        : { deletedId: null, userErrors: [{ code: 'NOT_FOUND', field: ['id'], message: 'no such webhook endpoint' }] },
   }),
 }));

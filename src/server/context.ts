@@ -5,6 +5,7 @@ import type { IngestSubmission } from '../ingest/submission';
 import type { JobRegistry } from '../jobs/registry';
 import type { JobRunner } from '../jobs/runner';
 import type { JobStore } from '../jobs/store';
+import type { DestinationPolicy } from '../webhooks/destination';
 import type { WebhookDispatcher } from '../webhooks/dispatcher';
 import type { SqliteWebhookStore } from '../webhooks/sqlite-webhook-store';
 
@@ -18,6 +19,8 @@ export interface Services {
   runner: JobRunner;
   submission: IngestSubmission;
   webhooks: SqliteWebhookStore;
+  /** Where webhooks may go. */
+  destinations: DestinationPolicy;
   dispatcher: WebhookDispatcher;
 }
 

@@ -86,11 +86,22 @@ const migrations: string[] = [
     previous_secret TEXT,
     previous_valid_until INTEGER
   );
-  -- The webhook outbox: a row per event and destination, written with the job's terminal state.
+  CREATE TABLE webhook_endpoints (
+    id TEXT PRIMARY KEY,
+    workspace TEXT NOT NULL,
+    url TEXT NOT NULL,
+    events TEXT NOT NULL,
+    secret TEXT NOT NULL,
+    disabled_at INTEGER,
+    created_at INTEGER NOT NULL
+  );
+  CREATE INDEX webhook_endpoints_by_workspace ON webhook_endpoints (workspace);
+  -- The webhook outbox: a row per event and destination, written with the job's transition.
   CREATE TABLE webhook_deliveries (
     id TEXT PRIMARY KEY,
     job_num INTEGER NOT NULL,
     workspace TEXT NOT NULL,
+    endpoint_id TEXT, -- NULL: the job's own webhookUrl, signed with the workspace's secret
     url TEXT NOT NULL,
     event TEXT NOT NULL,
     payload TEXT NOT NULL,

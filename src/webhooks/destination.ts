@@ -1,6 +1,7 @@
 import { lookup, type LookupAddress } from 'node:dns';
 import ipaddr from 'ipaddr.js';
 import { Agent } from 'undici';
+import type { InputProblem } from '../datasets/columns';
 
 /** Where webhooks may go: public unicast addresses, unless configured otherwise. */
 export interface DestinationPolicy {
@@ -49,4 +50,21 @@ export function guardedAgent(policy: DestinationPolicy): Agent {
       },
     } as never,
   });
+}
+
+/** Checks a webhook URL given by a caller: absolute http(s), and not an internal address literal. */
+export function checkWebhookUrl(url: string, policy: DestinationPolicy, field: string[]): InputProblem | null {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return { code: 'INVALID_URL', field, message: 'the webhook URL must be an absolute http(s) URL' };
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') return { code: 'INVALID_URL', field, message: 'the webhook URL must be an http(s) URL' };
+  try {
+    checkDestination(parsed, policy);
+  } catch (error) {
+    return { code: 'WEBHOOK_URL_REFUSED', field, message: `the webhook URL is refused: ${(error as Error).message}` };
+  }
+  return null;
 }

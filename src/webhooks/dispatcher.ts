@@ -4,6 +4,9 @@ import { checkDestination, type DestinationPolicy, guardedAgent, RefusedDestinat
 import { signatureHeader } from './signing';
 import type { AttemptOutcome, Delivery, SqliteWebhookStore } from './sqlite-webhook-store';
 
+/** A delivery whose endpoint was deleted: nothing to sign it with, nowhere to retry. */
+class EndpointGoneError extends Error {}
+
 export interface DispatcherOptions {
   timeoutMs: number;
   /** Delay before each retry; its length + 1 is the number of attempts. */
@@ -96,11 +99,12 @@ export class WebhookDispatcher {
           'user-agent': 'Sluice-Webhooks/1',
           'webhook-id': delivery.id,
           'webhook-timestamp': String(Math.floor(timestamp.getTime() / 1000)),
-          'webhook-signature': signatureHeader(this.store.signingSecrets(delivery.workspace, started), delivery.id, timestamp, delivery.payload),
+          'webhook-signature': signatureHeader(this.secretsFor(delivery, started), delivery.id, timestamp, delivery.payload),
         },
       });
       await response.body?.cancel();
       const status = response.status;
+      if (status === 410 && delivery.endpointId) this.store.disableEndpoint(delivery.endpointId, Date.now());
       const delivered = status >= 200 && status < 300;
       const retry = status >= 500 || status === 429;
       outcome = {
@@ -115,7 +119,7 @@ export class WebhookDispatcher {
         statusCode: null,
         error: refused ? `destination refused: ${((error as { cause?: Error }).cause ?? (error as Error)).message}` : (error as Error).message,
         delivered: false,
-        nextAttemptAt: refused ? null : this.nextAttempt(delivery, null),
+        nextAttemptAt: refused || error instanceof EndpointGoneError ? null : this.nextAttempt(delivery, null),
       };
     }
     this.store.record(delivery.id, outcome, Date.now());
@@ -123,6 +127,14 @@ export class WebhookDispatcher {
       { deliveryId: delivery.id, event: delivery.event, attempt: delivery.attempts + 1, status: outcome.statusCode, error: outcome.error ?? undefined },
       outcome.delivered ? 'webhook delivered' : 'webhook attempt failed',
     );
+  }
+
+  /** An endpoint signs with its own secret; a job's webhookUrl with the workspace's (both during a rotation). */
+  private secretsFor(delivery: Delivery, now: number): string[] {
+    if (delivery.endpointId === null) return this.store.signingSecrets(delivery.workspace, now);
+    const secret = this.store.endpointSecret(delivery.endpointId);
+    if (secret === null) throw new EndpointGoneError('the endpoint was deleted');
+    return [secret];
   }
 
   /** When to try again, or null when the schedule is spent. Jitter spreads retries of many deliveries. */

@@ -3,11 +3,17 @@ import type { SqliteDatasetStore } from '../datasets/sqlite-dataset-store';
 import type { Job, JobStatus } from '../jobs/model';
 import type { SqliteWebhookStore } from './sqlite-webhook-store';
 
-export const JOB_EVENTS: Partial<Record<JobStatus, string>> = {
+/** The event a transition into a status announces. */
+const EVENT_OF: Partial<Record<JobStatus, string>> = {
+  RUNNING: 'job.started',
   COMPLETED: 'job.completed',
   FAILED: 'job.failed',
   CANCELLED: 'job.cancelled',
 };
+
+export const WEBHOOK_EVENTS = ['job.started', 'job.completed', 'job.failed', 'job.cancelled'] as const;
+/** What a per-job webhookUrl receives: the job's end. */
+const JOB_URL_EVENTS = new Set(['job.completed', 'job.failed', 'job.cancelled']);
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
@@ -31,20 +37,28 @@ export function eventBody(event: string, job: Job, dataset: string, now: number)
   });
 }
 
-/** Writes a job's webhook deliveries into the outbox; called inside the transaction that ends the job. */
+/**
+ * Writes a job's webhook deliveries into the outbox, inside the transaction of the transition they
+ * announce: to the job's own webhookUrl (its end) and to the workspace's endpoints that asked for the event.
+ */
 export class WebhookOutbox {
   constructor(
     private readonly store: SqliteWebhookStore,
     private readonly datasets: SqliteDatasetStore,
   ) {}
 
-  jobEnded(job: Job, now: number): void {
-    const event = JOB_EVENTS[job.status];
-    if (!event || !job.options.webhookUrl) return;
-    const dataset = this.datasets.getById(job.datasetId)!.name;
-    this.store.enqueue(
-      { id: `msg_${randomUUID()}`, jobNum: job.num, workspace: job.workspace, url: job.options.webhookUrl, event, payload: eventBody(event, job, dataset, now) },
-      now,
-    );
+  transitioned(job: Job, now: number): void {
+    const event = EVENT_OF[job.status];
+    if (!event) return;
+    const targets = this.store
+      .endpoints(job.workspace)
+      .filter((endpoint) => endpoint.disabledAt === null && endpoint.events.includes(event))
+      .map((endpoint) => ({ endpointId: endpoint.id as string | null, url: endpoint.url }));
+    if (job.options.webhookUrl && JOB_URL_EVENTS.has(event)) targets.push({ endpointId: null, url: job.options.webhookUrl });
+    if (targets.length === 0) return;
+    const payload = eventBody(event, job, this.datasets.getById(job.datasetId)!.name, now);
+    for (const target of targets) {
+      this.store.enqueue({ id: `msg_${randomUUID()}`, jobNum: job.num, workspace: job.workspace, ...target, event, payload }, now);
+    }
   }
 }

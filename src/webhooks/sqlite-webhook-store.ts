@@ -1,10 +1,35 @@
+import { randomUUID } from 'node:crypto';
 import type { Db } from '../storage/sqlite';
 import { newSecret } from './signing';
+
+export interface WebhookEndpoint {
+  id: string;
+  workspace: string;
+  url: string;
+  events: string[];
+  disabledAt: number | null;
+  createdAt: number;
+}
+
+interface EndpointRow {
+  id: string;
+  workspace: string;
+  url: string;
+  events: string;
+  secret: string;
+  disabled_at: number | null;
+  created_at: number;
+}
+
+function toEndpoint(row: EndpointRow): WebhookEndpoint {
+  return { id: row.id, workspace: row.workspace, url: row.url, events: JSON.parse(row.events), disabledAt: row.disabled_at, createdAt: row.created_at };
+}
 
 export interface Delivery {
   id: string; // the webhook-id header: the same on every attempt
   jobNum: number;
   workspace: string;
+  endpointId: string | null;
   url: string;
   event: string;
   payload: string;
@@ -21,6 +46,7 @@ interface DeliveryRow {
   id: string;
   job_num: number;
   workspace: string;
+  endpoint_id: string | null;
   url: string;
   event: string;
   payload: string;
@@ -37,6 +63,7 @@ function toDelivery(row: DeliveryRow): Delivery {
     id: row.id,
     jobNum: row.job_num,
     workspace: row.workspace,
+    endpointId: row.endpoint_id,
     url: row.url,
     event: row.event,
     payload: row.payload,
@@ -66,8 +93,14 @@ export class SqliteWebhookStore {
       createSecret: db.prepare('INSERT OR IGNORE INTO workspace_signing_secrets (workspace, secret) VALUES (?, ?)'),
       rotate: db.prepare('UPDATE workspace_signing_secrets SET previous_secret = secret, previous_valid_until = ?, secret = ? WHERE workspace = ?'),
       insert: db.prepare(`
-        INSERT INTO webhook_deliveries (id, job_num, workspace, url, event, payload, next_attempt_at, created_at)
-        VALUES (@id, @jobNum, @workspace, @url, @event, @payload, @now, @now)`),
+        INSERT INTO webhook_deliveries (id, job_num, workspace, endpoint_id, url, event, payload, next_attempt_at, created_at)
+        VALUES (@id, @jobNum, @workspace, @endpointId, @url, @event, @payload, @now, @now)`),
+      insertEndpoint: db.prepare('INSERT INTO webhook_endpoints (id, workspace, url, events, secret, created_at) VALUES (?, ?, ?, ?, ?, ?)'),
+      endpoint: db.prepare('SELECT * FROM webhook_endpoints WHERE id = ?'),
+      endpoints: db.prepare('SELECT * FROM webhook_endpoints WHERE workspace = ? ORDER BY created_at, id'),
+      deleteEndpoint: db.prepare('DELETE FROM webhook_endpoints WHERE id = ? AND workspace = ?'),
+      stopEndpointDeliveries: db.prepare('UPDATE webhook_deliveries SET next_attempt_at = NULL, last_error = ? WHERE endpoint_id = ? AND next_attempt_at IS NOT NULL'),
+      disableEndpoint: db.prepare('UPDATE webhook_endpoints SET disabled_at = ? WHERE id = ? AND disabled_at IS NULL'),
       byId: db.prepare('SELECT * FROM webhook_deliveries WHERE id = ?'),
       forJob: db.prepare('SELECT * FROM webhook_deliveries WHERE job_num = ? ORDER BY created_at, id'),
       due: db.prepare('SELECT * FROM webhook_deliveries WHERE next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?'),
@@ -102,7 +135,40 @@ export class SqliteWebhookStore {
     return secret;
   }
 
-  enqueue(delivery: { id: string; jobNum: number; workspace: string; url: string; event: string; payload: string }, now: number): void {
+  createEndpoint(workspace: string, url: string, events: readonly string[], now: number): { endpoint: WebhookEndpoint; secret: string } {
+    const id = `whk_${randomUUID()}`;
+    const secret = newSecret();
+    this.statements.insertEndpoint.run(id, workspace, url, JSON.stringify(events), secret, now);
+    return { endpoint: this.endpoint(id)!, secret };
+  }
+
+  endpoint(id: string): WebhookEndpoint | null {
+    const row = this.statements.endpoint.get(id) as EndpointRow | undefined;
+    return row ? toEndpoint(row) : null;
+  }
+
+  endpointSecret(id: string): string | null {
+    return (this.statements.endpoint.get(id) as EndpointRow | undefined)?.secret ?? null;
+  }
+
+  endpoints(workspace: string): WebhookEndpoint[] {
+    return (this.statements.endpoints.all(workspace) as EndpointRow[]).map(toEndpoint);
+  }
+
+  /** Deletes an endpoint of the workspace and stops its pending deliveries; false when there is none. */
+  deleteEndpoint(workspace: string, id: string): boolean {
+    if (this.statements.deleteEndpoint.run(id, workspace).changes === 0) return false;
+    this.statements.stopEndpointDeliveries.run('the endpoint was deleted', id);
+    return true;
+  }
+
+  /** An endpoint that answered 410 Gone gets nothing more. */
+  disableEndpoint(id: string, now: number): void {
+    this.statements.disableEndpoint.run(now, id);
+    this.statements.stopEndpointDeliveries.run('the endpoint is disabled (410 Gone)', id);
+  }
+
+  enqueue(delivery: { id: string; jobNum: number; workspace: string; endpointId: string | null; url: string; event: string; payload: string }, now: number): void {
     this.statements.insert.run({ ...delivery, now });
   }
 

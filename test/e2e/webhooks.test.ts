@@ -1,10 +1,13 @@
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  DeleteWebhookDocument,
   IngestDocument,
   JobWebhookDeliveriesDocument,
   RedeliverWebhookDocument,
+  RegisterWebhookDocument,
   RotateWebhookSigningSecretDocument,
+  WebhooksDocument,
   WebhookSigningSecretDocument,
 } from '../generated/graphql';
 import { tempDir, writeText } from '../helpers/files';
@@ -188,5 +191,62 @@ describe('durable delivery', () => {
     } finally {
       await receiver.close();
     }
+  });
+});
+
+describe('workspace webhook endpoints', () => {
+  it('registers an endpoint with its own secret, sends it the events it asked for, lists it without the secret, deletes it', async () => {
+    const receiver = await startReceiver();
+    try {
+      const registered = (await server.client.request(RegisterWebhookDocument, { url: receiver.url, events: ['job.started', 'job.completed'] })).registerWebhook;
+      expect(registered.userErrors).toEqual([]);
+      expect(registered.secret).toMatch(/^whsec_/);
+      const endpoint = registered.endpoint!;
+      expect(endpoint).toMatchObject({ url: receiver.url, events: ['job.started', 'job.completed'], disabled: false });
+      const listed = (await server.client.request(WebhooksDocument, {})).webhooks;
+      expect(listed).toContainEqual(endpoint);
+      expect(JSON.stringify(listed)).not.toContain('whsec_');
+
+      const job = await ingest(server.client, { dataset: 'endpoint-events' }, file);
+      await until(async () => receiver.requests.length, (count) => count === 2, 'job.started and job.completed');
+      const verifier = new Webhook(registered.secret!);
+      const events = receiver.requests.map((request) => verifier.verify(request.body, headersOf(request)) as { type: string; data: { id: string } });
+      expect(events.map((event) => [event.type, event.data.id])).toEqual([
+        ['job.started', job.id],
+        ['job.completed', job.id],
+      ]);
+
+      const deleted = (await server.client.request(DeleteWebhookDocument, { id: endpoint.id })).deleteWebhook;
+      expect(deleted).toEqual({ deletedId: endpoint.id, userErrors: [] });
+      expect((await server.client.request(WebhooksDocument, {})).webhooks.map((e) => e.id)).not.toContain(endpoint.id);
+      await ingest(server.client, { dataset: 'endpoint-deleted' }, file);
+      expect(receiver.requests).toHaveLength(2);
+      expect((await server.client.request(DeleteWebhookDocument, { id: endpoint.id })).deleteWebhook.userErrors).toEqual([expect.objectContaining({ code: 'NOT_FOUND' })]);
+    } finally {
+      await receiver.close();
+    }
+  });
+
+  it('disables an endpoint that answers 410 Gone', async () => {
+    const receiver = await startReceiver(() => 410);
+    try {
+      const { endpoint } = (await server.client.request(RegisterWebhookDocument, { url: receiver.url, events: ['job.completed'] })).registerWebhook;
+      const job = await ingest(server.client, { dataset: 'endpoint-gone' }, file);
+      await until(async () => (await deliveriesOf(job.id)).filter((d) => d.nextAttemptAt === null && d.attempts > 0).length, (n) => n === 1, 'the 410');
+      const after = (await server.client.request(WebhooksDocument, {})).webhooks.find((e) => e.id === endpoint!.id);
+      expect(after).toMatchObject({ disabled: true });
+      const next = await ingest(server.client, { dataset: 'endpoint-gone-2' }, file);
+      expect(await deliveriesOf(next.id)).toEqual([]);
+      expect(receiver.requests).toHaveLength(1);
+    } finally {
+      await receiver.close();
+    }
+  });
+
+  it('refuses a bad URL or unknown events', async () => {
+    const bad = (await server.client.request(RegisterWebhookDocument, { url: 'ftp://example.com/x', events: ['job.exploded'] })).registerWebhook;
+    expect(bad.endpoint).toBeNull();
+    expect(bad.secret).toBeNull();
+    expect(bad.userErrors.map((e) => e.code).sort()).toEqual(['INVALID_EVENTS', 'INVALID_URL']);
   });
 });
