@@ -1,4 +1,4 @@
-// npm run bench [-- --quick] [-- --rows N]
+// npm run bench [-- --quick] [-- --rows N] [-- --subscribers N]
 // Ingests a generated CSV through the real server (a child process, as `npm start` runs it) and
 // compares it, in the same run, with the sqlite3 CLI's `.import` of the same file into a typed table;
 // then measures subscription fan-out on one job.
@@ -152,7 +152,8 @@ async function main(): Promise<void> {
     reference.push(sqliteImport(csv));
     sluice.push(await sluiceIngest(csv));
   }
-  const subscribers = quick ? 100 : 1000;
+  const subscribersArg = process.argv.indexOf('--subscribers');
+  const subscribers = subscribersArg > 0 ? Number(process.argv[subscribersArg + 1]) : quick ? 100 : 1000;
   const fanOutMs = await fanOut(csv, subscribers);
   const sluiceRate = rows / median(sluice.map((s) => s.seconds));
   const referenceRate = rows / median(reference.map((s) => s.seconds));

@@ -123,6 +123,30 @@ describe('many subscribers', () => {
   });
 });
 
+describe('keep-alive', () => {
+  it('drops a WebSocket client that stops answering pings, freeing its subscription', async () => {
+    const pinging = await startServer({ websocketKeepAliveMs: 200 });
+    try {
+      const baseline = (await (await fetch(pinging.url.replace(/\/graphql$/, '/health'))).json()).subscriptions as number;
+      // A graphql-transport-ws client whose socket never answers pings, as a dead peer would not.
+      const socket = new WebSocket(pinging.url.replace(/^http/, 'ws'), 'graphql-transport-ws', { autoPong: false });
+      await new Promise<void>((resolve, reject) => {
+        socket.once('open', () => socket.send(JSON.stringify({ type: 'connection_init' })));
+        socket.once('message', () => resolve());
+        socket.once('error', reject);
+      });
+      socket.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query: 'subscription { jobUpdates { id } }' } }));
+      const subscriptions = async () => (await (await fetch(pinging.url.replace(/\/graphql$/, '/health'))).json()).subscriptions as number;
+      await until(subscriptions, (count) => count === baseline + 1, 'the subscription');
+      const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+      await closed;
+      await until(subscriptions, (count) => count === baseline, 'the subscription to be freed', 5000);
+    } finally {
+      await pinging.stop();
+    }
+  });
+});
+
 describe('a subscriber that never reads', () => {
   it('does not hold up the job or the other subscribers', async () => {
     // A raw graphql-transport-ws client that subscribes, then stops reading its socket.

@@ -158,6 +158,21 @@ describe('webhook destinations by default', () => {
   });
 });
 
+describe('an allowlisted host', () => {
+  it('may be internal when SLUICE_WEBHOOK_ALLOWED_HOSTS names it', async () => {
+    const allowing = await startServer({ webhookAllowedHosts: ['127.0.0.1'] });
+    const receiver = await startReceiver();
+    try {
+      const job = await ingest(allowing.client, { dataset: 'allowlisted', webhookUrl: receiver.url }, file);
+      await until(async () => receiver.requests.length, (count) => count === 1, 'the delivery');
+      expect(JSON.parse(receiver.requests[0].body)).toMatchObject({ type: 'job.completed', data: { id: job.id } });
+    } finally {
+      await receiver.close();
+      await allowing.stop();
+    }
+  });
+});
+
 describe('durable delivery', () => {
   it('delivers after a restart when the process died between the terminal commit and the answer', async () => {
     const dataDir = await tempDir();
