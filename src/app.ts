@@ -51,9 +51,10 @@ export function buildApp(config: Config, log: Logger = createLogger(config.logLe
     log,
   );
   const purger = new RowPurger(datasets, log);
-  const runner = new JobRunner(config, dbPath, registry, log, () => {
-    purger.kick();
-    dispatcher.kick();
+  const runner = new JobRunner(config, dbPath, registry, log, () => purger.kick());
+  // Transitions may have written webhook deliveries (job.started, the job's end): send them now.
+  bus.subscribe(({ kind }) => {
+    if (kind === 'transition') dispatcher.kick();
   });
   const spool = new Spool(join(config.dataDir, 'spool'));
   const submission = new IngestSubmission(registry, datasets, spool, destinations);
@@ -67,9 +68,9 @@ export function buildApp(config: Config, log: Logger = createLogger(config.logLe
     store: 'sqlite',
     version: packageJson.version,
     activeJobs: runner.activeCount,
-    subscriptions: bus.subscriberCount,
+    subscriptions: bus.feedCount,
   }));
-  const websocket = attachWebSocket(server, yoga.api, config.websocketKeepAliveMs);
+  const websocket = attachWebSocket(server, yoga.api, { keepAliveMs: config.websocketKeepAliveMs, maxPayloadBytes: config.maxRequestBytes });
 
   return {
     config,

@@ -20,9 +20,24 @@ export class EventBus {
     this.emitter.emit('job', event);
   }
 
-  /** How many listeners there are: every open subscription is one. */
-  get subscriberCount(): number {
-    return this.emitter.listenerCount('job');
+  private feeds = 0;
+
+  /** Open subscription feeds (GraphQL subscriptions over WebSocket and SSE). */
+  get feedCount(): number {
+    return this.feeds;
+  }
+
+  /** Subscribes a client's feed: like subscribe, and counted while open. */
+  openFeed(listener: (event: JobChanged) => void): () => void {
+    const unsubscribe = this.subscribe(listener);
+    this.feeds++;
+    let open = true;
+    return () => {
+      if (!open) return;
+      open = false;
+      this.feeds--;
+      unsubscribe();
+    };
   }
 
   subscribe(listener: (event: JobChanged) => void): () => void {

@@ -17,17 +17,21 @@ export interface FeedOptions {
 export function jobFeed(bus: EventBus, options: FeedOptions): AsyncIterableIterator<Job> {
   const spacingMs = 1000 / options.maxPerSecond;
   const waiting = new Map<string, Job>(); // latest undelivered state per job, in arrival order
-  const lastDelivered = new Map<string, number>(); // job id -> time of its last delivery
+  // Per job still running: when its last state went out, and its sequence (older or equal states are dropped).
+  const lastDelivered = new Map<string, { at: number; sequence: number }>();
   let wake: (() => void) | null = null;
   let timer: NodeJS.Timeout | null = null;
   let closed = false;
 
-  const unsubscribe = bus.subscribe(({ job }) => {
-    if (closed || !options.accepts(job)) return;
+  const unsubscribe = bus.openFeed(({ job }) => {
+    if (closed) return;
+    if (!options.accepts(job)) {
+      waiting.delete(job.id); // a held state of this job is outdated now, even if the new one is filtered out
+      return;
+    }
     const held = waiting.get(job.id);
-    if (held && held.sequence >= job.sequence) return;
-    waiting.delete(job.id); // re-insert: arrival order follows the latest change
-    waiting.set(job.id, job);
+    if ((held && held.sequence >= job.sequence) || job.sequence <= (lastDelivered.get(job.id)?.sequence ?? Number.NEGATIVE_INFINITY)) return;
+    waiting.set(job.id, job); // an existing key keeps its place: first in, first out, so no job starves
     wake?.();
   });
 
@@ -35,7 +39,7 @@ export function jobFeed(bus: EventBus, options: FeedOptions): AsyncIterableItera
   const due = (now: number): Job | number => {
     let soonest = Number.POSITIVE_INFINITY;
     for (const job of waiting.values()) {
-      const readyAt = isTerminal(job.status) ? 0 : (lastDelivered.get(job.id) ?? Number.NEGATIVE_INFINITY) + spacingMs;
+      const readyAt = isTerminal(job.status) ? 0 : (lastDelivered.get(job.id)?.at ?? Number.NEGATIVE_INFINITY) + spacingMs;
       if (readyAt <= now) return job;
       soonest = Math.min(soonest, readyAt - now);
     }
@@ -58,7 +62,9 @@ export function jobFeed(bus: EventBus, options: FeedOptions): AsyncIterableItera
         const next = due(now);
         if (typeof next !== 'number') {
           waiting.delete(next.id);
-          lastDelivered.set(next.id, now);
+          // A terminal job never changes again, so it needs no memory here.
+          if (isTerminal(next.status)) lastDelivered.delete(next.id);
+          else lastDelivered.set(next.id, { at: now, sequence: next.sequence });
           return { value: next, done: false };
         }
         await new Promise<void>((resolve) => {

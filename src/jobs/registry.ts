@@ -74,7 +74,8 @@ export class JobRegistry {
   /** Publishes progress that an ingest worker has committed. */
   progressed(num: number): Job | null {
     const job = this.jobs.getByNum(num);
-    if (job) this.bus.publish({ job, kind: 'progress' });
+    // A late report after the end publishes nothing: a terminal job never changes again.
+    if (job?.status === 'RUNNING') this.bus.publish({ job, kind: 'progress' });
     return job;
   }
 

@@ -9,23 +9,47 @@ function notFound(): Error {
 }
 
 /** The job's snapshot (unless the caller has seen it), then its changes, ending with its terminal state. */
-async function* followJob(snapshot: JobRecord, feed: AsyncIterableIterator<JobRecord>, afterSequence: number): AsyncGenerator<JobRecord> {
-  try {
-    let seen = afterSequence;
-    if (snapshot.sequence > seen) {
-      yield snapshot;
-      seen = snapshot.sequence;
-    }
-    if (isTerminal(snapshot.status)) return;
-    for await (const job of feed) {
-      if (job.sequence <= seen) continue;
+async function* jobStates(snapshot: JobRecord, feed: AsyncIterableIterator<JobRecord>, afterSequence: number): AsyncGenerator<JobRecord> {
+  let seen = afterSequence;
+  if (snapshot.sequence > seen) {
+    yield snapshot;
+    seen = snapshot.sequence;
+  }
+  if (isTerminal(snapshot.status)) return;
+  for await (const job of feed) {
+    if (job.sequence > seen) {
       yield job;
       seen = job.sequence;
-      if (isTerminal(job.status)) return;
     }
-  } finally {
-    await feed.return?.();
+    if (isTerminal(job.status)) return; // the end, even when the caller claims to have seen more
   }
+}
+
+/**
+ * jobStates, closable at any time: a generator waiting for the feed would only run its cleanup
+ * after the job's next change, so closing ends the feed first, which lets the generator finish.
+ */
+function followJob(snapshot: JobRecord, feed: AsyncIterableIterator<JobRecord>, afterSequence: number): AsyncIterableIterator<JobRecord> {
+  const states = jobStates(snapshot, feed, afterSequence);
+  const close = async () => {
+    await feed.return?.();
+    return states.return(undefined);
+  };
+  return {
+    next: async () => {
+      const result = await states.next();
+      if (result.done) await feed.return?.();
+      return result;
+    },
+    return: close,
+    throw: async (error: unknown) => {
+      await feed.return?.();
+      return states.throw(error);
+    },
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+  };
 }
 
 builder.subscriptionType({

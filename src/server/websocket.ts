@@ -1,5 +1,5 @@
 import type { Server } from 'node:http';
-import type { ExecutionArgs } from 'graphql';
+import type { DocumentNode, ExecutionArgs, GraphQLError } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import type { Yoga } from './yoga';
@@ -14,8 +14,9 @@ interface Enveloped {
  * goes through Yoga's envelop, so subscriptions get the same plugins and context as HTTP requests.
  * Clients are pinged every `keepAliveMs`; one that does not answer is dropped.
  */
-export function attachWebSocket(server: Server, yoga: Yoga, keepAliveMs: number): { close(): Promise<void> } {
-  const sockets = new WebSocketServer({ server, path: '/graphql' });
+export function attachWebSocket(server: Server, yoga: Yoga, limits: { keepAliveMs: number; maxPayloadBytes: number }): { close(): Promise<void> } {
+  // Messages are as bounded as HTTP request bodies.
+  const sockets = new WebSocketServer({ server, path: '/graphql', maxPayload: limits.maxPayloadBytes });
   const graphqlWs = useServer(
     {
       execute: (args) => (args.rootValue as Enveloped).execute(args) as never,
@@ -27,10 +28,16 @@ export function attachWebSocket(server: Server, yoga: Yoga, keepAliveMs: number)
           socket: context.extra.socket,
           params,
         });
+        let document: DocumentNode;
+        try {
+          document = parse(params.query);
+        } catch (error) {
+          return [error as GraphQLError]; // a syntax error fails this operation, not the connection
+        }
         const args: ExecutionArgs = {
           schema,
           operationName: params.operationName,
-          document: parse(params.query),
+          document,
           variableValues: params.variables,
           contextValue: await contextFactory(),
           rootValue: { execute, subscribe },
@@ -40,13 +47,11 @@ export function attachWebSocket(server: Server, yoga: Yoga, keepAliveMs: number)
       },
     },
     sockets,
-    keepAliveMs,
+    limits.keepAliveMs,
   );
   return {
     async close() {
-      for (const client of sockets.clients) client.terminate();
-      await graphqlWs.dispose();
-      await new Promise<void>((resolve) => sockets.close(() => resolve()));
+      await graphqlWs.dispose(); // closes every client (1001) and the server
     },
   };
 }

@@ -18,7 +18,11 @@ export class RefusedDestinationError extends Error {
 /** Whether an address is public unicast; IPv4-mapped IPv6 addresses are judged as the IPv4 address. */
 export function isPublicAddress(address: string): boolean {
   let parsed = ipaddr.parse(address);
-  if (parsed.kind() === 'ipv6' && (parsed as ipaddr.IPv6).isIPv4MappedAddress()) parsed = (parsed as ipaddr.IPv6).toIPv4Address();
+  if (parsed.kind() === 'ipv6') {
+    const ipv6 = parsed as ipaddr.IPv6;
+    if (ipv6.isIPv4MappedAddress()) parsed = ipv6.toIPv4Address();
+    else if (ipv6.parts.slice(0, 6).every((part) => part === 0)) return false; // ::/96, IPv4-compatible: never public
+  }
   return parsed.range() === 'unicast';
 }
 
@@ -61,6 +65,7 @@ export function checkWebhookUrl(url: string, policy: DestinationPolicy, field: s
     return { code: 'INVALID_URL', field, message: 'the webhook URL must be an absolute http(s) URL' };
   }
   if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') return { code: 'INVALID_URL', field, message: 'the webhook URL must be an http(s) URL' };
+  if (parsed.username || parsed.password) return { code: 'INVALID_URL', field, message: 'the webhook URL must not carry credentials' };
   try {
     checkDestination(parsed, policy);
   } catch (error) {

@@ -76,12 +76,15 @@ export class WebhookDispatcher {
   private async sendDue(): Promise<void> {
     for (let due = this.store.due(Date.now(), BATCH); due.length > 0 && !this.stopped; due = this.store.due(Date.now(), BATCH)) {
       const now = Date.now();
-      const leased = due.filter((delivery) => this.store.lease(delivery.id, now, now + this.options.timeoutMs * 2));
-      await Promise.all(leased.map((delivery) => this.attempt(delivery)));
+      const leasedUntil = now + this.options.timeoutMs * 2;
+      const leased = due.filter((delivery) => this.store.lease(delivery.id, now, leasedUntil));
+      // allSettled: one failing attempt must not make stop() stop waiting for the others.
+      const results = await Promise.allSettled(leased.map((delivery) => this.attempt(delivery, leasedUntil)));
+      for (const result of results) if (result.status === 'rejected') this.log.error({ err: result.reason }, 'recording a webhook attempt failed');
     }
   }
 
-  private async attempt(delivery: Delivery): Promise<void> {
+  private async attempt(delivery: Delivery, leasedUntil: number): Promise<void> {
     const started = Date.now();
     let outcome: AttemptOutcome;
     try {
@@ -115,14 +118,16 @@ export class WebhookDispatcher {
       };
     } catch (error) {
       const refused = error instanceof RefusedDestinationError || (error as { cause?: unknown }).cause instanceof RefusedDestinationError;
+      // What the address was stays in the server log: callers must not learn internal DNS answers.
+      if (refused) this.log.warn({ deliveryId: delivery.id, detail: ((error as { cause?: Error }).cause ?? (error as Error)).message }, 'webhook destination refused');
       outcome = {
         statusCode: null,
-        error: refused ? `destination refused: ${((error as { cause?: Error }).cause ?? (error as Error)).message}` : (error as Error).message,
+        error: refused ? 'destination refused: not a public address' : (error as Error).message,
         delivered: false,
         nextAttemptAt: refused || error instanceof EndpointGoneError ? null : this.nextAttempt(delivery, null),
       };
     }
-    this.store.record(delivery.id, outcome, Date.now());
+    this.store.record(delivery.id, outcome, leasedUntil, Date.now());
     this.log[outcome.delivered ? 'info' : 'warn'](
       { deliveryId: delivery.id, event: delivery.event, attempt: delivery.attempts + 1, status: outcome.statusCode, error: outcome.error ?? undefined },
       outcome.delivered ? 'webhook delivered' : 'webhook attempt failed',
@@ -132,8 +137,9 @@ export class WebhookDispatcher {
   /** An endpoint signs with its own secret; a job's webhookUrl with the workspace's (both during a rotation). */
   private secretsFor(delivery: Delivery, now: number): string[] {
     if (delivery.endpointId === null) return this.store.signingSecrets(delivery.workspace, now);
+    const endpoint = this.store.endpoint(delivery.endpointId);
     const secret = this.store.endpointSecret(delivery.endpointId);
-    if (secret === null) throw new EndpointGoneError('the endpoint was deleted');
+    if (!endpoint || endpoint.disabledAt !== null || secret === null) throw new EndpointGoneError('the endpoint was deleted or disabled');
     return [secret];
   }
 

@@ -108,7 +108,8 @@ export class SqliteWebhookStore {
       lease: db.prepare('UPDATE webhook_deliveries SET next_attempt_at = ? WHERE id = ? AND next_attempt_at <= ?'),
       record: db.prepare(`
         UPDATE webhook_deliveries SET attempts = attempts + 1, last_status_code = @statusCode, last_error = @error,
-          delivered_at = CASE WHEN @delivered THEN @now ELSE delivered_at END, next_attempt_at = @nextAttemptAt
+          delivered_at = CASE WHEN @delivered THEN @now ELSE delivered_at END,
+          next_attempt_at = CASE WHEN next_attempt_at = @leasedUntil THEN @nextAttemptAt ELSE next_attempt_at END
         WHERE id = @id`),
       redeliver: db.prepare('UPDATE webhook_deliveries SET next_attempt_at = ? WHERE id = ?'),
     };
@@ -195,8 +196,12 @@ export class SqliteWebhookStore {
     return this.statements.lease.run(until, id, now).changes === 1;
   }
 
-  record(id: string, outcome: AttemptOutcome, now: number): void {
-    this.statements.record.run({ id, ...outcome, delivered: outcome.delivered ? 1 : 0, now });
+  /**
+   * Records an attempt. Its next due time is set only while the attempt's lease still stands: a
+   * redelivery, a disabled or deleted endpoint decided meanwhile is not undone.
+   */
+  record(id: string, outcome: AttemptOutcome, leasedUntil: number, now: number): void {
+    this.statements.record.run({ id, ...outcome, delivered: outcome.delivered ? 1 : 0, leasedUntil, now });
   }
 
   redeliver(id: string, now: number): void {

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { print } from 'graphql';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { JobProgressDocument, type JobProgressSubscription, JobUpdatesDocument, type JobUpdatesSubscription } from '../generated/graphql';
+import { JobDocument, JobProgressDocument, type JobProgressSubscription, JobUpdatesDocument, type JobUpdatesSubscription } from '../generated/graphql';
 import { PERSON_COLUMNS, PERSON_HEADER, personLine, tempDir, writeGeneratedCsv, writeText } from '../helpers/files';
 import { ingest, submit } from '../helpers/queries';
 import { startServer, type TestServer, until, waitForJob } from '../helpers/server';
@@ -120,6 +120,59 @@ describe('many subscribers', () => {
     await client.dispose();
     await until(async () => (await health()).subscriptions, (count) => count === baseline, 'the subscription to be freed', 5000);
     expect((await waitForJob(server.client, job.id)).status).toBe('COMPLETED');
+  });
+});
+
+describe('closing and resuming edge cases', () => {
+  it('frees the subscription of a client that leaves while its job waits, before the job changes again', async () => {
+    const queued = await startServer({ maxConcurrentJobs: 1 });
+    const client = new SubscriptionClient(queued.url, 'ws');
+    try {
+      const feeds = async () => (await (await fetch(queued.url.replace(/\/graphql$/, '/health'))).json()).subscriptions as number;
+      const blocker = await submit(queued.client, { dataset: 'blocker', columns: PERSON_COLUMNS }, bigCsv);
+      const waiting = await submit(queued.client, { dataset: 'waiting' }, await writeText('w.csv', 'a\n1\n'));
+      const received = client.subscribe(JobProgressDocument, { id: waiting.id });
+      await until(async () => received.events.length, (count) => count === 1, 'the PENDING snapshot');
+      expect(received.events[0].data.jobProgress.status).toBe('PENDING');
+      expect(await feeds()).toBe(1);
+      await client.dispose();
+      await until(feeds, (count) => count === 0, 'the subscription to be freed while the job still waits', 3000);
+      expect((await queued.client.request(JobDocument, { id: waiting.id })).job!.status).toBe('PENDING');
+      await waitForJob(queued.client, blocker.id);
+    } finally {
+      await client.dispose();
+      await queued.stop();
+    }
+  });
+
+  it('completes at the terminal state even when afterSequence is ahead of the job', async () => {
+    const client = new SubscriptionClient(server.url, 'ws');
+    try {
+      const job = await submit(server.client, { dataset: 'ahead', columns: PERSON_COLUMNS }, bigCsv);
+      const received = client.subscribe(JobProgressDocument, { id: job.id, afterSequence: 1_000_000 });
+      await received.done;
+      expect(received.completed).toBe(true);
+      expect(received.events).toEqual([]);
+      expect((await waitForJob(server.client, job.id)).status).toBe('COMPLETED');
+    } finally {
+      await client.dispose();
+    }
+  });
+
+  it('fails an operation with a syntax error without closing the connection', async () => {
+    const client = new SubscriptionClient(server.url, 'ws');
+    try {
+      const broken = client.subscribe({ kind: 'Document', definitions: [] } as never, {});
+      await broken.done;
+      expect(broken.errors.length).toBeGreaterThan(0);
+      const job = await ingest(server.client, { dataset: 'after-syntax-error' }, await writeText('s.csv', 'a\n1\n'));
+      const working = client.subscribe(JobProgressDocument, { id: job.id });
+      await working.done;
+      expect(working.completed).toBe(true);
+      expect(working.events.map((event) => event.data.jobProgress.status)).toEqual(['COMPLETED']);
+    } finally {
+      await client.dispose();
+    }
   });
 });
 

@@ -10,7 +10,8 @@ import {
   WebhooksDocument,
   WebhookSigningSecretDocument,
 } from '../generated/graphql';
-import { tempDir, writeText } from '../helpers/files';
+import { join } from 'node:path';
+import { PERSON_COLUMNS, PERSON_HEADER, personLine, tempDir, writeGeneratedCsv, writeText } from '../helpers/files';
 import { startServerProcess } from '../helpers/process';
 import { ingest, submitRefused } from '../helpers/queries';
 import { type Answer, startReceiver } from '../helpers/receiver';
@@ -238,6 +239,22 @@ describe('workspace webhook endpoints', () => {
       expect(receiver.requests).toHaveLength(2);
       expect((await server.client.request(DeleteWebhookDocument, { id: endpoint.id })).deleteWebhook.userErrors).toEqual([expect.objectContaining({ code: 'NOT_FOUND' })]);
     } finally {
+      await receiver.close();
+    }
+  });
+
+  it('sends job.started while the job runs, not when it ends', async () => {
+    const receiver = await startReceiver();
+    const big = join(await tempDir(), 'people.csv');
+    await writeGeneratedCsv(big, PERSON_HEADER, 150_000, personLine);
+    const { endpoint } = (await server.client.request(RegisterWebhookDocument, { url: receiver.url, events: ['job.started'] })).registerWebhook;
+    try {
+      const job = await ingest(server.client, { dataset: 'started-early', columns: PERSON_COLUMNS }, big);
+      expect(receiver.requests).toHaveLength(1);
+      expect(JSON.parse(receiver.requests[0].body)).toMatchObject({ type: 'job.started', data: { id: job.id, status: 'RUNNING' } });
+      expect(receiver.requests[0].at).toBeLessThan(Date.parse(job.completedAt!));
+    } finally {
+      await server.client.request(DeleteWebhookDocument, { id: endpoint!.id });
       await receiver.close();
     }
   });

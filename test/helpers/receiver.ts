@@ -5,6 +5,8 @@ export interface ReceivedRequest {
   path: string;
   headers: IncomingHttpHeaders;
   body: string;
+  /** When the request arrived (ms since the epoch). */
+  at: number;
 }
 
 /** How the receiver answers the n-th request (0-based): a status, or a function that writes the response itself. */
@@ -18,7 +20,7 @@ export async function startReceiver(answers: (n: number) => Answer = () => 200) 
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('end', () => {
       const n = requests.length;
-      requests.push({ path: request.url ?? '/', headers: request.headers, body: Buffer.concat(chunks).toString('utf8') });
+      requests.push({ path: request.url ?? '/', headers: request.headers, body: Buffer.concat(chunks).toString('utf8'), at: Date.now() });
       const answer = answers(n);
       if (typeof answer === 'function') answer(response);
       else response.writeHead(answer).end();
