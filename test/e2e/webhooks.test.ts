@@ -159,6 +159,28 @@ describe('webhook destinations by default', () => {
   });
 });
 
+describe('attempt time limit', () => {
+  it('counts an attempt that takes too long as failed and retries it', async () => {
+    const timing = await startServer({ webhookAllowPrivate: true, webhookTimeoutMs: 300, webhookRetryDelaysMs: [50] });
+    // The first request is never answered; the second is.
+    const receiver = await startReceiver((n): Answer => (n === 0 ? () => undefined : 200));
+    try {
+      const job = await ingest(timing.client, { dataset: 'slow-receiver', webhookUrl: receiver.url }, file);
+      const [delivery] = await until(
+        async () => (await timing.client.request(JobWebhookDeliveriesDocument, { id: job.id })).job!.webhookDeliveries,
+        (deliveries) => deliveries[0]?.delivered === true,
+        'the retry to be delivered',
+      );
+      expect(delivery).toMatchObject({ attempts: 2, lastStatusCode: 200 });
+      expect(receiver.requests).toHaveLength(2);
+      expect(receiver.requests[1].at - receiver.requests[0].at).toBeGreaterThanOrEqual(300);
+    } finally {
+      await receiver.close();
+      await timing.stop();
+    }
+  });
+});
+
 describe('an allowlisted host', () => {
   it('may be internal when SLUICE_WEBHOOK_ALLOWED_HOSTS names it', async () => {
     const allowing = await startServer({ webhookAllowedHosts: ['127.0.0.1'] });
