@@ -9,6 +9,7 @@ import { SqliteDatasetStore } from './datasets/sqlite-dataset-store';
 import { EventBus } from './events/bus';
 import { IngestSubmission } from './ingest/submission';
 import { JobRegistry } from './jobs/registry';
+import { RetentionSweeper } from './jobs/retention';
 import { JobRunner } from './jobs/runner';
 import { SqliteJobStore } from './jobs/sqlite-job-store';
 import { createLogger } from './log';
@@ -56,6 +57,7 @@ export function buildApp(config: Config, log: Logger = createLogger(config.logLe
   bus.subscribe(({ kind }) => {
     if (kind === 'transition') dispatcher.kick();
   });
+  const retention = new RetentionSweeper(jobs, config.jobRetentionMs, config.cleanupIntervalMs, log);
   const spool = new Spool(join(config.dataDir, 'spool'));
   const submission = new IngestSubmission(registry, datasets, spool, destinations);
   const services: Services = { config, jobs, datasets, bus, registry, runner, submission, webhooks: webhookStore, destinations, dispatcher };
@@ -84,6 +86,7 @@ export function buildApp(config: Config, log: Logger = createLogger(config.logLe
       runner.start();
       purger.kick();
       dispatcher.kick();
+      retention.start();
       server.listen(config.port, config.host);
       await once(server, 'listening');
       const { address, port } = server.address() as AddressInfo;
@@ -97,6 +100,7 @@ export function buildApp(config: Config, log: Logger = createLogger(config.logLe
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       await runner.stop();
       purger.stop();
+      retention.stop();
       await dispatcher.stop();
       server.closeAllConnections();
       await closed;

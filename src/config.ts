@@ -41,6 +41,10 @@ export interface Config {
   readonly maxRequestBytes: number;
   /** Largest CSV record; a longer one (an unclosed quote, say) is a MALFORMED_ROW, not a memory hog. */
   readonly maxRecordBytes: number;
+  /** How long finished jobs (with their issues and webhook deliveries) are kept; datasets are kept. */
+  readonly jobRetentionMs: number;
+  /** How often expired jobs are looked for. */
+  readonly cleanupIntervalMs: number;
   /** How long a SQLite statement waits for a lock held by another connection. */
   readonly sqliteBusyTimeoutMs: number;
 }
@@ -90,6 +94,8 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     maxUploadBytes: integer(env, 'SLUICE_MAX_UPLOAD_BYTES', 1024 ** 3, 1024),
     maxRequestBytes: integer(env, 'SLUICE_MAX_REQUEST_BYTES', 1024 ** 2, 1024),
     maxRecordBytes: integer(env, 'SLUICE_MAX_RECORD_BYTES', 1024 ** 2, 1024),
+    jobRetentionMs: integer(env, 'SLUICE_JOB_RETENTION_MS', 7 * 86_400_000, 0),
+    cleanupIntervalMs: integer(env, 'SLUICE_CLEANUP_INTERVAL_MS', 60_000, 10),
     sqliteBusyTimeoutMs: integer(env, 'SLUICE_SQLITE_BUSY_TIMEOUT_MS', 5000, 0, 600_000),
     ...overrides,
   };

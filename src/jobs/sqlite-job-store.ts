@@ -1,4 +1,4 @@
-import type { Db } from '../storage/sqlite';
+import { type Db, writeTransaction } from '../storage/sqlite';
 import type { Issue, IssueSeverity, Job, JobStatus } from './model';
 import type { JobFilter, JobStore, NewJob, ProgressUpdate, TransitionPatch } from './store';
 
@@ -127,6 +127,9 @@ export class SqliteJobStore implements JobStore {
         SELECT idx, severity, code, message, row, column_name, value FROM job_issues
         WHERE job_num = @num AND (@severity IS NULL OR severity = @severity) AND idx > @after
         ORDER BY idx LIMIT @limit`),
+      expired: db.prepare(`SELECT num FROM jobs WHERE completed_at < ? AND status IN ('COMPLETED', 'FAILED', 'CANCELLED') LIMIT ?`).pluck(),
+      deleteDeliveries: db.prepare('DELETE FROM webhook_deliveries WHERE job_num = ?'),
+      deleteJob: db.prepare('DELETE FROM jobs WHERE num = ?'),
       issueCount: db.prepare(`SELECT count(*) AS n FROM job_issues WHERE job_num = @num AND (@severity IS NULL OR severity = @severity)`),
     };
   }
@@ -240,6 +243,18 @@ export class SqliteJobStore implements JobStore {
       value: string | null;
     }>;
     return rows.map((r) => ({ index: r.idx, severity: r.severity, code: r.code, message: r.message, row: r.row, column: r.column_name, value: r.value }));
+  }
+
+  deleteEnded(endedBefore: number, limit: number): number {
+    return writeTransaction(this.db, () => {
+      const nums = this.statements.expired.all(endedBefore, limit) as number[];
+      for (const num of nums) {
+        this.statements.deleteIssues.run(num);
+        this.statements.deleteDeliveries.run(num);
+        this.statements.deleteJob.run(num);
+      }
+      return nums.length;
+    });
   }
 
   issueCount(num: number, severity: IssueSeverity | null): number {

@@ -54,4 +54,6 @@ export interface JobStore {
   appendIssues(num: number, firstIndex: number, issues: readonly Issue[]): void;
   issues(num: number, severity: IssueSeverity | null, limit: number, afterIndex: number): Array<Issue & { index: number }>;
   issueCount(num: number, severity: IssueSeverity | null): number;
+  /** Deletes up to `limit` jobs that ended before `endedBefore`, with their issues and webhook deliveries; returns how many. */
+  deleteEnded(endedBefore: number, limit: number): number;
 }

@@ -141,6 +141,12 @@ export const Job = builder.objectRef<JobRecord>('Job').implement({
     startedAt: t.field({ type: 'DateTime', nullable: true, resolve: (job) => job.startedAt }),
     updatedAt: t.field({ type: 'DateTime', description: 'Heartbeat: advances at least every few seconds while RUNNING', resolve: (job) => job.updatedAt }),
     completedAt: t.field({ type: 'DateTime', nullable: true, resolve: (job) => job.completedAt }),
+    expiresAt: t.field({
+      type: 'DateTime',
+      nullable: true,
+      description: 'When the finished job, its issues and webhook deliveries are deleted (its rows stay in the dataset)',
+      resolve: (job, _args, { services }) => (job.completedAt === null ? null : job.completedAt + services.config.jobRetentionMs),
+    }),
     stalled: t.boolean({
       description: 'RUNNING and updatedAt older than the stall threshold',
       resolve: (job, _args, { services }) => job.status === 'RUNNING' && Date.now() - job.updatedAt > services.config.stallThresholdMs,
