@@ -6,7 +6,6 @@ import { isBlank, type RawCell } from './values';
 
 /** Where each column's cell sits in a file row (-1: the file has no such column). */
 export interface Layout {
-  columns: ColumnSpec[];
   fileIndex: number[];
   /** CSV rows must have exactly this many fields; null where short rows are normal (XLSX drops empty trailing cells). */
   width: number | null;
@@ -23,7 +22,7 @@ function warning(code: string, message: string, column: string): Issue {
 export function layoutFor(columns: ColumnSpec[], header: RawCell[] | null, format: FileFormat): Layout {
   const strictWidth = format === 'CSV';
   if (!header) {
-    return { columns, fileIndex: columns.map((_, i) => i), width: strictWidth ? columns.length : null, headerWidth: null, warnings: [] };
+    return { fileIndex: columns.map((_, i) => i), width: strictWidth ? columns.length : null, headerWidth: null, warnings: [] };
   }
   const names = headerNames(header, header.length);
   const position = new Map(names.map((name, i) => [name.trim().toLowerCase(), i]));
@@ -40,5 +39,5 @@ export function layoutFor(columns: ColumnSpec[], header: RawCell[] | null, forma
       .filter((_, i) => !used.has(i) && !isBlank(header[i]))
       .map((name) => warning('EXTRA_COLUMN', `column "${name}" is not in the schema and is ignored`, name)),
   ];
-  return { columns, fileIndex, width: strictWidth ? header.length : null, headerWidth: header.length, warnings };
+  return { fileIndex, width: strictWidth ? header.length : null, headerWidth: header.length, warnings };
 }

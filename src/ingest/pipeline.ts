@@ -17,7 +17,6 @@ export interface IngestTask {
   datasetId: number;
   spoolPath: string;
   format: FileFormat;
-  fileSize: number;
   options: JobOptions;
   batchRows: number;
   progressIntervalMs: number;

@@ -76,7 +76,6 @@ export class JobRunner {
         datasetId: job.datasetId,
         spoolPath: job.spoolPath!,
         format: job.file.format,
-        fileSize: job.file.size,
         options: job.options,
         batchRows: this.config.batchRows,
         progressIntervalMs: this.config.progressIntervalMs,

@@ -1,6 +1,6 @@
 import type { InputProblem } from '../datasets/columns';
 import { checkWebhookUrl } from '../webhooks/destination';
-import { WEBHOOK_EVENTS } from '../webhooks/outbox';
+import { JOB_END_EVENTS, WEBHOOK_EVENTS } from '../webhooks/outbox';
 import type { Delivery, WebhookEndpoint as WebhookEndpointRecord } from '../webhooks/sqlite-webhook-store';
 import { builder } from './builder';
 import { Job } from './job';
@@ -117,7 +117,7 @@ builder.mutationFields((t) => ({
       events: t.arg.stringList({ description: `Any of ${WEBHOOK_EVENTS.join(', ')}; the job's end (completed, failed, cancelled) when absent` }),
     },
     resolve: (_root, { url, events }, { workspace, services }) => {
-      const wanted = events ?? ['job.completed', 'job.failed', 'job.cancelled'];
+      const wanted = events ?? JOB_END_EVENTS;
       const problems: InputProblem[] = [];
       const urlProblem = checkWebhookUrl(url, services.destinations, ['url']);
       if (urlProblem) problems.push(urlProblem);

@@ -137,9 +137,8 @@ export class WebhookDispatcher {
   /** An endpoint signs with its own secret; a job's webhookUrl with the workspace's (both during a rotation). */
   private secretsFor(delivery: Delivery, now: number): string[] {
     if (delivery.endpointId === null) return this.store.signingSecrets(delivery.workspace, now);
-    const endpoint = this.store.endpoint(delivery.endpointId);
-    const secret = this.store.endpointSecret(delivery.endpointId);
-    if (!endpoint || endpoint.disabledAt !== null || secret === null) throw new EndpointGoneError('the endpoint was deleted or disabled');
+    const secret = this.store.activeEndpointSecret(delivery.endpointId);
+    if (secret === null) throw new EndpointGoneError('the endpoint was deleted or disabled');
     return [secret];
   }
 

@@ -12,8 +12,8 @@ const EVENT_OF: Partial<Record<JobStatus, string>> = {
 };
 
 export const WEBHOOK_EVENTS = ['job.started', 'job.completed', 'job.failed', 'job.cancelled'] as const;
-/** What a per-job webhookUrl receives: the job's end. */
-const JOB_URL_EVENTS = new Set(['job.completed', 'job.failed', 'job.cancelled']);
+/** The job's end: what a per-job webhookUrl receives, and what an endpoint gets when it names no events. */
+export const JOB_END_EVENTS: readonly string[] = ['job.completed', 'job.failed', 'job.cancelled'];
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
@@ -54,7 +54,7 @@ export class WebhookOutbox {
       .endpoints(job.workspace)
       .filter((endpoint) => endpoint.disabledAt === null && endpoint.events.includes(event))
       .map((endpoint) => ({ endpointId: endpoint.id as string | null, url: endpoint.url }));
-    if (job.options.webhookUrl && JOB_URL_EVENTS.has(event)) targets.push({ endpointId: null, url: job.options.webhookUrl });
+    if (job.options.webhookUrl && JOB_END_EVENTS.includes(event)) targets.push({ endpointId: null, url: job.options.webhookUrl });
     if (targets.length === 0) return;
     const payload = eventBody(event, job, this.datasets.getById(job.datasetId)!.name, now);
     for (const target of targets) {

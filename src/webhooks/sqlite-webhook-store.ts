@@ -115,17 +115,24 @@ export class SqliteWebhookStore {
     };
   }
 
+  /** The workspace's signing secrets, created on first use. */
+  private secrets(workspace: string): { secret: string; previous_secret: string | null; previous_valid_until: number | null } {
+    type Row = { secret: string; previous_secret: string | null; previous_valid_until: number | null };
+    const row = this.statements.secret.get(workspace) as Row | undefined;
+    if (row) return row;
+    this.statements.createSecret.run(workspace, newSecret());
+    return this.statements.secret.get(workspace) as Row;
+  }
+
   /** The workspace's current signing secret, created on first use. */
   currentSecret(workspace: string): string {
-    this.statements.createSecret.run(workspace, newSecret());
-    return (this.statements.secret.get(workspace) as { secret: string }).secret;
+    return this.secrets(workspace).secret;
   }
 
   /** The secrets to sign with now: the current one, and the previous one during a rotation's overlap. */
   signingSecrets(workspace: string, now: number): string[] {
-    const current = this.currentSecret(workspace);
-    const row = this.statements.secret.get(workspace) as { previous_secret: string | null; previous_valid_until: number | null };
-    return row.previous_secret && (row.previous_valid_until ?? 0) > now ? [current, row.previous_secret] : [current];
+    const row = this.secrets(workspace);
+    return row.previous_secret && (row.previous_valid_until ?? 0) > now ? [row.secret, row.previous_secret] : [row.secret];
   }
 
   /** Replaces the signing secret; the old one keeps signing too until `previousValidUntil`. */
@@ -148,8 +155,10 @@ export class SqliteWebhookStore {
     return row ? toEndpoint(row) : null;
   }
 
-  endpointSecret(id: string): string | null {
-    return (this.statements.endpoint.get(id) as EndpointRow | undefined)?.secret ?? null;
+  /** The secret of an endpoint that may still receive events, or null when it was deleted or disabled. */
+  activeEndpointSecret(id: string): string | null {
+    const row = this.statements.endpoint.get(id) as EndpointRow | undefined;
+    return row && row.disabled_at === null ? row.secret : null;
   }
 
   endpoints(workspace: string): WebhookEndpoint[] {
