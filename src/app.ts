@@ -14,9 +14,11 @@ import { JobRunner } from './jobs/runner';
 import { SqliteJobStore } from './jobs/sqlite-job-store';
 import { createLogger } from './log';
 import type { Services } from './server/context';
+import { Draining } from './server/draining';
 import { buildHttpServer } from './server/http';
 import { attachWebSocket } from './server/websocket';
 import { buildYoga } from './server/yoga';
+import { InstanceLock } from './storage/instance-lock';
 import { openDatabase, writeTransaction } from './storage/sqlite';
 import { Spool } from './uploads/spool';
 import { WebhookDispatcher } from './webhooks/dispatcher';
@@ -30,8 +32,14 @@ export interface App {
   readonly bus: EventBus;
   readonly server: Server;
   readonly log: Logger;
-  /** Listens on the configured host and port; resolves with the URL of the GraphQL endpoint. */
+  /** Settles if the process loses its data directory to another one (it was frozen past the lease): it must stop. */
+  readonly lost: Promise<Error>;
+  /**
+   * Takes the data directory (throws DataDirInUseError when another live process holds it), takes
+   * back the jobs a previous process left, and listens; resolves with the URL of the GraphQL endpoint.
+   */
   start(): Promise<string>;
+  /** The graceful stop: refuse uploads, let jobs reach a checkpoint and hand them back, finish webhook attempts, close. */
   stop(): Promise<void>;
 }
 
@@ -52,7 +60,8 @@ export function buildApp(config: Config, log: Logger = createLogger(config.logLe
     log,
   );
   const purger = new RowPurger(datasets, log);
-  const runner = new JobRunner(config, dbPath, registry, log, () => purger.kick());
+  const lock = new InstanceLock(db, config.leaseMs);
+  const runner = new JobRunner(config, dbPath, registry, lock.owner, log, () => purger.kick());
   // Transitions may have written webhook deliveries (job.started, the job's end): send them now.
   bus.subscribe(({ kind }) => {
     if (kind === 'transition') dispatcher.kick();
@@ -60,19 +69,28 @@ export function buildApp(config: Config, log: Logger = createLogger(config.logLe
   const retention = new RetentionSweeper(jobs, config.jobRetentionMs, config.cleanupIntervalMs, log);
   const spool = new Spool(join(config.dataDir, 'spool'));
   const submission = new IngestSubmission(registry, datasets, spool, destinations);
-  const services: Services = { config, jobs, datasets, bus, registry, runner, submission, webhooks: webhookStore, destinations, dispatcher };
+  const draining = new Draining();
+  const services: Services = { config, jobs, datasets, bus, registry, runner, submission, webhooks: webhookStore, destinations, dispatcher, draining };
   const yoga = {
     api: buildYoga(services, log, { maxBytes: config.maxRequestBytes }),
     uploads: buildYoga(services, log, { maxBytes: config.maxUploadBytes, uploads: spool }),
   };
-  const server = buildHttpServer(yoga, () => ({
-    status: 'ok',
-    store: 'sqlite',
-    version: packageJson.version,
-    activeJobs: runner.activeCount,
-    subscriptions: bus.feedCount,
-  }));
+  const server = buildHttpServer(
+    yoga,
+    () => ({
+      status: draining.active ? 'stopping' : 'ok',
+      store: 'sqlite',
+      version: packageJson.version,
+      activeJobs: runner.activeCount,
+      subscriptions: bus.feedCount,
+    }),
+    draining,
+  );
   const websocket = attachWebSocket(server, yoga.api, { keepAliveMs: config.websocketKeepAliveMs, maxPayloadBytes: config.maxRequestBytes });
+
+  let lockTimer: NodeJS.Timeout | null = null;
+  let loseLock!: (error: Error) => void;
+  const lost = new Promise<Error>((resolve) => (loseLock = resolve));
 
   return {
     config,
@@ -80,9 +98,18 @@ export function buildApp(config: Config, log: Logger = createLogger(config.logLe
     bus,
     server,
     log,
+    lost,
     async start() {
-      const waiting = [...registry.withStatus('PENDING'), ...registry.withStatus('RUNNING')];
-      await spool.init(new Set(waiting.flatMap((job) => (job.spoolPath ? [job.spoolPath] : []))));
+      lock.acquire();
+      lockTimer = setInterval(() => {
+        try {
+          if (!lock.renew()) loseLock(new Error('another process took over the data directory while this one was unresponsive'));
+        } catch (error) {
+          log.warn({ err: error }, 'renewing the data directory lock failed; retried on the next tick');
+        }
+      }, config.heartbeatIntervalMs);
+      lockTimer.unref();
+      await spool.init(jobs.spoolPaths(config.keepUploads));
       runner.start();
       purger.kick();
       dispatcher.kick();
@@ -95,15 +122,18 @@ export function buildApp(config: Config, log: Logger = createLogger(config.logLe
       return url;
     },
     async stop() {
+      draining.active = true;
+      // Jobs pause at a checkpoint and go back to the queue while webhook attempts in flight finish.
+      await Promise.all([runner.stop(config.shutdownGraceMs), dispatcher.stop()]);
+      purger.stop();
+      retention.stop();
       await websocket.close();
       server.closeIdleConnections();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      await runner.stop();
-      purger.stop();
-      retention.stop();
-      await dispatcher.stop();
       server.closeAllConnections();
       await closed;
+      if (lockTimer) clearInterval(lockTimer);
+      lock.release();
       db.close();
     },
   };

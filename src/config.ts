@@ -17,6 +17,17 @@ export interface Config {
   readonly heartbeatIntervalMs: number;
   /** A RUNNING job whose updatedAt is older than this is reported as stalled. */
   readonly stallThresholdMs: number;
+  /**
+   * How long a RUNNING job's lease lasts without renewal. The heartbeat renews it while the worker is
+   * alive; a job whose lease lapses (a worker hung past the stall threshold) is taken back by the reaper.
+   */
+  readonly leaseMs: number;
+  /** Attempts a job gets: one interrupted more often than this (crashes, lost leases) fails with INTERRUPTED. */
+  readonly maxAttempts: number;
+  /** At SIGTERM/SIGINT, how long running jobs get to reach a checkpoint and webhook attempts to finish. */
+  readonly shutdownGraceMs: number;
+  /** Keep spooled uploads after their job ended (for audits); they are deleted with the job at retention. */
+  readonly keepUploads: boolean;
   /** Rows read before the columns are inferred, when the caller gave none. */
   readonly inferSampleRows: number;
   /** How long cancelJob waits for a running job to stop at a batch boundary before it is stopped hard. */
@@ -82,6 +93,10 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     progressIntervalMs: integer(env, 'SLUICE_PROGRESS_INTERVAL_MS', 250, 10, 60_000),
     heartbeatIntervalMs: integer(env, 'SLUICE_HEARTBEAT_INTERVAL_MS', 1000, 50, 60_000),
     stallThresholdMs: integer(env, 'SLUICE_STALL_THRESHOLD_MS', 30_000, 100),
+    leaseMs: integer(env, 'SLUICE_LEASE_MS', 60_000, 1000),
+    maxAttempts: integer(env, 'SLUICE_MAX_ATTEMPTS', 3, 1, 100),
+    shutdownGraceMs: integer(env, 'SLUICE_SHUTDOWN_GRACE_MS', 20_000, 0, 3_600_000),
+    keepUploads: env.SLUICE_KEEP_UPLOADS === 'true',
     inferSampleRows: integer(env, 'SLUICE_INFER_SAMPLE_ROWS', 1000, 1, 1_000_000),
     cancelTimeoutMs: integer(env, 'SLUICE_CANCEL_TIMEOUT_MS', 5000, 10, 600_000),
     subscriptionEventsPerSecond: integer(env, 'SLUICE_SUBSCRIPTION_EVENTS_PER_SECOND', 10, 1, 1000),
@@ -99,5 +114,8 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     sqliteBusyTimeoutMs: integer(env, 'SLUICE_SQLITE_BUSY_TIMEOUT_MS', 5000, 0, 600_000),
     ...overrides,
   };
+  if (config.leaseMs <= 2 * config.heartbeatIntervalMs) {
+    throw new ConfigError(`SLUICE_LEASE_MS (${config.leaseMs}) must be more than twice SLUICE_HEARTBEAT_INTERVAL_MS (${config.heartbeatIntervalMs})`);
+  }
   return Object.freeze(config);
 }

@@ -1,5 +1,6 @@
 import { buildApp } from './app';
 import { ConfigError, loadConfig } from './config';
+import { DataDirInUseError } from './storage/instance-lock';
 
 let config;
 try {
@@ -10,20 +11,29 @@ try {
   process.exit(1);
 }
 const app = buildApp(config);
-await app.start();
+try {
+  await app.start();
+} catch (error) {
+  if (!(error instanceof DataDirInUseError)) throw error;
+  app.log.fatal(error.message);
+  process.exit(1);
+}
 
 let stopping = false;
-for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-  process.on(signal, () => {
-    if (stopping) process.exit(1); // a second signal forces the exit
-    stopping = true;
-    app.log.info({ signal }, 'stopping');
-    app.stop().then(
-      () => process.exit(0),
-      (error) => {
-        app.log.error({ err: error }, 'stopping failed');
-        process.exit(1);
-      },
-    );
-  });
+function stop(reason: Record<string, unknown>, exitCode: number): void {
+  if (stopping) process.exit(1); // a second signal forces the exit
+  stopping = true;
+  app.log.info(reason, 'stopping');
+  app.stop().then(
+    () => process.exit(exitCode),
+    (error) => {
+      app.log.error({ err: error }, 'stopping failed');
+      process.exit(1);
+    },
+  );
 }
+for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, () => stop({ signal }, 0));
+void app.lost.then((error) => {
+  app.log.fatal({ err: error }, 'the data directory was lost');
+  stop({ reason: error.message }, 1);
+});

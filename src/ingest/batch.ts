@@ -1,26 +1,29 @@
 import type { CellValue } from '../datasets/sqlite-dataset-store';
-import type { Issue, ProgressCounters } from '../jobs/model';
+import type { Checkpoint, Issue, ProgressCounters } from '../jobs/model';
 import type { SqliteJobStore } from '../jobs/sqlite-job-store';
 import { type Db, writeTransaction } from '../storage/sqlite';
 import type { RowWriter } from './writer';
 
+/** The attempt's lease was taken over: nothing of the batch was written. */
+export class LeaseLostError extends Error {}
+
+/** Whose batches these are: the job, the lease that fences its writes, and how long each commit extends it. */
+export interface BatchOwner {
+  jobNum: number;
+  leaseToken: string;
+  leaseMs: number;
+}
+
 /**
  * The rows and issues a job has accepted but not yet written, with the job's counters. `commit`
- * writes them and the counters in one transaction: a batch is all there or not at all.
+ * writes them, the counters and the checkpoint in one transaction, fenced by the attempt's lease:
+ * a batch is all there or not at all, and an attempt that lost its lease writes nothing.
  */
 export class Batch {
-  readonly counters: ProgressCounters = {
-    processedRows: 0,
-    totalRows: null,
-    rowsWritten: 0,
-    rowsRejected: 0,
-    bytesRead: 0,
-    issueErrors: 0,
-    issueWarnings: 0,
-  };
+  readonly counters: ProgressCounters;
   private rows: CellValue[][] = [];
   private issues: Issue[] = [];
-  private issueIndex = 0;
+  private issueIndex: number;
   private lastCommit = Date.now();
   /** Set once the dataset's columns are settled; until then a batch holds no rows. */
   writer: RowWriter | null = null;
@@ -28,10 +31,15 @@ export class Batch {
   constructor(
     private readonly db: Db,
     private readonly jobs: SqliteJobStore,
-    private readonly jobNum: number,
+    private readonly owner: BatchOwner,
     private readonly maxRows: number,
     private readonly intervalMs: number,
-  ) {}
+    /** The counters as the last checkpoint left them (all zero for a fresh start). */
+    counters: ProgressCounters,
+  ) {
+    this.counters = { ...counters, totalRows: null };
+    this.issueIndex = counters.issueErrors + counters.issueWarnings; // every noted issue is one of the two
+  }
 
   accept(row: CellValue[]): void {
     this.rows.push(row);
@@ -54,12 +62,17 @@ export class Batch {
     return this.rows.length >= this.maxRows || this.issues.length >= this.maxRows || Date.now() - this.lastCommit >= this.intervalMs;
   }
 
-  commit(bytesRead: number, stage?: string, messages?: Record<string, string>): void {
-    this.counters.bytesRead = bytesRead;
+  /** Writes the batch; `checkpoint` says where a resumed attempt would pick up after it (none before the columns are settled). */
+  commit(bytesRead: number, checkpoint: Checkpoint | undefined, stage?: string, messages?: Record<string, string>): void {
+    // Re-reading a file to resume passes bytes counted before: the counter never goes back.
+    this.counters.bytesRead = Math.max(this.counters.bytesRead, bytesRead);
+    const { jobNum, leaseToken, leaseMs } = this.owner;
     writeTransaction(this.db, () => {
+      const now = Date.now();
+      // The fence first: a batch of an attempt that lost its lease is rolled back before it is written.
+      if (!this.jobs.recordProgress(jobNum, leaseToken, { counters: this.counters, checkpoint, stage, messages }, now + leaseMs, now)) throw new LeaseLostError();
       if (this.rows.length > 0) this.writer!.write(this.rows);
-      this.jobs.appendIssues(this.jobNum, this.issueIndex, this.issues);
-      this.jobs.recordProgress(this.jobNum, { counters: this.counters, stage, messages }, Date.now());
+      this.jobs.appendIssues(jobNum, this.issueIndex, this.issues);
     });
     this.issueIndex += this.issues.length;
     this.rows = [];

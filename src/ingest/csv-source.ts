@@ -1,9 +1,10 @@
 import { closeSync, createReadStream, openSync, readSync } from 'node:fs';
 import { once } from 'node:events';
-import { type Readable, Transform } from 'node:stream';
-import { type CsvError, parse } from 'csv-parse';
+import { Transform } from 'node:stream';
+import { type CsvError, Parser } from 'csv-parse';
 import type { CsvOptions } from '../jobs/model';
-import { IngestError, type RowSource, type SourceItem } from './source';
+import { isStorageFault } from './storage-fault';
+import { IngestError, type RowSource, type SourceBurst, type SourceItem, type SourcePosition, START } from './source';
 
 const CANDIDATE_DELIMITERS = [',', ';', '\t', '|'];
 const SNIFF_BYTES = 64 * 1024;
@@ -54,28 +55,48 @@ function decoder(encoding: string): Transform {
   });
 }
 
-/** Everything a readable stream has buffered, each time it has something, until it ends. */
-async function* bursts(stream: Readable): AsyncGenerator<string[][]> {
+/**
+ * csv-parse's parser, noting where in its input the last record it emitted ends. Read right after
+ * the parser's queue is drained, that is where the records read so far end: a resumable position.
+ */
+class RecordEndParser extends Parser {
+  lastRecordEnd = 0;
+
+  override push(chunk: unknown, encoding?: BufferEncoding): boolean {
+    if (chunk !== null) this.lastRecordEnd = this.info.bytes;
+    return super.push(chunk, encoding);
+  }
+}
+
+/** Every record the parser has ready, each time it has some, with where the last of them ends; until the parser ends. */
+async function* bursts(parser: RecordEndParser): AsyncGenerator<{ records: string[][]; end: number }> {
   let ended = false;
-  stream.once('end', () => (ended = true));
+  parser.once('end', () => (ended = true));
   for (;;) {
     const records: string[][] = [];
-    for (let record = stream.read(); record !== null; record = stream.read()) records.push(record);
+    for (let record = parser.read(); record !== null; record = parser.read()) records.push(record);
+    // Taken now, before anything (a nextTick resuming the file stream) lets the parser push more.
+    const end = parser.lastRecordEnd;
     if (records.length > 0) {
-      yield records;
+      yield { records, end };
       continue;
     }
-    if (ended || stream.readableEnded) return;
+    if (ended || parser.readableEnded) return;
     const controller = new AbortController();
-    await Promise.race([once(stream, 'readable', { signal: controller.signal }), once(stream, 'end', { signal: controller.signal })]).finally(() =>
+    await Promise.race([once(parser, 'readable', { signal: controller.signal }), once(parser, 'end', { signal: controller.signal })]).finally(() =>
       controller.abort(),
     );
   }
 }
 
-/** Streams a CSV file through csv-parse; malformed records come out as items instead of failing the file. */
+/**
+ * Streams a CSV file through csv-parse; malformed records come out as items instead of failing the
+ * file. UTF-8 files resume by seeking to a record's byte offset; files in another encoding (decoded
+ * before parsing, so the parser's offsets are not the file's) resume by re-reading and skipping.
+ */
 export function csvSource(path: string, options: CsvOptions, maxRecordBytes: number): RowSource {
   const delimiter = options.delimiter ?? detectDelimiter(readHead(path, options.encoding), options.quote);
+  const seekable = isUtf8(options.encoding);
   let bytesRead = 0;
   const messages = {
     format: 'CSV',
@@ -84,12 +105,13 @@ export function csvSource(path: string, options: CsvOptions, maxRecordBytes: num
     header: String(options.header),
   };
 
-  async function* items(): AsyncGenerator<SourceItem[]> {
+  /** The records from byte `start` (a record boundary) on, numbered from `firstRow`. */
+  async function* records(start: number, firstRow: number): AsyncGenerator<SourceBurst> {
     // Skipped records are numbered by how many records the parser had emitted before them, so row
     // numbers count malformed records too, in file order.
     const skipped: Array<{ afterRecords: number; message: string }> = [];
-    const parser = parse({
-      bom: true,
+    const parser = new RecordEndParser({
+      bom: start === 0,
       delimiter,
       quote: options.quote,
       escape: options.quote, // a quote inside a quoted field is doubled, as RFC 4180 has it
@@ -110,33 +132,58 @@ export function csvSource(path: string, options: CsvOptions, maxRecordBytes: num
         if (error?.code === 'CSV_INVALID_CLOSING_QUOTE') (parser as unknown as { state: { quoting: boolean } }).state.quoting = false;
       },
     });
-    const file = createReadStream(path, { highWaterMark: 256 * 1024 });
+    bytesRead = start;
+    const file = createReadStream(path, { highWaterMark: 256 * 1024, start });
     file.on('data', (chunk) => {
       bytesRead += chunk.length;
     });
     file.on('error', (error) => parser.destroy(error));
-    (isUtf8(options.encoding) ? file : file.pipe(decoder(options.encoding))).pipe(parser);
-    let row = options.header ? 0 : 1; // row 0 is the header
+    (seekable ? file : file.pipe(decoder(options.encoding))).pipe(parser);
+    let row = firstRow;
     let emitted = 0;
     try {
       // Records are taken in bursts with read(), not one awaited iteration each: far less overhead per row.
-      for await (const records of bursts(parser)) {
-        const batch: SourceItem[] = [];
-        for (const cells of records) {
+      for await (const burst of bursts(parser)) {
+        const items: SourceItem[] = [];
+        for (const cells of burst.records) {
           emitted++;
-          while (skipped.length > 0 && skipped[0].afterRecords < emitted) batch.push({ kind: 'malformed', row: row++, message: skipped.shift()!.message });
-          batch.push({ kind: 'row', row: row++, cells });
+          while (skipped.length > 0 && skipped[0].afterRecords < emitted) items.push({ kind: 'malformed', row: row++, message: skipped.shift()!.message });
+          items.push({ kind: 'row', row: row++, cells });
         }
-        yield batch;
+        yield { items, after: { nextRow: row, byteOffset: seekable ? start + burst.end : null } };
       }
     } catch (error) {
-      if (error instanceof IngestError) throw error;
+      if (error instanceof IngestError || isStorageFault(error)) throw error;
       const lines = (error as { lines?: number }).lines;
       throw new IngestError('PARSE_ERROR', `the file cannot be parsed as CSV${lines ? ` at line ${lines}` : ''}: ${(error as Error).message}`);
     } finally {
       file.destroy();
     }
-    if (skipped.length > 0) yield skipped.map((entry) => ({ kind: 'malformed', row: row++, message: entry.message }));
+    if (skipped.length > 0) {
+      const items = skipped.map((entry): SourceItem => ({ kind: 'malformed', row: row++, message: entry.message }));
+      yield { items, after: { nextRow: row, byteOffset: seekable ? bytesRead : null } };
+    }
+  }
+
+  /** The first record of the file: the header, for a reader that resumes past it. */
+  async function header(): Promise<SourceItem[]> {
+    const reader = records(0, 0)[Symbol.asyncIterator]();
+    const first = await reader.next();
+    await reader.return(undefined);
+    return first.done ? [] : first.value.items.slice(0, 1);
+  }
+
+  async function* items(from: SourcePosition = START): AsyncGenerator<SourceBurst> {
+    if (from.byteOffset !== null) {
+      if (options.header) yield { items: await header(), after: from };
+      yield* records(from.byteOffset, from.nextRow);
+      return;
+    }
+    for await (const burst of records(0, options.header ? 0 : 1)) {
+      // Re-reading to resume: the header stays, records before the position are skipped.
+      if (from.nextRow > 1) burst.items = burst.items.filter((item) => item.row === 0 || item.row >= from.nextRow);
+      yield burst;
+    }
   }
 
   return { items, bytesRead: () => bytesRead, messages };

@@ -1,36 +1,47 @@
 import { type ColumnSpec, datasetShape, MAX_COLUMNS, shapeMismatch, specsOf } from '../datasets/columns';
 import { type CellValue, SqliteDatasetStore } from '../datasets/sqlite-dataset-store';
-import type { FileFormat, Issue, JobOptions } from '../jobs/model';
+import type { Checkpoint, FileFormat, Issue, JobError, JobOptions, ProgressCounters } from '../jobs/model';
 import { SqliteJobStore } from '../jobs/sqlite-job-store';
 import { type Db, writeTransaction } from '../storage/sqlite';
 import { Batch } from './batch';
 import { headerNames, inferColumns } from './infer';
 import { layoutFor } from './layout';
-import { IngestError, type RowSource, type SourceItem } from './source';
+import { IngestError, type RowSource, type SourceBurst, type SourceItem, type SourcePosition, START } from './source';
 import { DatasetUniqueness } from './uniqueness';
 import { RowValidator } from './validate';
 import { isBlank, type RawCell } from './values';
 import { RowWriter } from './writer';
+import { isIntact } from '../uploads/spool';
 
 export interface IngestTask {
   jobNum: number;
   datasetId: number;
   spoolPath: string;
+  /** The upload as accepted, to check the spooled file against before reading it. */
+  file: { size: number; sha256: string };
   format: FileFormat;
   options: JobOptions;
   batchRows: number;
   progressIntervalMs: number;
   inferSampleRows: number;
   maxRecordBytes: number;
+  /** The attempt's lease: every commit is fenced by it and extends it by `leaseMs`. */
+  leaseToken: string;
+  leaseMs: number;
+  /** Where an earlier attempt of the job left off, with its counters; null for a fresh start. */
+  resume: { checkpoint: Checkpoint; counters: ProgressCounters } | null;
 }
 
-export type IngestOutcome = 'finished' | 'cancelled';
+export type IngestOutcome = 'finished' | 'cancelled' | 'paused';
 
-/** How the pipeline talks to whoever runs it: a report after every commit, and a cancel flag. */
+/** How the pipeline talks to whoever runs it: a report after every commit, and whether to stop early. */
 export interface IngestControl {
   committed(): void;
-  isCancelled(): boolean;
+  /** `cancel`: stop at the next batch boundary; `pause`: commit a checkpoint at the next burst and stop. */
+  stopRequested(): 'cancel' | 'pause' | null;
 }
+
+const ZERO: ProgressCounters = { processedRows: 0, totalRows: null, rowsWritten: 0, rowsRejected: 0, bytesRead: 0, issueErrors: 0, issueWarnings: 0 };
 
 /** Loads only the parser the file needs: exceljs alone takes longer to load than a small CSV takes to ingest. */
 async function openSource(task: IngestTask): Promise<RowSource> {
@@ -38,30 +49,33 @@ async function openSource(task: IngestTask): Promise<RowSource> {
   return (await import('./xlsx-source')).xlsxSource(task.spoolPath, task.options.sheet!);
 }
 
-/** What was read before the columns were settled: the header, and rows kept for inference. */
+/** What was read before the columns were settled: the header, rows kept for inference, and the position after them. */
 interface Prelude {
   header: RawCell[] | null;
   buffered: SourceItem[];
+  after: SourcePosition | null;
 }
 
 /** Reads the header (when the file has one) and, when columns must be inferred, a sample of rows. */
-async function readPrelude(iterator: AsyncIterator<SourceItem[]>, hasHeader: boolean, sampleRows: number): Promise<Prelude> {
+async function readPrelude(iterator: AsyncIterator<SourceBurst>, hasHeader: boolean, sampleRows: number): Promise<Prelude> {
   const buffered: SourceItem[] = [];
+  let after: SourcePosition | null = null;
   let rows = 0;
   const readBurst = async (): Promise<boolean> => {
     const result = await iterator.next();
     if (result.done) return false;
-    for (const item of result.value) {
+    for (const item of result.value.items) {
       buffered.push(item);
       if (item.kind === 'row') rows++;
     }
+    after = result.value.after;
     return true;
   };
   while (buffered.length === 0 && (await readBurst()));
   const first = buffered[0];
   const header = hasHeader && first?.kind === 'row' && first.row === 0 ? (buffered.shift() as { cells: RawCell[] }).cells : null;
   while (rows < sampleRows && (await readBurst()));
-  return { header, buffered };
+  return { header, buffered, after };
 }
 
 function describeColumns(columns: readonly ColumnSpec[]): string {
@@ -70,28 +84,43 @@ function describeColumns(columns: readonly ColumnSpec[]): string {
 
 /**
  * Streams one job's file into its dataset: parse, validate, write in batches. Each batch's rows,
- * issues and progress counters are committed in one transaction; the rows stay hidden until the
- * registry commits the job as COMPLETED.
+ * issues, progress counters and checkpoint are committed in one transaction; the rows stay hidden
+ * until the registry commits the job as COMPLETED. A resumed attempt reads on from its checkpoint,
+ * so every row is written once whatever the crash point.
  */
 export async function runIngest(db: Db, task: IngestTask, control: IngestControl): Promise<IngestOutcome> {
+  if (!(await isIntact(task.spoolPath, task.file.size, task.file.sha256))) {
+    throw new IngestError('STORAGE_ERROR', 'the spooled upload is corrupt or truncated (it no longer matches the sha256 of the upload); the dataset is unchanged');
+  }
   const jobs = new SqliteJobStore(db);
   const datasets = new SqliteDatasetStore(db);
   const source = await openSource(task);
-  const batch = new Batch(db, jobs, task.jobNum, task.batchRows, task.progressIntervalMs);
+  const resumed = task.resume?.checkpoint ?? null;
+  if (resumed?.failure) throw new IngestError(resumed.failure.code, resumed.failure.message);
+  const owner = { jobNum: task.jobNum, leaseToken: task.leaseToken, leaseMs: task.leaseMs };
+  const batch = new Batch(db, jobs, owner, task.batchRows, task.progressIntervalMs, task.resume?.counters ?? ZERO);
+  // Where the rows handled so far end; advances only after a whole burst is handled, and never goes back.
+  let position: SourcePosition = resumed ?? START;
+  const advance = (after: SourcePosition | null) => {
+    if (after && after.nextRow >= position.nextRow) position = after;
+  };
+  let extraCellsNoted = resumed?.extraCellsNoted ?? false;
+  let failure: JobError | undefined;
+  let settled = false; // whether the columns are settled, so that a checkpoint means something
   const commit = (stage?: string, messages?: Record<string, string>) => {
-    batch.commit(source.bytesRead(), stage, messages);
+    batch.commit(source.bytesRead(), settled ? { ...position, extraCellsNoted, failure } : undefined, stage, messages);
     uniqueness?.committed();
     control.committed();
   };
   let uniqueness: DatasetUniqueness | null = null;
-  commit('parsing', source.messages);
+  commit(resumed ? 'resuming' : 'parsing', source.messages);
 
   // Columns: the caller's, else the dataset's, else inferred from the header and a sample.
-  const iterator = source.items()[Symbol.asyncIterator]();
+  const iterator = source.items(position)[Symbol.asyncIterator]();
   const dataset = datasets.getById(task.datasetId)!;
   const given = task.options.columns ?? (dataset.columns ? specsOf(dataset.columns) : null);
   const hasHeader = task.format === 'XLSX' || task.options.csv.header;
-  const { header, buffered } = await readPrelude(iterator, hasHeader, given ? 0 : task.inferSampleRows);
+  const { header, buffered, after: preludeEnd } = await readPrelude(iterator, hasHeader, given ? 0 : task.inferSampleRows);
   let columns = given;
   let inferredMessages: Record<string, string> | null = null;
   if (!columns) {
@@ -119,13 +148,14 @@ export async function runIngest(db: Db, task: IngestTask, control: IngestControl
   batch.writer = new RowWriter(db, task.datasetId, columns.length);
   uniqueness = new DatasetUniqueness(datasets, datasets.getById(task.datasetId)!, fromRow, task.options.mode === 'REPLACE');
   const validator = new RowValidator(columns, uniqueness);
-  layout.warnings.forEach((issue) => batch.note(issue));
+  settled = true;
+  // A resumed attempt's layout warnings were committed by the attempt that first settled the columns.
+  if (!resumed) layout.warnings.forEach((issue) => batch.note(issue));
 
   // Inferred columns are reported at once, so that a job failing in its first batch still says what it inferred.
   if (inferredMessages) commit(undefined, inferredMessages);
 
   const { counters } = batch;
-  let extraCellsNoted = false;
   const noteExtraCells = (item: { row: number; cells: RawCell[] }) => {
     if (extraCellsNoted || layout.headerWidth === null || !item.cells.slice(layout.headerWidth).some((cell) => !isBlank(cell))) return;
     extraCellsNoted = true;
@@ -149,20 +179,25 @@ export async function runIngest(db: Db, task: IngestTask, control: IngestControl
       else batch.reject(rowIssues);
     }
     if (task.options.maxErrors !== null && counters.rowsRejected > task.options.maxErrors) {
-      commit(); // the issues that explain the failure are kept
-      throw new IngestError('TOO_MANY_ERRORS', `more than ${task.options.maxErrors} row(s) were rejected`);
+      const error = new IngestError('TOO_MANY_ERRORS', `more than ${task.options.maxErrors} row(s) were rejected`);
+      // The issues that explain the failure are kept, with the verdict, so that an attempt resumed
+      // before the failure is recorded fails the same way instead of noting them again.
+      failure = { code: error.code, message: error.message };
+      commit();
+      throw error;
     }
   };
 
   for (const item of buffered) handle(item);
+  advance(preludeEnd);
   for (let burst = await iterator.next(); !burst.done; burst = await iterator.next()) {
-    for (const item of burst.value) handle(item);
-    if (batch.due) {
-      commit();
-      if (control.isCancelled()) {
-        await iterator.return?.();
-        return 'cancelled';
-      }
+    for (const item of burst.value.items) handle(item);
+    advance(burst.value.after);
+    const stop = control.stopRequested();
+    if (stop === 'pause' || batch.due) commit();
+    if (stop) {
+      await iterator.return?.(undefined);
+      return stop === 'pause' ? 'paused' : 'cancelled';
     }
   }
   commit('finalizing');

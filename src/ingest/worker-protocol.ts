@@ -10,13 +10,19 @@ export interface WorkerData {
   aliveIntervalMs: number;
 }
 
-export type WorkerCommand = { type: 'cancel' };
+/** `cancel`: stop at the next batch boundary; `pause`: commit a checkpoint at the next burst and stop (graceful shutdown). */
+export type WorkerCommand = { type: 'cancel' } | { type: 'pause' };
 
-/** What an ingest worker tells the main thread; `progress` follows every commit. */
+/**
+ * What an ingest worker tells the main thread: `progress` follows every commit; `paused` means a
+ * checkpoint was committed on request; `lost` that a commit found the lease gone (nothing was written).
+ */
 export type WorkerReport =
   | { type: 'alive' }
   | { type: 'progress' }
   | { type: 'finished' }
   | { type: 'cancelled' }
-  | { type: 'failed'; error: JobError }
+  | { type: 'paused' }
+  | { type: 'lost' }
+  | { type: 'failed'; error: JobError; /** For the log: what the storage said, when a storage fault ended the job. */ detail?: string }
   | { type: 'crashed'; message: string };

@@ -1,29 +1,35 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { openDatabase } from '../storage/sqlite';
+import { LeaseLostError } from './batch';
 import { type IngestTask, runIngest } from './pipeline';
 import { IngestError } from './source';
+import { isStorageFault, storageError } from './storage-fault';
 import type { WorkerCommand, WorkerData, WorkerReport } from './worker-protocol';
 
 // Entry of the worker thread that runs one ingest job off the main event loop.
 const port = parentPort!;
 const { task, dbPath, busyTimeoutMs, aliveIntervalMs } = workerData as WorkerData;
-let cancelled = false;
+let stop: 'cancel' | 'pause' | null = null;
 port.on('message', (command: WorkerCommand) => {
-  if (command.type === 'cancel') cancelled = true;
+  if (stop !== 'cancel') stop = command.type; // a cancel is never downgraded to a pause
 });
 const report = (message: WorkerReport) => port.postMessage(message);
+const failed = (error: IngestError): Extract<WorkerReport, { type: 'failed' }> => ({ type: 'failed', error: { code: error.code, message: error.message } });
 
 // Ticks only while this thread's event loop turns: a worker stuck in one long computation goes quiet.
 const alive = setInterval(() => report({ type: 'alive' }), aliveIntervalMs);
-const db = openDatabase(dbPath, { busyTimeoutMs, migrate: false });
+let db: ReturnType<typeof openDatabase> | null = null;
 try {
-  const outcome = await runIngest(db, task as IngestTask, { committed: () => report({ type: 'progress' }), isCancelled: () => cancelled });
+  db = openDatabase(dbPath, { busyTimeoutMs, migrate: false });
+  const outcome = await runIngest(db, task as IngestTask, { committed: () => report({ type: 'progress' }), stopRequested: () => stop });
   report({ type: outcome });
 } catch (error) {
-  if (error instanceof IngestError) report({ type: 'failed', error: { code: error.code, message: error.message } });
+  if (error instanceof LeaseLostError) report({ type: 'lost' });
+  else if (error instanceof IngestError) report(failed(error));
+  else if (isStorageFault(error)) report({ ...failed(storageError(error)), detail: (error as Error).message });
   else report({ type: 'crashed', message: (error as Error).stack ?? String(error) });
 } finally {
   clearInterval(alive);
-  db.close();
+  db?.close();
   port.close();
 }

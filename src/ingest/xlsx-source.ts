@@ -1,6 +1,7 @@
 import { createReadStream } from 'node:fs';
 import ExcelJS from 'exceljs';
-import { IngestError, type RowSource, type SourceItem } from './source';
+import { isStorageFault } from './storage-fault';
+import { IngestError, type RowSource, type SourceBurst, type SourcePosition, START } from './source';
 import type { RawCell } from './values';
 
 /** Reduces an exceljs cell value (rich text, formula, hyperlink, error…) to a plain typed value. */
@@ -20,12 +21,13 @@ export function plainCell(value: unknown): RawCell {
 /**
  * Streams one worksheet with exceljs's WorkbookReader. The first row of the sheet is the header (row 0);
  * data rows are numbered from the sheet's rows, so row n is the sheet's row n+1 when the header is row 1.
+ * A zip cannot be entered midway: resuming re-reads the sheet and skips the rows before the position.
  */
 export function xlsxSource(path: string, sheet: string): RowSource {
   let bytesRead = 0;
   const messages = { format: 'XLSX', sheet };
 
-  async function* items(): AsyncGenerator<SourceItem[]> {
+  async function* items(from: SourcePosition = START): AsyncGenerator<SourceBurst> {
     const file = createReadStream(path, { highWaterMark: 256 * 1024 });
     file.on('data', (chunk) => {
       bytesRead += chunk.length;
@@ -45,14 +47,16 @@ export function xlsxSource(path: string, sheet: string): RowSource {
         let headerNumber: number | null = null;
         for await (const row of worksheet) {
           headerNumber ??= row.number;
+          const number = row.number - headerNumber;
+          if (number !== 0 && number < from.nextRow) continue;
           const values = row.values as unknown[];
           const cells: RawCell[] = [];
           for (let i = 1; i < values.length; i++) cells.push(plainCell(values[i]));
-          yield [{ kind: 'row', row: row.number - headerNumber, cells }];
+          yield { items: [{ kind: 'row', row: number, cells }], after: { nextRow: number + 1, byteOffset: null } };
         }
       }
     } catch (error) {
-      if (error instanceof IngestError) throw error;
+      if (error instanceof IngestError || isStorageFault(error)) throw error;
       throw new IngestError('PARSE_ERROR', `the file cannot be read as XLSX: ${(error as Error).message}`);
     } finally {
       file.destroy();

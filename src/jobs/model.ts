@@ -46,6 +46,28 @@ export interface ProgressCounters {
   issueWarnings: number;
 }
 
+/** A RUNNING job's claim: every write of the attempt is fenced by `token`; it lapses at `expiresAt` unless renewed. */
+export interface Lease {
+  owner: string;
+  token: string;
+  expiresAt: number;
+}
+
+/**
+ * Where a resumed attempt picks up. Committed in the transaction that writes the rows, issues and
+ * counters it accounts for, so that whatever the crash point they agree.
+ */
+export interface Checkpoint {
+  /** Row number of the next record to read (records, malformed ones included, are numbered in file order). */
+  nextRow: number;
+  /** Where that record starts in the file, when the source can seek there; null: re-read the file and skip to `nextRow`. */
+  byteOffset: number | null;
+  /** Whether the job's one EXTRA_CELLS warning has been noted already. */
+  extraCellsNoted: boolean;
+  /** Set when the attempt decided the job fails (TOO_MANY_ERRORS) in the same commit as the issues that explain it. */
+  failure?: JobError;
+}
+
 export interface JobError {
   code: string;
   message: string;
@@ -64,7 +86,10 @@ export interface Job {
   progress: ProgressCounters;
   messages: Record<string, string>;
   error: JobError | null;
+  /** Attempts started; a hand-over at a graceful stop gives its attempt back. */
   attempts: number;
+  lease: Lease | null;
+  checkpoint: Checkpoint | null;
   sequence: number;
   createdAt: number;
   startedAt: number | null;

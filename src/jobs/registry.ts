@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { DatasetColumn } from '../datasets/columns';
 import type { SqliteDatasetStore } from '../datasets/sqlite-dataset-store';
@@ -47,28 +48,42 @@ export class JobRegistry {
   }
 
   private move(job: Job, to: JobStatus, patch: TransitionPatch, alongside?: () => void): Job | null {
+    const moved = this.transaction(() => this.moveWithin(job, to, patch, alongside));
+    if (moved) this.announce(job, moved);
+    return moved; // null: another change won the race; the caller reloads
+  }
+
+  /** The transition itself, inside the caller's transaction. Out of RUNNING, only the holder of the lease `job` carries may move it. */
+  private moveWithin(job: Job, to: JobStatus, patch: TransitionPatch, alongside?: () => void): Job | null {
     if (!canTransition(job.status, to)) throw new Error(`job ${job.id}: ${job.status} -> ${to} is not a transition`);
-    const moved = this.transaction(() => {
-      if (!this.jobs.transition(job.num, job.status, to, patch, this.now())) return false;
-      alongside?.();
-      // Webhook outbox rows commit with the transition they announce: a crash after this commit still delivers.
-      this.outbox.transitioned(this.jobs.getByNum(job.num)!, this.now());
-      return true;
-    });
-    if (!moved) return null; // another change won the race; the caller reloads
+    const heldWith = job.status === 'RUNNING' ? job.lease?.token : undefined;
+    if (!this.jobs.transition(job.num, job.status, to, patch, this.now(), heldWith)) return null;
+    alongside?.();
     const updated = this.jobs.getByNum(job.num)!;
-    this.log.info({ jobId: job.id, from: job.status, to, stage: updated.stage, error: updated.error ?? undefined }, 'job transition');
-    this.bus.publish({ job: updated, kind: 'transition' });
+    // Webhook outbox rows commit with the transition they announce: a crash after this commit still delivers.
+    this.outbox.transitioned(updated, this.now());
     return updated;
   }
 
-  /** Claims the oldest runnable job (arrival order, one job per dataset at a time). */
-  claimNext(): Job | null {
-    for (let job = this.jobs.nextRunnable(); job; job = this.jobs.nextRunnable()) {
-      const started = this.move(job, 'RUNNING', { stage: 'starting', startedAt: this.now(), attemptsIncrement: 1 });
-      if (started) return started;
-    }
-    return null;
+  private announce(before: Job, after: Job): void {
+    this.log.info({ jobId: after.id, from: before.status, to: after.status, stage: after.stage, error: after.error ?? undefined }, 'job transition');
+    this.bus.publish({ job: after, kind: 'transition' });
+  }
+
+  /**
+   * Claims the oldest runnable job (arrival order, one job per dataset at a time) for `owner` with a
+   * fresh lease token. Finding and claiming are one write transaction, so no two claims get the same job.
+   */
+  claimNext(owner: string, leaseMs: number): Job | null {
+    const claim = this.transaction(() => {
+      const job = this.jobs.nextRunnable();
+      if (!job) return null;
+      const now = this.now();
+      const lease = { owner, token: randomUUID(), expiresAt: now + leaseMs };
+      return { job, claimed: this.moveWithin(job, 'RUNNING', { stage: 'starting', startedAt: now, attemptsIncrement: 1, lease }) };
+    });
+    if (claim?.claimed) this.announce(claim.job, claim.claimed);
+    return claim?.claimed ?? null;
   }
 
   /** Publishes progress that an ingest worker has committed. */
@@ -79,9 +94,12 @@ export class JobRegistry {
     return job;
   }
 
-  heartbeat(num: number): void {
-    this.jobs.touch(num, this.now());
-    this.progressed(num);
+  /** The heartbeat of an attempt: extends its lease and advances updatedAt; false when the attempt has lost its lease. */
+  renewLease(job: Job, leaseMs: number): boolean {
+    const now = this.now();
+    if (!this.jobs.renewLease(job.num, job.lease!.token, now + leaseMs, now)) return false;
+    this.progressed(job.num);
+    return true;
   }
 
   complete(job: Job): Job | null {
@@ -100,16 +118,25 @@ export class JobRegistry {
     );
   }
 
-  /** Returns an interrupted job to the queue; its partial rows are abandoned and it starts over. */
-  requeue(job: Job, reason: string): Job | null {
-    this.log.warn({ jobId: job.id, reason }, 'job interrupted; queued again');
-    return this.move(job, 'PENDING', { stage: 'queued' }, () => {
-      this.datasets.abandonJobRows(job.datasetId, job.num);
-      this.jobs.resetProgress(job.num);
-    });
+  /**
+   * Ends an attempt that lost its lease (its process died, or its worker hung): the job goes back to
+   * the queue and resumes from its checkpoint, or fails with INTERRUPTED once it has had `maxAttempts`.
+   */
+  interrupt(job: Job, reason: string, maxAttempts: number): Job | null {
+    if (job.attempts >= maxAttempts) {
+      const message = `the job was interrupted on each of its ${job.attempts} attempt(s), the last time because ${reason}; it is not retried again`;
+      return this.fail(job, { code: 'INTERRUPTED', message });
+    }
+    this.log.warn({ jobId: job.id, reason, attempts: job.attempts }, 'job interrupted; queued again to resume from its checkpoint');
+    return this.move(job, 'PENDING', { stage: 'queued' });
   }
 
-  withStatus(status: JobStatus): Job[] {
-    return this.jobs.withStatus(status);
+  /** Hands a job back to the queue at a graceful stop, to resume from its checkpoint; the attempt does not count. */
+  release(job: Job): Job | null {
+    return this.move(job, 'PENDING', { stage: 'queued', attemptsIncrement: -1 });
+  }
+
+  withVoidLease(liveOwner: string): Job[] {
+    return this.jobs.withVoidLease(liveOwner, this.now());
   }
 }

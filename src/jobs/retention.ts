@@ -1,3 +1,4 @@
+import { rm } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import type { JobStore } from './store';
 
@@ -31,8 +32,11 @@ export class RetentionSweeper {
     let deleted = 0;
     const step = () => {
       try {
-        const count = this.jobs.deleteEnded(Date.now() - this.retentionMs, JOBS_PER_STEP);
+        const spoolPaths = this.jobs.deleteEnded(Date.now() - this.retentionMs, JOBS_PER_STEP);
+        const count = spoolPaths.length;
         deleted += count;
+        // Uploads kept after their job ended (SLUICE_KEEP_UPLOADS) go with the job.
+        for (const path of spoolPaths) if (path) void rm(path, { force: true }).catch((error) => this.log.warn({ err: error }, 'deleting a kept upload failed'));
         if (count === JOBS_PER_STEP && this.timer) {
           setImmediate(step);
           return;

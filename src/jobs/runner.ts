@@ -10,12 +10,15 @@ import type { JobRegistry } from './registry';
 const CONCLUDE_RETRY_MS = 1000;
 
 interface RunningJob {
+  /** The job as claimed: its lease token fences everything this attempt writes. */
   job: Job;
   worker: Worker;
   log: Logger;
   cancelRequested: boolean;
   /** Whether the worker has sent its final report (or failed), so that its exit needs no conclusion. */
   reported: boolean;
+  /** Whether the attempt lost its lease: the job is someone else's now, and this attempt concludes nothing. */
+  lost: boolean;
   /** When the worker last showed it is alive: a hung worker gets no heartbeat and shows as stalled. */
   lastSeen: number;
   /** Settles when the worker has exited. */
@@ -24,7 +27,9 @@ interface RunningJob {
 
 /**
  * Runs PENDING jobs in arrival order, up to the configured concurrency, each in its own worker
- * thread. Turns what workers report into registry transitions; never writes job state itself.
+ * thread, under a lease that the heartbeat renews while the worker is alive. Turns what workers
+ * report into registry transitions; never writes job state itself. The reaper takes back jobs whose
+ * lease is void, at start and on every tick.
  */
 export class JobRunner {
   private readonly running = new Map<number, RunningJob>();
@@ -35,16 +40,21 @@ export class JobRunner {
     private readonly config: Config,
     private readonly dbPath: string,
     private readonly registry: JobRegistry,
+    /** This process, as lease owner: leases of any other owner are void (one process serves a data directory). */
+    private readonly owner: string,
     private readonly log: Logger,
     private readonly onSettled: () => void,
   ) {}
 
-  /** Re-queues what a previous process left RUNNING, then starts taking jobs. */
+  /** Takes back what a previous process left RUNNING, then starts taking jobs. */
   start(): void {
-    for (const job of this.registry.withStatus('RUNNING')) this.registry.requeue(job, 'the process running it stopped');
+    this.reap();
     this.accepting = true;
     // Ticking at half the interval keeps every gap between two updates under the interval.
-    this.heartbeatTimer = setInterval(() => this.heartbeat(), this.config.heartbeatIntervalMs / 2);
+    this.heartbeatTimer = setInterval(() => {
+      this.heartbeat();
+      this.reap();
+    }, this.config.heartbeatIntervalMs / 2);
     this.heartbeatTimer.unref();
     this.kick();
   }
@@ -57,7 +67,7 @@ export class JobRunner {
   kick(): void {
     try {
       while (this.accepting && this.running.size < this.config.maxConcurrentJobs) {
-        const job = this.registry.claimNext();
+        const job = this.registry.claimNext(this.owner, this.config.leaseMs);
         if (!job) return;
         this.launch(job);
       }
@@ -75,12 +85,16 @@ export class JobRunner {
         jobNum: job.num,
         datasetId: job.datasetId,
         spoolPath: job.spoolPath!,
+        file: { size: job.file.size, sha256: job.file.sha256 },
         format: job.file.format,
         options: job.options,
         batchRows: this.config.batchRows,
         progressIntervalMs: this.config.progressIntervalMs,
         inferSampleRows: this.config.inferSampleRows,
         maxRecordBytes: this.config.maxRecordBytes,
+        leaseToken: job.lease!.token,
+        leaseMs: this.config.leaseMs,
+        resume: job.checkpoint && { checkpoint: job.checkpoint, counters: job.progress },
       },
     });
     let exited!: () => void;
@@ -90,6 +104,7 @@ export class JobRunner {
       log: this.log.child({ jobId: job.id }),
       cancelRequested: false,
       reported: false,
+      lost: false,
       lastSeen: Date.now(),
       exited: new Promise<void>((resolve) => (exited = resolve)),
     };
@@ -111,7 +126,7 @@ export class JobRunner {
     });
     worker.on('exit', (code) => {
       // While stopping, workers are terminated on purpose; stop() settles their jobs.
-      if (!entry.reported && this.accepting) this.conclude(entry, { type: 'crashed', message: `worker exited with code ${code}` });
+      if (!entry.reported && !entry.lost && this.accepting) this.conclude(entry, { type: 'crashed', message: `worker exited with code ${code}` });
       this.running.delete(job.num);
       exited();
       this.kick();
@@ -128,16 +143,27 @@ export class JobRunner {
     }
   }
 
+  /** The job as it is now, if this attempt still holds its lease; null once it ended or was taken over. */
+  private held(entry: RunningJob): Job | null {
+    const current = this.registry.get(entry.job.id);
+    return current?.status === 'RUNNING' && current.lease?.token === entry.job.lease!.token ? current : null;
+  }
+
   /** Commits a job's end from its worker's final report; retried while the store refuses the commit. */
   private conclude(entry: RunningJob, report: WorkerReport): void {
     let concluded: Job | null = null;
     const committed = this.guarded(entry, 'committing the end of the job', () => {
-      const current = this.registry.get(entry.job.id);
-      if (!current || current.status !== 'RUNNING') return;
-      if (entry.cancelRequested && report.type !== 'failed') concluded = this.registry.cancel(current);
+      const current = this.held(entry);
+      if (!current) return;
+      if (report.type === 'lost') entry.log.warn('the attempt lost its lease; another attempt owns the job');
+      else if (report.type === 'paused') this.registry.release(current);
+      else if (entry.cancelRequested && report.type !== 'failed') concluded = this.registry.cancel(current);
       else if (report.type === 'finished') concluded = this.registry.complete(current);
       else if (report.type === 'cancelled') concluded = this.registry.cancel(current);
-      else if (report.type === 'failed') concluded = this.registry.fail(current, report.error);
+      else if (report.type === 'failed') {
+        if (report.detail) entry.log.error({ detail: report.detail, code: report.error.code }, 'ingest failed on storage');
+        concluded = this.registry.fail(current, report.error);
+      }
       else if (report.type === 'crashed') {
         entry.log.error({ detail: report.message }, 'ingest crashed');
         concluded = this.registry.fail(current, { code: 'INTERNAL_ERROR', message: 'the job failed unexpectedly; the error was logged' });
@@ -152,7 +178,7 @@ export class JobRunner {
   }
 
   private async discardSpool(job: Job): Promise<void> {
-    if (!job.spoolPath) return;
+    if (!job.spoolPath || this.config.keepUploads) return;
     await rm(job.spoolPath, { force: true }).catch((error) => this.log.warn({ err: error, jobId: job.id }, 'deleting the spooled upload failed'));
   }
 
@@ -171,8 +197,14 @@ export class JobRunner {
       }
       return this.cancel(this.registry.get(job.id)!); // it started meanwhile
     }
+    if (job.status !== 'RUNNING') return this.registry.get(job.id);
     const entry = this.running.get(job.num);
-    if (job.status !== 'RUNNING' || !entry) return this.registry.get(job.id);
+    if (!entry) {
+      // No worker of this process runs it: an attempt whose process died, not yet reaped.
+      const cancelled = this.registry.cancel(job);
+      if (cancelled) await this.discardSpool(cancelled);
+      return cancelled ?? this.registry.get(job.id);
+    }
     entry.cancelRequested = true;
     entry.worker.postMessage({ type: 'cancel' });
     const timedOut = await Promise.race([entry.exited.then(() => false), delay(this.config.cancelTimeoutMs).then(() => true)]);
@@ -183,29 +215,77 @@ export class JobRunner {
     return this.registry.get(job.id);
   }
 
+  /**
+   * Renews the lease of every attempt whose worker is alive (which also advances updatedAt); a worker
+   * silent for the stall threshold gets no renewal, so it shows as stalled and its lease lapses. An
+   * attempt found to have lost its lease is stopped at once.
+   */
   private heartbeat(): void {
     const now = Date.now();
     for (const entry of this.running.values()) {
-      if (now - entry.lastSeen >= this.config.stallThresholdMs) continue; // a hung worker must show as stalled
+      if (entry.lost || now - entry.lastSeen >= this.config.stallThresholdMs) continue;
       this.guarded(entry, 'heartbeat', () => {
-        const current = this.registry.get(entry.job.id);
-        if (current?.status === 'RUNNING' && now - current.updatedAt >= this.config.heartbeatIntervalMs / 2) this.registry.heartbeat(current.num);
+        const current = this.held(entry);
+        if (!current) this.abandon(entry, 'its lease was taken over');
+        else if (now - current.updatedAt >= this.config.heartbeatIntervalMs / 2 && !this.registry.renewLease(current, this.config.leaseMs)) {
+          this.abandon(entry, 'its lease was taken over');
+        }
       });
     }
   }
 
-  /** Stops taking jobs and stops the running ones: cancelled if so asked, else queued again for the next start. */
-  async stop(): Promise<void> {
+  /** Stops an attempt that no longer holds its lease, without concluding anything: the job is no longer its own. */
+  private abandon(entry: RunningJob, reason: string): void {
+    if (entry.lost) return;
+    entry.lost = true;
+    entry.log.warn({ reason }, 'stopping an attempt that lost its lease');
+    void entry.worker.terminate();
+  }
+
+  /**
+   * Takes back RUNNING jobs whose lease is void (left by a process that died, or lapsed because the
+   * worker hung): each resumes from its checkpoint, or fails with INTERRUPTED after its last attempt.
+   */
+  private reap(): void {
+    let reaped = 0;
+    try {
+      for (const job of this.registry.withVoidLease(this.owner)) {
+        reaped++;
+        const entry = this.running.get(job.num);
+        if (entry) this.abandon(entry, 'its lease expired');
+        const reason = job.lease?.owner === this.owner ? 'its worker stopped responding until its lease expired' : 'the process running it stopped';
+        const ended = this.registry.interrupt(job, reason, this.config.maxAttempts);
+        if (ended && ended.status !== 'PENDING') {
+          void this.discardSpool(ended);
+          this.onSettled();
+        }
+      }
+    } catch (error) {
+      this.log.error({ err: error }, 'reaping jobs with a void lease failed; retried on the next tick');
+    }
+    if (reaped > 0) this.kick();
+  }
+
+  /**
+   * Stops taking jobs and asks each running one to pause at its next checkpoint; within the grace
+   * period each commits and its job goes back to the queue for the next process, resuming where it
+   * paused. A worker still busy at the deadline is terminated (its open batch rolls back, so the job
+   * resumes from the checkpoint before). Jobs being cancelled end CANCELLED.
+   */
+  async stop(graceMs: number): Promise<void> {
     this.accepting = false;
     if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
+    const entries = [...this.running.values()];
+    for (const entry of entries) entry.worker.postMessage({ type: 'pause' });
+    await Promise.race([Promise.all(entries.map((entry) => entry.exited)), delay(graceMs)]);
     await Promise.all(
-      [...this.running.values()].map(async (entry) => {
+      entries.map(async (entry) => {
         await entry.worker.terminate();
         this.guarded(entry, 'settling the job at stop', () => {
-          const current = this.registry.get(entry.job.id);
-          if (current?.status !== 'RUNNING') return;
+          const current = this.held(entry);
+          if (!current) return;
           if (entry.cancelRequested) this.registry.cancel(current);
-          else this.registry.requeue(current, 'the server stopped');
+          else this.registry.release(current);
         });
       }),
     );

@@ -32,6 +32,10 @@ interface JobRow {
   updated_at: number;
   completed_at: number | null;
   idempotency_key: string | null;
+  lease_owner: string | null;
+  lease_token: string | null;
+  lease_expires_at: number | null;
+  checkpoint: string | null;
 }
 
 function toJob(row: JobRow): Job {
@@ -57,6 +61,8 @@ function toJob(row: JobRow): Job {
     messages: JSON.parse(row.messages),
     error: row.error_code === null ? null : { code: row.error_code, message: row.error_message ?? '' },
     attempts: row.attempts,
+    lease: row.lease_token === null ? null : { owner: row.lease_owner!, token: row.lease_token, expiresAt: row.lease_expires_at! },
+    checkpoint: row.checkpoint === null ? null : JSON.parse(row.checkpoint),
     sequence: row.sequence,
     createdAt: row.created_at,
     startedAt: row.started_at,
@@ -93,13 +99,16 @@ export class SqliteJobStore implements JobStore {
       byId: db.prepare('SELECT * FROM jobs WHERE id = ?'),
       byNum: db.prepare('SELECT * FROM jobs WHERE num = ?'),
       byKey: db.prepare('SELECT * FROM jobs WHERE workspace = ? AND idempotency_key = ?'),
-      withStatus: db.prepare('SELECT * FROM jobs WHERE status = ? ORDER BY num'),
       nextRunnable: db.prepare(`
         SELECT * FROM jobs WHERE status = 'PENDING'
           AND dataset_id NOT IN (SELECT dataset_id FROM jobs WHERE status = 'RUNNING')
         ORDER BY num LIMIT 1`),
+      withVoidLease: db.prepare(`
+        SELECT * FROM jobs WHERE status = 'RUNNING' AND (lease_owner IS NOT @owner OR lease_expires_at < @now) ORDER BY num`),
+      // The lease is held exactly while RUNNING: a move there sets it, any other move drops it.
       transition: db.prepare(`
         UPDATE jobs SET status = @to, stage = @stage,
+          lease_owner = @leaseOwner, lease_token = @leaseToken, lease_expires_at = @leaseExpiresAt,
           error_code = CASE WHEN @setError THEN @errorCode ELSE error_code END,
           error_message = CASE WHEN @setError THEN @errorMessage ELSE error_message END,
           started_at = COALESCE(@startedAt, started_at),
@@ -107,18 +116,18 @@ export class SqliteJobStore implements JobStore {
           total_rows = COALESCE(@totalRows, total_rows),
           attempts = attempts + @attemptsIncrement,
           sequence = sequence + 1, updated_at = @now
-        WHERE num = @num AND status = @from`),
+        WHERE num = @num AND status = @from AND (@heldWith IS NULL OR lease_token = @heldWith)`),
       progress: db.prepare(`
         UPDATE jobs SET processed_rows = @processedRows, total_rows = @totalRows, rows_written = @rowsWritten,
           rows_rejected = @rowsRejected, bytes_read = @bytesRead, issue_errors = @issueErrors,
           issue_warnings = @issueWarnings, stage = COALESCE(@stage, stage),
           messages = CASE WHEN @messages IS NULL THEN messages ELSE json_patch(messages, @messages) END,
+          checkpoint = COALESCE(@checkpoint, checkpoint), lease_expires_at = @leaseUntil,
           sequence = sequence + 1, updated_at = @now
-        WHERE num = @num AND status = 'RUNNING'`),
-      touch: db.prepare(`UPDATE jobs SET sequence = sequence + 1, updated_at = ? WHERE num = ? AND status = 'RUNNING'`),
-      resetProgress: db.prepare(`
-        UPDATE jobs SET processed_rows = 0, total_rows = NULL, rows_written = 0, rows_rejected = 0, bytes_read = 0,
-          issue_errors = 0, issue_warnings = 0 WHERE num = ?`),
+        WHERE num = @num AND status = 'RUNNING' AND lease_token = @token`),
+      renewLease: db.prepare(`
+        UPDATE jobs SET lease_expires_at = @leaseUntil, sequence = sequence + 1, updated_at = @now
+        WHERE num = @num AND status = 'RUNNING' AND lease_token = @token`),
       deleteIssues: db.prepare('DELETE FROM job_issues WHERE job_num = ?'),
       insertIssue: db.prepare(`
         INSERT INTO job_issues (job_num, idx, severity, code, message, row, column_name, value)
@@ -127,7 +136,8 @@ export class SqliteJobStore implements JobStore {
         SELECT idx, severity, code, message, row, column_name, value FROM job_issues
         WHERE job_num = @num AND (@severity IS NULL OR severity = @severity) AND idx > @after
         ORDER BY idx LIMIT @limit`),
-      expired: db.prepare(`SELECT num FROM jobs WHERE completed_at < ? AND status IN ('COMPLETED', 'FAILED', 'CANCELLED') LIMIT ?`).pluck(),
+      expired: db.prepare(`SELECT num, spool_path FROM jobs WHERE completed_at < ? AND status IN ('COMPLETED', 'FAILED', 'CANCELLED') LIMIT ?`),
+      spoolPaths: db.prepare(`SELECT spool_path FROM jobs WHERE spool_path IS NOT NULL AND (? OR status IN ('PENDING', 'RUNNING'))`).pluck(),
       deleteDeliveries: db.prepare('DELETE FROM webhook_deliveries WHERE job_num = ?'),
       deleteJob: db.prepare('DELETE FROM jobs WHERE num = ?'),
       issueCount: db.prepare(`SELECT count(*) AS n FROM job_issues WHERE job_num = @num AND (@severity IS NULL OR severity = @severity)`),
@@ -180,20 +190,24 @@ export class SqliteJobStore implements JobStore {
     return (this.db.prepare(`SELECT count(*) AS n FROM jobs WHERE ${where}`).get(...params) as { n: number }).n;
   }
 
-  withStatus(status: JobStatus): Job[] {
-    return (this.statements.withStatus.all(status) as JobRow[]).map(toJob);
-  }
-
   nextRunnable(): Job | null {
     const row = this.statements.nextRunnable.get() as JobRow | undefined;
     return row ? toJob(row) : null;
   }
 
-  transition(num: number, from: JobStatus, to: JobStatus, patch: TransitionPatch, now: number): boolean {
+  withVoidLease(liveOwner: string, now: number): Job[] {
+    return (this.statements.withVoidLease.all({ owner: liveOwner, now }) as JobRow[]).map(toJob);
+  }
+
+  transition(num: number, from: JobStatus, to: JobStatus, patch: TransitionPatch, now: number, leaseToken?: string): boolean {
     const { changes } = this.statements.transition.run({
       num,
       from,
       to,
+      heldWith: leaseToken ?? null,
+      leaseOwner: patch.lease?.owner ?? null,
+      leaseToken: patch.lease?.token ?? null,
+      leaseExpiresAt: patch.lease?.expiresAt ?? null,
       stage: patch.stage,
       setError: patch.error === undefined ? 0 : 1,
       errorCode: patch.error?.code ?? null,
@@ -207,23 +221,22 @@ export class SqliteJobStore implements JobStore {
     return changes === 1;
   }
 
-  recordProgress(num: number, update: ProgressUpdate, now: number): void {
-    this.statements.progress.run({
+  recordProgress(num: number, leaseToken: string, update: ProgressUpdate, leaseUntil: number, now: number): boolean {
+    const { changes } = this.statements.progress.run({
       num,
+      token: leaseToken,
       ...update.counters,
       stage: update.stage ?? null,
       messages: update.messages ? JSON.stringify(update.messages) : null,
+      checkpoint: update.checkpoint ? JSON.stringify(update.checkpoint) : null,
+      leaseUntil,
       now,
     });
+    return changes === 1;
   }
 
-  touch(num: number, now: number): void {
-    this.statements.touch.run(now, num);
-  }
-
-  resetProgress(num: number): void {
-    this.statements.resetProgress.run(num);
-    this.statements.deleteIssues.run(num);
+  renewLease(num: number, leaseToken: string, leaseUntil: number, now: number): boolean {
+    return this.statements.renewLease.run({ num, token: leaseToken, leaseUntil, now }).changes === 1;
   }
 
   appendIssues(num: number, firstIndex: number, issues: readonly Issue[]): void {
@@ -245,16 +258,20 @@ export class SqliteJobStore implements JobStore {
     return rows.map((r) => ({ index: r.idx, severity: r.severity, code: r.code, message: r.message, row: r.row, column: r.column_name, value: r.value }));
   }
 
-  deleteEnded(endedBefore: number, limit: number): number {
+  deleteEnded(endedBefore: number, limit: number): Array<string | null> {
     return writeTransaction(this.db, () => {
-      const nums = this.statements.expired.all(endedBefore, limit) as number[];
-      for (const num of nums) {
+      const expired = this.statements.expired.all(endedBefore, limit) as Array<{ num: number; spool_path: string | null }>;
+      for (const { num } of expired) {
         this.statements.deleteIssues.run(num);
         this.statements.deleteDeliveries.run(num);
         this.statements.deleteJob.run(num);
       }
-      return nums.length;
+      return expired.map((job) => job.spool_path);
     });
+  }
+
+  spoolPaths(includeEnded: boolean): Set<string> {
+    return new Set(this.statements.spoolPaths.all(includeEnded ? 1 : 0) as string[]);
   }
 
   issueCount(num: number, severity: IssueSeverity | null): number {

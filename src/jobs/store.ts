@@ -1,4 +1,4 @@
-import type { FileInfo, Issue, IssueSeverity, Job, JobError, JobOptions, JobStatus, ProgressCounters } from './model';
+import type { Checkpoint, FileInfo, Issue, IssueSeverity, Job, JobError, JobOptions, JobStatus, Lease, ProgressCounters } from './model';
 
 export interface NewJob {
   id: string;
@@ -20,6 +20,8 @@ export interface JobFilter {
 /** Fields a transition may set beside the status. */
 export interface TransitionPatch {
   stage: string;
+  /** The claim of a move to RUNNING; every other move drops the lease. */
+  lease?: Lease;
   error?: JobError | null;
   startedAt?: number;
   completedAt?: number;
@@ -29,6 +31,7 @@ export interface TransitionPatch {
 
 export interface ProgressUpdate {
   counters: ProgressCounters;
+  checkpoint?: Checkpoint;
   stage?: string;
   messages?: Record<string, string>;
 }
@@ -42,18 +45,24 @@ export interface JobStore {
   /** Newest first, strictly older than `beforeNum` when given. */
   list(filter: JobFilter, limit: number, beforeNum?: number): Job[];
   count(filter: JobFilter): number;
-  withStatus(status: JobStatus): Job[];
   /** The oldest PENDING job whose dataset has no RUNNING job, or null. */
   nextRunnable(): Job | null;
-  /** Moves the job from `from` to `to` if it is still in `from`; false when another change won. */
-  transition(num: number, from: JobStatus, to: JobStatus, patch: TransitionPatch, now: number): boolean;
-  recordProgress(num: number, update: ProgressUpdate, now: number): void;
-  touch(num: number, now: number): void;
-  /** Forgets what an interrupted attempt did, so that the next attempt starts over. */
-  resetProgress(num: number): void;
+  /** RUNNING jobs whose lease is void: it expired, or it belongs to another process than `liveOwner`. */
+  withVoidLease(liveOwner: string, now: number): Job[];
+  /**
+   * Moves the job from `from` to `to` if it is still in `from` (and, out of RUNNING, still held with
+   * `leaseToken`); false when another change won.
+   */
+  transition(num: number, from: JobStatus, to: JobStatus, patch: TransitionPatch, now: number, leaseToken?: string): boolean;
+  /** Commits an attempt's progress and extends its lease; false (nothing written) when the attempt no longer holds the lease. */
+  recordProgress(num: number, leaseToken: string, update: ProgressUpdate, leaseUntil: number, now: number): boolean;
+  /** The heartbeat: advances updatedAt and extends the lease; false when the attempt no longer holds it. */
+  renewLease(num: number, leaseToken: string, leaseUntil: number, now: number): boolean;
   appendIssues(num: number, firstIndex: number, issues: readonly Issue[]): void;
   issues(num: number, severity: IssueSeverity | null, limit: number, afterIndex: number): Array<Issue & { index: number }>;
   issueCount(num: number, severity: IssueSeverity | null): number;
-  /** Deletes up to `limit` jobs that ended before `endedBefore`, with their issues and webhook deliveries; returns how many. */
-  deleteEnded(endedBefore: number, limit: number): number;
+  /** Deletes up to `limit` jobs that ended before `endedBefore`, with their issues and webhook deliveries; returns their spooled uploads' paths (null: none). */
+  deleteEnded(endedBefore: number, limit: number): Array<string | null>;
+  /** Paths of the spooled uploads jobs still refer to: those of waiting and running jobs, and of ended ones too with `includeEnded`. */
+  spoolPaths(includeEnded: boolean): Set<string>;
 }

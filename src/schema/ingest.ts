@@ -1,3 +1,4 @@
+import { Draining } from '../server/draining';
 import { INGEST_MODES } from '../jobs/model';
 import { builder } from './builder';
 import { ColumnType } from './dataset';
@@ -60,6 +61,7 @@ builder.mutationFields((t) => ({
     description: 'Answers once the file is spooled and the job committed; the job runs in the background',
     args: { input: t.arg({ type: IngestInput, required: true }) },
     resolve: async (_root, { input }, { workspace, services }) => {
+      if (services.draining.active) throw Draining.error();
       const submission = await services.submission.submit(workspace, input);
       if (submission.job) services.runner.kick();
       return submission;

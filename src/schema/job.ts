@@ -99,7 +99,7 @@ export const Job = builder.objectRef<JobRecord>('Job').implement({
   isTypeOf: (value) => typeof value === 'object' && value !== null && 'num' in value && 'sequence' in value,
   fields: (t) => ({
     status: t.field({ type: JobStatus, resolve: (job) => job.status }),
-    stage: t.exposeString('stage', { description: 'queued, starting, parsing, finalizing, done, failed or cancelled' }),
+    stage: t.exposeString('stage', { description: 'queued, starting, parsing (resuming, when an attempt picks up from a checkpoint), finalizing, done, failed or cancelled' }),
     dataset: t.field({ type: Dataset, resolve: (job, _args, { services }) => services.datasets.getById(job.datasetId)! }),
     file: t.field({ type: FileInfo, resolve: (job) => job.file }),
     progress: t.field({ type: Progress, resolve: (job) => progressOf(job, Date.now()) }),
@@ -135,7 +135,10 @@ export const Job = builder.objectRef<JobRecord>('Job').implement({
       description: 'Set when FAILED or CANCELLED',
       resolve: (job) => (job.status === 'FAILED' || job.status === 'CANCELLED' ? job.error : null),
     }),
-    attempts: t.exposeInt('attempts'),
+    attempts: t.exposeInt('attempts', {
+      description:
+        'Attempts started (1 on the first run). An attempt interrupted by a crash or a lapsed lease resumes from its checkpoint as the next one; after SLUICE_MAX_ATTEMPTS the job fails with INTERRUPTED. A hand-over at a graceful stop does not count.',
+    }),
     sequence: t.exposeInt('sequence', { description: 'Grows by at least 1 on every change of the job' }),
     createdAt: t.field({ type: 'DateTime', resolve: (job) => job.createdAt }),
     startedAt: t.field({ type: 'DateTime', nullable: true, resolve: (job) => job.startedAt }),

@@ -8,6 +8,7 @@ import type { JobStore } from '../jobs/store';
 import type { DestinationPolicy } from '../webhooks/destination';
 import type { WebhookDispatcher } from '../webhooks/dispatcher';
 import type { SqliteWebhookStore } from '../webhooks/sqlite-webhook-store';
+import type { Draining } from './draining';
 
 /** What resolvers may use. Reads go to the stores; every change of a job goes through the registry. */
 export interface Services {
@@ -22,6 +23,7 @@ export interface Services {
   /** Where webhooks may go. */
   destinations: DestinationPolicy;
   dispatcher: WebhookDispatcher;
+  draining: Draining;
 }
 
 export interface GraphQLContext {

@@ -1,8 +1,10 @@
 import { createServer, type Server } from 'node:http';
+import { Draining } from './draining';
 import type { Yoga } from './yoga';
 
 export interface HealthReport {
-  status: 'ok';
+  /** `stopping` (with HTTP 503) while a graceful stop drains the server, so that load balancers stop sending work. */
+  status: 'ok' | 'stopping';
   store: string;
   version: string;
   activeJobs: number;
@@ -10,16 +12,25 @@ export interface HealthReport {
   subscriptions: number;
 }
 
-/** The HTTP server: GET /health, and GraphQL (with GraphiQL for browsers) on /graphql. */
-export function buildHttpServer(yoga: { api: Yoga; uploads: Yoga }, health: () => HealthReport): Server {
+/**
+ * The HTTP server: GET /health, and GraphQL (with GraphiQL for browsers) on /graphql. While draining,
+ * uploads are refused with 503 before their body is read.
+ */
+export function buildHttpServer(yoga: { api: Yoga; uploads: Yoga }, health: () => HealthReport, draining: Draining): Server {
   return createServer((req, res) => {
     if (req.url === '/health' && (req.method === 'GET' || req.method === 'HEAD')) {
-      const body = JSON.stringify(health());
-      res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
-      res.end(req.method === 'HEAD' ? undefined : body);
+      const report = health();
+      res.writeHead(report.status === 'ok' ? 200 : 503, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+      res.end(req.method === 'HEAD' ? undefined : JSON.stringify(report));
       return;
     }
     const multipart = req.headers['content-type']?.startsWith('multipart/form-data') ?? false;
+    if (multipart && draining.active) {
+      const refusal = Draining.response();
+      res.writeHead(refusal.status, refusal.headers);
+      res.end(refusal.body);
+      return;
+    }
     void (multipart ? yoga.uploads : yoga.api)(req, res);
   });
 }

@@ -115,6 +115,23 @@ const migrations: string[] = [
   CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt_at) WHERE next_attempt_at IS NOT NULL;
   CREATE INDEX webhook_deliveries_by_job ON webhook_deliveries (job_num);
   `,
+  `
+  -- The lease of a RUNNING job: the process that runs it, a token of this one claim (every write of
+  -- the attempt is fenced by it), and when it lapses unless the heartbeat renews it.
+  ALTER TABLE jobs ADD COLUMN lease_owner TEXT;
+  ALTER TABLE jobs ADD COLUMN lease_token TEXT;
+  ALTER TABLE jobs ADD COLUMN lease_expires_at INTEGER;
+  -- Where a resumed attempt picks up (JSON), committed with the rows and counters it accounts for.
+  ALTER TABLE jobs ADD COLUMN checkpoint TEXT;
+  -- The one process serving this data directory.
+  CREATE TABLE instance_lock (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    owner TEXT NOT NULL,
+    host TEXT NOT NULL,
+    pid INTEGER NOT NULL,
+    seen_at INTEGER NOT NULL
+  );
+  `,
 ];
 
 export function openDatabase(path: string, options: { busyTimeoutMs: number; migrate: boolean }): Db {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
+import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, open, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
@@ -18,6 +18,17 @@ export class SpooledUpload {
     /** The first bytes, for format detection. */
     readonly head: Buffer,
   ) {}
+}
+
+/** Whether a spooled file is still the upload that was accepted: same size and sha256 (a corrupt or truncated spool is not). */
+export async function isIntact(path: string, size: number, sha256: string): Promise<boolean> {
+  const hash = createHash('sha256');
+  let read = 0;
+  for await (const chunk of createReadStream(path, { highWaterMark: 1024 * 1024 })) {
+    hash.update(chunk as Buffer);
+    read += (chunk as Buffer).length;
+  }
+  return read === size && hash.digest('hex') === sha256;
 }
 
 /** The folder where uploads wait for their jobs: tmp/ while they arrive, then one file per job. */

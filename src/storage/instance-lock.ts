@@ -1,0 +1,70 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import { type Db, writeTransaction } from './sqlite';
+
+export class DataDirInUseError extends Error {}
+
+interface Holder {
+  owner: string;
+  host: string;
+  pid: number;
+  seen_at: number;
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM'; // alive, owned by someone else
+  }
+}
+
+/**
+ * One serving process per data directory: the embedded engine's events and upload spool are
+ * in-process, so a second process refuses to start instead of sharing them. The holder renews its
+ * row on the heartbeat; a holder is gone when its process is dead (same host) or it has not renewed
+ * for `staleMs`. Job leases still fence every write, so even a holder wrongly declared gone (a
+ * process frozen past `staleMs`) cannot write rows for a job another process took over.
+ */
+export class InstanceLock {
+  readonly owner = randomUUID();
+  private readonly host = hostname();
+
+  constructor(
+    private readonly db: Db,
+    private readonly staleMs: number,
+  ) {}
+
+  /** Takes the data directory, or throws DataDirInUseError naming the live holder. */
+  acquire(now = Date.now()): void {
+    writeTransaction(this.db, () => {
+      const holder = this.db.prepare('SELECT owner, host, pid, seen_at FROM instance_lock WHERE id = 1').get() as Holder | undefined;
+      if (holder && this.isLive(holder, now)) {
+        throw new DataDirInUseError(
+          `the data directory is in use by process ${holder.pid} on ${holder.host} (seen ${Math.round((now - holder.seen_at) / 1000)} s ago); ` +
+            'stop it first, or give this process its own SLUICE_DATA_DIR',
+        );
+      }
+      this.db
+        .prepare('INSERT INTO instance_lock (id, owner, host, pid, seen_at) VALUES (1, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET owner = excluded.owner, host = excluded.host, pid = excluded.pid, seen_at = excluded.seen_at')
+        .run(this.owner, this.host, process.pid, now);
+    });
+  }
+
+  private isLive(holder: Holder, now: number): boolean {
+    if (now - holder.seen_at > this.staleMs) return false;
+    if (holder.host !== this.host) return true;
+    // The same pid on this host is an earlier life of this very process slot (a restarted container's pid 1).
+    return holder.pid !== process.pid && processAlive(holder.pid);
+  }
+
+  /** Renews the lock; false when another process has taken it (this one was frozen past `staleMs`). */
+  renew(now = Date.now()): boolean {
+    return this.db.prepare('UPDATE instance_lock SET seen_at = ? WHERE id = 1 AND owner = ?').run(now, this.owner).changes === 1;
+  }
+
+  release(): void {
+    this.db.prepare('DELETE FROM instance_lock WHERE id = 1 AND owner = ?').run(this.owner);
+  }
+}
