@@ -50,7 +50,7 @@ export interface Config {
   readonly maxUploadBytes: number;
   /** Largest body of any other request (JSON queries and mutations), which is parsed in memory. */
   readonly maxRequestBytes: number;
-  /** Largest CSV record; a longer one (an unclosed quote, say) is a MALFORMED_ROW, not a memory hog. */
+  /** Largest CSV record; a longer one (an unclosed quote, say) fails the job with RECORD_TOO_LARGE instead of filling memory. */
   readonly maxRecordBytes: number;
   /** How long finished jobs (with their issues and webhook deliveries) are kept; datasets are kept. */
   readonly jobRetentionMs: number;

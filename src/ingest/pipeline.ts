@@ -107,7 +107,14 @@ export async function runIngest(db: Db, task: IngestTask, control: IngestControl
   let extraCellsNoted = resumed?.extraCellsNoted ?? false;
   let failure: JobError | undefined;
   let settled = false; // whether the columns are settled, so that a checkpoint means something
+  // A resumed attempt shows `resuming` until it handles its first record past the checkpoint.
+  let resuming = resumed !== null;
+  const resumedAtRows = task.resume?.counters.processedRows ?? 0;
   const commit = (stage?: string, messages?: Record<string, string>) => {
+    if (resuming && batch.counters.processedRows > resumedAtRows) {
+      resuming = false;
+      stage ??= 'parsing';
+    }
     batch.commit(source.bytesRead(), settled ? { ...position, extraCellsNoted, failure } : undefined, stage, messages);
     uniqueness?.committed();
     control.committed();

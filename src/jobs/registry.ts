@@ -127,8 +127,15 @@ export class JobRegistry {
       const message = `the job was interrupted on each of its ${job.attempts} attempt(s), the last time because ${reason}; it is not retried again`;
       return this.fail(job, { code: 'INTERRUPTED', message });
     }
-    this.log.warn({ jobId: job.id, reason, attempts: job.attempts }, 'job interrupted; queued again to resume from its checkpoint');
-    return this.move(job, 'PENDING', { stage: 'queued' });
+    this.log.warn({ jobId: job.id, reason, attempts: job.attempts, resumesAt: job.checkpoint?.nextRow }, 'job interrupted; queued again');
+    // Without a checkpoint the attempt wrote no rows, but it may have noted things or, before
+    // checkpoints existed, written rows: the next attempt starts from a clean slate.
+    return this.move(job, 'PENDING', { stage: 'queued' }, job.checkpoint ? undefined : () => this.startOver(job));
+  }
+
+  private startOver(job: Job): void {
+    this.datasets.abandonJobRows(job.datasetId, job.num);
+    this.jobs.resetProgress(job.num);
   }
 
   /** Hands a job back to the queue at a graceful stop, to resume from its checkpoint; the attempt does not count. */

@@ -152,11 +152,14 @@ export class JobRunner {
   /** Commits a job's end from its worker's final report; retried while the store refuses the commit. */
   private conclude(entry: RunningJob, report: WorkerReport): void {
     let concluded: Job | null = null;
+    if (report.type === 'lost') {
+      entry.log.warn('the attempt lost its lease; its last batch was rolled back and the job is no longer its own');
+      return;
+    }
     const committed = this.guarded(entry, 'committing the end of the job', () => {
       const current = this.held(entry);
       if (!current) return;
-      if (report.type === 'lost') entry.log.warn('the attempt lost its lease; another attempt owns the job');
-      else if (report.type === 'paused') this.registry.release(current);
+      if (report.type === 'paused') this.registry.release(current);
       else if (entry.cancelRequested && report.type !== 'failed') concluded = this.registry.cancel(current);
       else if (report.type === 'finished') concluded = this.registry.complete(current);
       else if (report.type === 'cancelled') concluded = this.registry.cancel(current);
@@ -223,7 +226,7 @@ export class JobRunner {
   private heartbeat(): void {
     const now = Date.now();
     for (const entry of this.running.values()) {
-      if (entry.lost || now - entry.lastSeen >= this.config.stallThresholdMs) continue;
+      if (entry.lost || entry.reported || now - entry.lastSeen >= this.config.stallThresholdMs) continue;
       this.guarded(entry, 'heartbeat', () => {
         const current = this.held(entry);
         if (!current) this.abandon(entry, 'its lease was taken over');

@@ -125,6 +125,9 @@ export class SqliteJobStore implements JobStore {
           checkpoint = COALESCE(@checkpoint, checkpoint), lease_expires_at = @leaseUntil,
           sequence = sequence + 1, updated_at = @now
         WHERE num = @num AND status = 'RUNNING' AND lease_token = @token`),
+      resetProgress: db.prepare(`
+        UPDATE jobs SET processed_rows = 0, total_rows = NULL, rows_written = 0, rows_rejected = 0, bytes_read = 0,
+          issue_errors = 0, issue_warnings = 0 WHERE num = ?`),
       renewLease: db.prepare(`
         UPDATE jobs SET lease_expires_at = @leaseUntil, sequence = sequence + 1, updated_at = @now
         WHERE num = @num AND status = 'RUNNING' AND lease_token = @token`),
@@ -233,6 +236,11 @@ export class SqliteJobStore implements JobStore {
       now,
     });
     return changes === 1;
+  }
+
+  resetProgress(num: number): void {
+    this.statements.resetProgress.run(num);
+    this.statements.deleteIssues.run(num);
   }
 
   renewLease(num: number, leaseToken: string, leaseUntil: number, now: number): boolean {

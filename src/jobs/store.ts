@@ -56,6 +56,8 @@ export interface JobStore {
   transition(num: number, from: JobStatus, to: JobStatus, patch: TransitionPatch, now: number, leaseToken?: string): boolean;
   /** Commits an attempt's progress and extends its lease; false (nothing written) when the attempt no longer holds the lease. */
   recordProgress(num: number, leaseToken: string, update: ProgressUpdate, leaseUntil: number, now: number): boolean;
+  /** Forgets what an attempt without a checkpoint did (counters, issues), so that the next attempt starts over. */
+  resetProgress(num: number): void;
   /** The heartbeat: advances updatedAt and extends the lease; false when the attempt no longer holds it. */
   renewLease(num: number, leaseToken: string, leaseUntil: number, now: number): boolean;
   appendIssues(num: number, firstIndex: number, issues: readonly Issue[]): void;
