@@ -124,7 +124,9 @@ export function buildApp(config: Config, log: Logger = createLogger(config.logLe
     async stop() {
       draining.active = true;
       // Jobs pause at a checkpoint and go back to the queue while webhook attempts in flight finish.
-      await Promise.all([runner.stop(config.shutdownGraceMs), dispatcher.stop()]);
+      // An attempt still out at the deadline is left to its lease: it is retried after the restart.
+      const webhooksDone = Promise.race([dispatcher.stop(), new Promise((resolve) => setTimeout(resolve, config.shutdownGraceMs).unref())]);
+      await Promise.all([runner.stop(config.shutdownGraceMs), webhooksDone]);
       purger.stop();
       retention.stop();
       await websocket.close();

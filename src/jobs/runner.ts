@@ -35,6 +35,8 @@ export class JobRunner {
   private readonly running = new Map<number, RunningJob>();
   private heartbeatTimer: NodeJS.Timeout | null = null;
   private accepting = false;
+  /** Set when claiming failed (the database was locked, say): the next tick tries again, so queued jobs never wait for an outside event. */
+  private claimFailed = false;
 
   constructor(
     private readonly config: Config,
@@ -54,6 +56,7 @@ export class JobRunner {
     this.heartbeatTimer = setInterval(() => {
       this.heartbeat();
       this.reap();
+      if (this.claimFailed) this.kick();
     }, this.config.heartbeatIntervalMs / 2);
     this.heartbeatTimer.unref();
     this.kick();
@@ -68,11 +71,13 @@ export class JobRunner {
     try {
       while (this.accepting && this.running.size < this.config.maxConcurrentJobs) {
         const job = this.registry.claimNext(this.owner, this.config.leaseMs);
-        if (!job) return;
+        if (!job) break;
         this.launch(job);
       }
+      this.claimFailed = false;
     } catch (error) {
-      this.log.error({ err: error }, 'starting queued jobs failed; retried on the next kick');
+      this.claimFailed = true;
+      this.log.error({ err: error }, 'starting queued jobs failed; retried on the next tick');
     }
   }
 

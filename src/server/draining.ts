@@ -23,7 +23,8 @@ export class Draining {
   static response(): { status: number; headers: Record<string, string>; body: string } {
     return {
       status: 503,
-      headers: { 'content-type': 'application/json', 'retry-after': String(RETRY_AFTER_SECONDS), connection: 'close' },
+      // No `connection: close`: Node discards the unread body, so a client still sending reads the answer instead of EPIPE.
+      headers: { 'content-type': 'application/json', 'retry-after': String(RETRY_AFTER_SECONDS) },
       body: JSON.stringify({ errors: [{ message: MESSAGE, extensions: { code: 'SHUTTING_DOWN' } }] }),
     };
   }
