@@ -122,6 +122,8 @@ export class JobRunner {
         return;
       }
       entry.reported = true;
+      // Logged once here: the conclusion may be retried while the database is locked.
+      if (report.type === 'failed' && report.detail) entry.log.error({ detail: report.detail, code: report.error.code }, 'ingest failed on storage');
       this.conclude(entry, report);
     });
     worker.on('error', (error) => {
@@ -168,10 +170,7 @@ export class JobRunner {
       else if (entry.cancelRequested && report.type !== 'failed') concluded = this.registry.cancel(current);
       else if (report.type === 'finished') concluded = this.registry.complete(current);
       else if (report.type === 'cancelled') concluded = this.registry.cancel(current);
-      else if (report.type === 'failed') {
-        if (report.detail) entry.log.error({ detail: report.detail, code: report.error.code }, 'ingest failed on storage');
-        concluded = this.registry.fail(current, report.error);
-      }
+      else if (report.type === 'failed') concluded = this.registry.fail(current, report.error);
       else if (report.type === 'crashed') {
         entry.log.error({ detail: report.message }, 'ingest crashed');
         concluded = this.registry.fail(current, { code: 'INTERNAL_ERROR', message: 'the job failed unexpectedly; the error was logged' });
