@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Config } from './config';
 import { RowPurger } from './datasets/purger';
+import { delay } from './delay';
 import { SqliteDatasetStore } from './datasets/sqlite-dataset-store';
 import { EventBus } from './events/bus';
 import { IngestSubmission } from './ingest/submission';
@@ -125,7 +126,7 @@ export function buildApp(config: Config, log: Logger = createLogger(config.logLe
       draining.active = true;
       // Jobs pause at a checkpoint and go back to the queue while webhook attempts in flight finish.
       // An attempt still out at the deadline is left to its lease: it is retried after the restart.
-      const webhooksDone = Promise.race([dispatcher.stop(), new Promise((resolve) => setTimeout(resolve, config.shutdownGraceMs).unref())]);
+      const webhooksDone = Promise.race([dispatcher.stop(), delay(config.shutdownGraceMs)]);
       await Promise.all([runner.stop(config.shutdownGraceMs), webhooksDone]);
       purger.stop();
       retention.stop();

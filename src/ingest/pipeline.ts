@@ -89,14 +89,15 @@ function describeColumns(columns: readonly ColumnSpec[]): string {
  * so every row is written once whatever the crash point.
  */
 export async function runIngest(db: Db, task: IngestTask, control: IngestControl): Promise<IngestOutcome> {
+  const resumed = task.resume?.checkpoint ?? null;
+  // A verdict already committed needs no file: the attempt that reached it was only cut off before recording the end.
+  if (resumed?.failure) throw new IngestError(resumed.failure.code, resumed.failure.message);
   if (!(await isIntact(task.spoolPath, task.file.size, task.file.sha256))) {
     throw new IngestError('STORAGE_ERROR', 'the spooled upload is corrupt or truncated (it no longer matches the sha256 of the upload); the dataset is unchanged');
   }
   const jobs = new SqliteJobStore(db);
   const datasets = new SqliteDatasetStore(db);
   const source = await openSource(task);
-  const resumed = task.resume?.checkpoint ?? null;
-  if (resumed?.failure) throw new IngestError(resumed.failure.code, resumed.failure.message);
   const owner = { jobNum: task.jobNum, leaseToken: task.leaseToken, leaseMs: task.leaseMs };
   const batch = new Batch(db, jobs, owner, task.batchRows, task.progressIntervalMs, task.resume?.counters ?? ZERO);
   // Where the rows handled so far end; advances only after a whole burst is handled, and never goes back.

@@ -2,6 +2,7 @@ import { rm } from 'node:fs/promises';
 import type { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import type { Config } from '../config';
+import { delay } from '../delay';
 import { spawnIngestWorker } from '../ingest/spawn';
 import type { WorkerReport } from '../ingest/worker-protocol';
 import type { Job } from './model';
@@ -180,11 +181,12 @@ export class JobRunner {
       setTimeout(() => this.conclude(entry, report), CONCLUDE_RETRY_MS).unref();
       return;
     }
-    if (concluded) void this.discardSpool(concluded);
-    this.onSettled();
+    if (concluded) void this.ended(concluded);
   }
 
-  private async discardSpool(job: Job): Promise<void> {
+  /** After a job ended in this process: its abandoned rows are the purger's, its upload is deleted (unless kept). */
+  private async ended(job: Job): Promise<void> {
+    this.onSettled();
     if (!job.spoolPath || this.config.keepUploads) return;
     await rm(job.spoolPath, { force: true }).catch((error) => this.log.warn({ err: error, jobId: job.id }, 'deleting the spooled upload failed'));
   }
@@ -198,8 +200,7 @@ export class JobRunner {
     if (job.status === 'PENDING') {
       const cancelled = this.registry.cancel(job);
       if (cancelled) {
-        await this.discardSpool(cancelled);
-        this.onSettled();
+        await this.ended(cancelled);
         return cancelled;
       }
       return this.cancel(this.registry.get(job.id)!); // it started meanwhile
@@ -209,7 +210,7 @@ export class JobRunner {
     if (!entry) {
       // No worker of this process runs it: an attempt whose process died, not yet reaped.
       const cancelled = this.registry.cancel(job);
-      if (cancelled) await this.discardSpool(cancelled);
+      if (cancelled) await this.ended(cancelled);
       return cancelled ?? this.registry.get(job.id);
     }
     entry.cancelRequested = true;
@@ -233,10 +234,8 @@ export class JobRunner {
       if (entry.lost || entry.reported || now - entry.lastSeen >= this.config.stallThresholdMs) continue;
       this.guarded(entry, 'heartbeat', () => {
         const current = this.held(entry);
-        if (!current) this.abandon(entry, 'its lease was taken over');
-        else if (now - current.updatedAt >= this.config.heartbeatIntervalMs / 2 && !this.registry.renewLease(current, this.config.leaseMs)) {
-          this.abandon(entry, 'its lease was taken over');
-        }
+        const due = current !== null && now - current.updatedAt >= this.config.heartbeatIntervalMs / 2;
+        if (!current || (due && !this.registry.renewLease(current, this.config.leaseMs))) this.abandon(entry, 'its lease was taken over');
       });
     }
   }
@@ -256,16 +255,14 @@ export class JobRunner {
   private reap(): void {
     let reaped = 0;
     try {
-      for (const job of this.registry.withVoidLease(this.owner)) {
-        reaped++;
+      const voided = this.registry.withVoidLease(this.owner);
+      reaped = voided.length;
+      for (const job of voided) {
         const entry = this.running.get(job.num);
         if (entry) this.abandon(entry, 'its lease expired');
         const reason = job.lease?.owner === this.owner ? 'its worker stopped responding until its lease expired' : 'the process running it stopped';
-        const ended = this.registry.interrupt(job, reason, this.config.maxAttempts);
-        if (ended && ended.status !== 'PENDING') {
-          void this.discardSpool(ended);
-          this.onSettled();
-        }
+        const outcome = this.registry.interrupt(job, reason, this.config.maxAttempts);
+        if (outcome && outcome.status !== 'PENDING') void this.ended(outcome);
       }
     } catch (error) {
       this.log.error({ err: error }, 'reaping jobs with a void lease failed; retried on the next tick');
@@ -297,8 +294,4 @@ export class JobRunner {
       }),
     );
   }
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms).unref());
 }
