@@ -1,0 +1,112 @@
+// The cases measured on the real server, started as `npm start` starts it, each in its own data directory.
+import { rmSync } from 'node:fs';
+import autocannon from 'autocannon';
+import { type ColumnInput, IngestDocument, JobDocument, JobProgressDocument } from '../../test/generated/graphql';
+import { startServerProcess } from '../../test/helpers/process';
+import { SubscriptionClient } from '../../test/helpers/subscribe';
+import { percentile } from './stats';
+
+export const COLUMNS: ColumnInput[] = [
+  { name: 'id', type: 'INTEGER', required: true },
+  { name: 'uuid', type: 'STRING', required: true, pattern: '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' },
+  { name: 'name', type: 'STRING', required: true, max: 100 },
+  { name: 'email', type: 'EMAIL', required: true },
+  { name: 'amount', type: 'DECIMAL', min: 0 },
+  { name: 'day', type: 'DATE' },
+  { name: 'active', type: 'BOOLEAN' },
+  { name: 'notes', type: 'STRING' },
+];
+
+/** What a client polling for progress asks for. */
+const POLL_QUERY = 'query Poll($id: ID!) { job(id: $id) { id status stage progress { processedRows totalRows rowsWritten rowsRejected percent rowsPerSecond etaSeconds } error { code message } } }';
+
+export interface IngestSample {
+  seconds: number;
+  peakRssBytes: number;
+  /** job(id) latency seen by a client polling every 20 ms while the job ran. */
+  pollP50Ms: number;
+  pollP99Ms: number;
+  polls: number;
+}
+
+/** Uploads the file with the column schema and polls until the job ends; from the upload to COMPLETED. */
+export async function ingest(dataDir: string, path: string, rows: number): Promise<IngestSample> {
+  rmSync(dataDir, { recursive: true, force: true });
+  const server = await startServerProcess(dataDir);
+  try {
+    const started = performance.now();
+    const answer = await server.client.upload(IngestDocument, { input: { dataset: 'bench', columns: COLUMNS } }, path, path.split('/').at(-1)!);
+    const id = answer.data!.ingest.job!.id;
+    const latencies: number[] = [];
+    let job;
+    for (;;) {
+      const asked = performance.now();
+      job = (await server.client.request(JobDocument, { id })).job!;
+      if (job.status !== 'RUNNING' && job.status !== 'PENDING') break;
+      latencies.push(performance.now() - asked);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    const seconds = (performance.now() - started) / 1000;
+    if (job.status !== 'COMPLETED' || job.progress.rowsWritten !== rows || job.progress.rowsRejected !== 0) {
+      throw new Error(`the bench job ended ${job.status} with ${JSON.stringify(job.progress)} ${JSON.stringify(job.error)}`);
+    }
+    return { seconds, peakRssBytes: server.peakRss(), pollP50Ms: percentile(latencies, 0.5), pollP99Ms: percentile(latencies, 0.99), polls: latencies.length };
+  } finally {
+    await server.kill('SIGTERM');
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+export interface LoadSample {
+  requestsPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+}
+
+/** Requests/s of one GraphQL POST repeated by autocannon over `connections` connections for `seconds`. */
+export async function load(url: string, body: object, connections: number, seconds: number): Promise<LoadSample> {
+  const result = await autocannon({ url, method: 'POST', connections, duration: seconds, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  if (result.errors > 0 || result.non2xx > 0 || result.timeouts > 0) throw new Error(`load on ${url}: ${result.errors} errors, ${result.non2xx} non-2xx, ${result.timeouts} timeouts`);
+  return { requestsPerSecond: result.requests.average, p50Ms: result.latency.p50, p99Ms: result.latency.p99 };
+}
+
+/** job(id) polled by autocannon on a finished job of a running server. */
+export async function polling(dataDir: string, sample: string, connections: number, seconds: number): Promise<LoadSample> {
+  rmSync(dataDir, { recursive: true, force: true });
+  const server = await startServerProcess(dataDir);
+  try {
+    const answer = await server.client.upload(IngestDocument, { input: { dataset: 'polled', columns: COLUMNS } }, sample, 'sample.csv');
+    const id = answer.data!.ingest.job!.id;
+    while (!['COMPLETED', 'FAILED'].includes((await server.client.request(JobDocument, { id })).job!.status)) await new Promise((resolve) => setTimeout(resolve, 50));
+    return await load(server.url, { query: POLL_QUERY, variables: { id } }, connections, seconds);
+  } finally {
+    await server.kill('SIGTERM');
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * `subscribers` graphql-ws subscriptions (over 50 connections) on one job: milliseconds from the job's
+ * completedAt to the last subscriber's terminal event.
+ */
+export async function fanOut(dataDir: string, path: string, subscribers: number): Promise<number> {
+  rmSync(dataDir, { recursive: true, force: true });
+  const server = await startServerProcess(dataDir);
+  const clients = Array.from({ length: Math.min(50, subscribers) }, () => new SubscriptionClient(server.url, 'ws'));
+  try {
+    const answer = await server.client.upload(IngestDocument, { input: { dataset: 'fan-out', columns: COLUMNS } }, path, 'fan-out.csv');
+    const id = answer.data!.ingest.job!.id;
+    const subscriptions = Array.from({ length: subscribers }, (_, i) => clients[i % clients.length].subscribe(JobProgressDocument, { id }));
+    await Promise.all(subscriptions.map((subscription) => subscription.done));
+    const job = (await server.client.request(JobDocument, { id })).job!;
+    const terminal = subscriptions.map((subscription) => subscription.events.at(-1));
+    if (job.status !== 'COMPLETED' || terminal.some((event) => event?.data.jobProgress.status !== 'COMPLETED')) {
+      throw new Error('fan-out: not every subscriber got the COMPLETED event');
+    }
+    return Math.max(...terminal.map((event) => event!.at)) - Date.parse(job.completedAt!);
+  } finally {
+    await Promise.all(clients.map((client) => client.dispose()));
+    await server.kill('SIGTERM');
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
