@@ -2,6 +2,7 @@
 // Measures Sluice against references on the same machine in the same run, each case several times in
 // rotation (so that a noisy moment does not fall on one case only); prints one table and writes the
 // figures to bench/results/<date>[-quick].json.
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -38,6 +39,8 @@ async function main(): Promise<void> {
     console.error('bench: the sqlite3 CLI is missing (sudo apt-get install -y sqlite3)');
     process.exit(1);
   }
+  // The server runs as `npm start` runs it: built first.
+  execFileSync(process.execPath, ['scripts/build.mjs'], { cwd: root, stdio: 'inherit' });
   mkdirSync(dataDir, { recursive: true });
   mkdirSync(resultsDir, { recursive: true });
   const csv = join(dataDir, `bench-${SIZES.csvRows}.csv`);

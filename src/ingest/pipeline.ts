@@ -6,8 +6,10 @@ import { type Db, writeTransaction } from '../storage/sqlite';
 import { Batch } from './batch';
 import { headerNames, inferColumns } from './infer';
 import { layoutFor } from './layout';
+import { openSource, type SourceSpec } from './open-source';
 import { IngestError, type RowSource, type SourceBurst, type SourceItem, type SourcePosition, START } from './source';
 import { DatasetUniqueness } from './uniqueness';
+import { threadedSource } from './threaded-source';
 import { RowValidator } from './validate';
 import { isBlank, type RawCell } from './values';
 import { RowWriter } from './writer';
@@ -43,10 +45,13 @@ export interface IngestControl {
 
 const ZERO: ProgressCounters = { processedRows: 0, totalRows: null, rowsWritten: 0, rowsRejected: 0, bytesRead: 0, issueErrors: 0, issueWarnings: 0 };
 
-/** Loads only the parser the file needs: exceljs alone takes longer to load than a small CSV takes to ingest. */
-async function openSource(task: IngestTask): Promise<RowSource> {
-  if (task.format === 'CSV') return (await import('./csv-source')).csvSource(task.spoolPath, task.options.csv, task.maxRecordBytes);
-  return (await import('./xlsx-source')).xlsxSource(task.spoolPath, task.options.sheet!);
+/** From this size on, a file is parsed in a thread of its own (starting one costs about 0.3 s of a core); XLSX packs more rows per byte. */
+const READER_THREAD_MIN_BYTES = { CSV: 8 * 1024 ** 2, XLSX: 1024 ** 2 };
+
+/** Opens the file's parser, in a thread of its own when the file is large enough for two cores to pay off. */
+async function open(task: IngestTask): Promise<RowSource> {
+  const spec: SourceSpec = { path: task.spoolPath, format: task.format, csv: task.options.csv, sheet: task.options.sheet, maxRecordBytes: task.maxRecordBytes };
+  return task.file.size >= READER_THREAD_MIN_BYTES[task.format] ? threadedSource(spec) : openSource(spec);
 }
 
 /** What was read before the columns were settled: the header, rows kept for inference, and the position after them. */
@@ -97,7 +102,7 @@ export async function runIngest(db: Db, task: IngestTask, control: IngestControl
   }
   const jobs = new SqliteJobStore(db);
   const datasets = new SqliteDatasetStore(db);
-  const source = await openSource(task);
+  const source = await open(task);
   const owner = { jobNum: task.jobNum, leaseToken: task.leaseToken, leaseMs: task.leaseMs };
   const batch = new Batch(db, jobs, owner, task.batchRows, task.progressIntervalMs, task.resume?.counters ?? ZERO);
   // Where the rows handled so far end; advances only after a whole burst is handled, and never goes back.
@@ -125,89 +130,91 @@ export async function runIngest(db: Db, task: IngestTask, control: IngestControl
 
   // Columns: the caller's, else the dataset's, else inferred from the header and a sample.
   const iterator = source.items(position)[Symbol.asyncIterator]();
-  const dataset = datasets.getById(task.datasetId)!;
-  const given = task.options.columns ?? (dataset.columns ? specsOf(dataset.columns) : null);
-  const hasHeader = task.format === 'XLSX' || task.options.csv.header;
-  const { header, buffered, after: preludeEnd } = await readPrelude(iterator, hasHeader, given ? 0 : task.inferSampleRows);
-  let columns = given;
-  let inferredMessages: Record<string, string> | null = null;
-  if (!columns) {
-    const sample = buffered.flatMap((item) => (item.kind === 'row' ? [item.cells] : [])).slice(0, task.inferSampleRows);
-    // The header says how many columns there are; without one, the widest sampled row does.
-    const width = header ? header.length : sample.reduce((widest, cells) => Math.max(widest, cells.length), 0);
-    if (width > MAX_COLUMNS) throw new IngestError('TOO_MANY_COLUMNS', `the file has ${width} columns; at most ${MAX_COLUMNS} are supported`);
-    columns = inferColumns(headerNames(header, width), sample);
-    inferredMessages = { columns: describeColumns(columns) };
+  try {
+    const dataset = datasets.getById(task.datasetId)!;
+    const given = task.options.columns ?? (dataset.columns ? specsOf(dataset.columns) : null);
+    const hasHeader = task.format === 'XLSX' || task.options.csv.header;
+    const { header, buffered, after: preludeEnd } = await readPrelude(iterator, hasHeader, given ? 0 : task.inferSampleRows);
+    let columns = given;
+    let inferredMessages: Record<string, string> | null = null;
+    if (!columns) {
+      const sample = buffered.flatMap((item) => (item.kind === 'row' ? [item.cells] : [])).slice(0, task.inferSampleRows);
+      // The header says how many columns there are; without one, the widest sampled row does.
+      const width = header ? header.length : sample.reduce((widest, cells) => Math.max(widest, cells.length), 0);
+      if (width > MAX_COLUMNS) throw new IngestError('TOO_MANY_COLUMNS', `the file has ${width} columns; at most ${MAX_COLUMNS} are supported`);
+      columns = inferColumns(headerNames(header, width), sample);
+      inferredMessages = { columns: describeColumns(columns) };
+    }
+    const layout = layoutFor(columns, header, task.format);
+
+    // The dataset's shape is fixed by its first job; every later one must match it.
+    const shape = datasetShape(columns);
+    const mismatch = writeTransaction(db, () => {
+      if (!datasets.getById(task.datasetId)!.columns && datasets.setColumns(task.datasetId, shape, task.jobNum, Date.now())) return null;
+      return shapeMismatch(datasets.getById(task.datasetId)!.columns!, shape);
+    });
+    if (mismatch) throw new IngestError('SCHEMA_MISMATCH', mismatch);
+
+    const fromRow = writeTransaction(db, () => datasets.beginJobRows(task.datasetId, task.jobNum));
+    columns.forEach((column, i) => {
+      if (column.unique) datasets.ensureIndex(task.datasetId, i);
+    });
+    batch.writer = new RowWriter(db, task.datasetId, columns.length);
+    uniqueness = new DatasetUniqueness(datasets, datasets.getById(task.datasetId)!, fromRow, task.options.mode === 'REPLACE');
+    const validator = new RowValidator(columns, uniqueness);
+    settled = true;
+    // A resumed attempt's layout warnings were committed by the attempt that first settled the columns.
+    if (!resumed) layout.warnings.forEach((issue) => batch.note(issue));
+
+    // Inferred columns are reported at once, so that a job failing in its first batch still says what it inferred.
+    if (inferredMessages) commit(undefined, inferredMessages);
+
+    const { counters } = batch;
+    const noteExtraCells = (item: { row: number; cells: RawCell[] }) => {
+      if (extraCellsNoted || layout.headerWidth === null || !item.cells.slice(layout.headerWidth).some((cell) => !isBlank(cell))) return;
+      extraCellsNoted = true;
+      const message = `row ${item.row} has values beyond the header's ${layout.headerWidth} column(s); they are ignored (noted for the first such row only)`;
+      batch.note({ severity: 'WARNING', code: 'EXTRA_CELLS', message, row: item.row, column: null, value: null });
+    };
+    const cells: RawCell[] = new Array(columns.length);
+    const malformed = (row: number, message: string) => batch.reject([{ severity: 'ERROR', code: 'MALFORMED_ROW', message, row, column: null, value: null }]);
+    const handle = (item: SourceItem) => {
+      counters.processedRows++;
+      if (item.kind === 'malformed') {
+        malformed(item.row, item.message);
+      } else if (layout.width !== null && item.cells.length !== layout.width) {
+        malformed(item.row, `the row has ${item.cells.length} field(s) where ${layout.width} are expected`);
+      } else {
+        if (item.cells.length > cells.length) noteExtraCells(item);
+        for (let i = 0; i < layout.fileIndex.length; i++) cells[i] = layout.fileIndex[i] === -1 ? null : item.cells[layout.fileIndex[i]];
+        const out: CellValue[] = new Array(cells.length);
+        const rowIssues: Issue[] = [];
+        if (validator.validate(cells, item.row, out, rowIssues)) batch.accept(out);
+        else batch.reject(rowIssues);
+      }
+      if (task.options.maxErrors !== null && counters.rowsRejected > task.options.maxErrors) {
+        const error = new IngestError('TOO_MANY_ERRORS', `more than ${task.options.maxErrors} row(s) were rejected`);
+        // The issues that explain the failure are kept, with the verdict, so that an attempt resumed
+        // before the failure is recorded fails the same way instead of noting them again.
+        failure = { code: error.code, message: error.message };
+        commit();
+        throw error;
+      }
+    };
+
+    for (const item of buffered) handle(item);
+    advance(preludeEnd);
+    for (let burst = await iterator.next(); !burst.done; burst = await iterator.next()) {
+      for (const item of burst.value.items) handle(item);
+      advance(burst.value.after);
+      const stop = control.stopRequested();
+      if (stop === 'pause' || batch.due) commit();
+      if (stop) return stop === 'pause' ? 'paused' : 'cancelled';
+    }
+    commit('finalizing');
+    return 'finished';
+  } finally {
+    // Stops the parser (and its thread, if it has one) however the ingest ends.
+    await iterator.return?.(undefined);
   }
-  const layout = layoutFor(columns, header, task.format);
-
-  // The dataset's shape is fixed by its first job; every later one must match it.
-  const shape = datasetShape(columns);
-  const mismatch = writeTransaction(db, () => {
-    if (!datasets.getById(task.datasetId)!.columns && datasets.setColumns(task.datasetId, shape, task.jobNum, Date.now())) return null;
-    return shapeMismatch(datasets.getById(task.datasetId)!.columns!, shape);
-  });
-  if (mismatch) throw new IngestError('SCHEMA_MISMATCH', mismatch);
-
-  const fromRow = writeTransaction(db, () => datasets.beginJobRows(task.datasetId, task.jobNum));
-  columns.forEach((column, i) => {
-    if (column.unique) datasets.ensureIndex(task.datasetId, i);
-  });
-  batch.writer = new RowWriter(db, task.datasetId, columns.length);
-  uniqueness = new DatasetUniqueness(datasets, datasets.getById(task.datasetId)!, fromRow, task.options.mode === 'REPLACE');
-  const validator = new RowValidator(columns, uniqueness);
-  settled = true;
-  // A resumed attempt's layout warnings were committed by the attempt that first settled the columns.
-  if (!resumed) layout.warnings.forEach((issue) => batch.note(issue));
-
-  // Inferred columns are reported at once, so that a job failing in its first batch still says what it inferred.
-  if (inferredMessages) commit(undefined, inferredMessages);
-
-  const { counters } = batch;
-  const noteExtraCells = (item: { row: number; cells: RawCell[] }) => {
-    if (extraCellsNoted || layout.headerWidth === null || !item.cells.slice(layout.headerWidth).some((cell) => !isBlank(cell))) return;
-    extraCellsNoted = true;
-    const message = `row ${item.row} has values beyond the header's ${layout.headerWidth} column(s); they are ignored (noted for the first such row only)`;
-    batch.note({ severity: 'WARNING', code: 'EXTRA_CELLS', message, row: item.row, column: null, value: null });
-  };
-  const cells: RawCell[] = new Array(columns.length);
-  const malformed = (row: number, message: string) => batch.reject([{ severity: 'ERROR', code: 'MALFORMED_ROW', message, row, column: null, value: null }]);
-  const handle = (item: SourceItem) => {
-    counters.processedRows++;
-    if (item.kind === 'malformed') {
-      malformed(item.row, item.message);
-    } else if (layout.width !== null && item.cells.length !== layout.width) {
-      malformed(item.row, `the row has ${item.cells.length} field(s) where ${layout.width} are expected`);
-    } else {
-      if (item.cells.length > cells.length) noteExtraCells(item);
-      for (let i = 0; i < layout.fileIndex.length; i++) cells[i] = layout.fileIndex[i] === -1 ? null : item.cells[layout.fileIndex[i]];
-      const out: CellValue[] = new Array(cells.length);
-      const rowIssues: Issue[] = [];
-      if (validator.validate(cells, item.row, out, rowIssues)) batch.accept(out);
-      else batch.reject(rowIssues);
-    }
-    if (task.options.maxErrors !== null && counters.rowsRejected > task.options.maxErrors) {
-      const error = new IngestError('TOO_MANY_ERRORS', `more than ${task.options.maxErrors} row(s) were rejected`);
-      // The issues that explain the failure are kept, with the verdict, so that an attempt resumed
-      // before the failure is recorded fails the same way instead of noting them again.
-      failure = { code: error.code, message: error.message };
-      commit();
-      throw error;
-    }
-  };
-
-  for (const item of buffered) handle(item);
-  advance(preludeEnd);
-  for (let burst = await iterator.next(); !burst.done; burst = await iterator.next()) {
-    for (const item of burst.value.items) handle(item);
-    advance(burst.value.after);
-    const stop = control.stopRequested();
-    if (stop === 'pause' || batch.due) commit();
-    if (stop) {
-      await iterator.return?.(undefined);
-      return stop === 'pause' ? 'paused' : 'cancelled';
-    }
-  }
-  commit('finalizing');
-  return 'finished';
 }

@@ -3,11 +3,13 @@ import { openDatabase } from '../storage/sqlite';
 import { LeaseLostError } from './batch';
 import { type IngestTask, runIngest } from './pipeline';
 import { IngestError } from './source';
+import { runInBackground } from './thread-priority';
 import { isStorageFault, storageError } from './storage-fault';
 import type { WorkerCommand, WorkerData, WorkerReport } from './worker-protocol';
 
 // Entry of the worker thread that runs one ingest job off the main event loop.
 const port = parentPort!;
+runInBackground();
 const { task, dbPath, busyTimeoutMs, aliveIntervalMs } = workerData as WorkerData;
 let stop: 'cancel' | 'pause' | null = null;
 port.on('message', (command: WorkerCommand) => {

@@ -22,14 +22,14 @@ import {
 } from '../generated/graphql';
 import type { GraphQLClient } from '../helpers/client';
 import { expectedPerson, PERSON_COLUMNS, PERSON_HEADER, personLine, tempDir, writeGeneratedCsv } from '../helpers/files';
-import { type ServerProcess, startServerProcess } from '../helpers/process';
+import { SERVICE_ARGS, type ServerProcess, startServerProcess } from '../helpers/process';
 import { ingest, jobCount, submit } from '../helpers/queries';
 import { startReceiver } from '../helpers/receiver';
 import { startServer, TERMINAL, until, waitForJob } from '../helpers/server';
 
 // Graceful stop (SIGTERM/SIGINT), the forced second signal, one process per data directory, and
-// leases lapsing under a hung worker. Process tests run the real service (`node --import tsx
-// src/main.ts`); the lease test runs in-process with short timings.
+// leases lapsing under a hung worker. Process tests run the real service as `npm start`
+// does (the built dist/main.mjs); the lease test runs in-process with short timings.
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -406,7 +406,7 @@ type LogLine = { level?: number; msg?: string; pid?: number };
 
 /** Runs the service on `dataDir` until it exits by itself (killed after 30 s), with what it logged. */
 async function runToExit(dataDir: string): Promise<{ code: number | null; lines: LogLine[] }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+  const child = spawn(process.execPath, SERVICE_ARGS, {
     cwd: root,
     env: { ...process.env, HOST: '127.0.0.1', PORT: '0', SLUICE_DATA_DIR: dataDir, LOG_LEVEL: 'info' },
     stdio: ['ignore', 'pipe', 'inherit'],
