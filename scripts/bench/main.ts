@@ -7,7 +7,7 @@ import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateCsv, generateXlsx } from './data';
-import { csvParseAlone, exceljsAlone, hasSqliteCli, sqliteImport, startBareYoga } from './references';
+import { csvParseAlone, ensureSqliteCli, exceljsAlone, sqliteImport, startBareYoga } from './references';
 import { fanOut, ingest, type IngestSample, load, type LoadSample, polling } from './sluice';
 import { spread } from './stats';
 import { formatTable } from './table';
@@ -35,10 +35,7 @@ export interface Results {
 }
 
 async function main(): Promise<void> {
-  if (!hasSqliteCli()) {
-    console.error('bench: the sqlite3 CLI is missing (sudo apt-get install -y sqlite3)');
-    process.exit(1);
-  }
+  ensureSqliteCli();
   // The server runs as `npm start` runs it: built first.
   execFileSync(process.execPath, ['scripts/build.mjs'], { cwd: root, stdio: 'inherit' });
   mkdirSync(dataDir, { recursive: true });

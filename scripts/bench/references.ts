@@ -17,8 +17,20 @@ export function sqliteImport(csv: string, db: string): number {
   return seconds;
 }
 
-export function hasSqliteCli(): boolean {
+function hasSqliteCli(): boolean {
   return spawnSync('sqlite3', ['-version']).status === 0;
+}
+
+/** Makes sure the sqlite3 CLI is there, installing the Debian package when it is not (as root or through sudo). */
+export function ensureSqliteCli(): void {
+  if (hasSqliteCli()) return;
+  console.error('bench: installing the sqlite3 CLI (apt-get install -y sqlite3)');
+  const asRoot = process.getuid?.() === 0 ? [] : ['sudo', '-n'];
+  for (const args of [['apt-get', 'update', '-qq'], ['apt-get', 'install', '-y', '-qq', 'sqlite3']]) {
+    const [command, ...rest] = [...asRoot, ...args];
+    spawnSync(command, rest, { stdio: 'inherit' });
+  }
+  if (!hasSqliteCli()) throw new Error('the bench needs the sqlite3 CLI as its reference: install it with `apt-get install -y sqlite3`');
 }
 
 /** Seconds csv-parse alone takes to parse the file (records taken in bursts with read(), as a fast consumer does). */

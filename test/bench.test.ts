@@ -1,0 +1,25 @@
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { expect, it } from 'vitest';
+import type { Results } from '../scripts/bench/main';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+
+// The bench runs in every test run, on small files, so that it never rots. Its timings are not
+// asserted (they mean little at this size, on a shared machine): only that every case ran and agreed.
+it('npm run bench -- --quick measures every case against its reference and writes the figures', () => {
+  const run = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/bench/main.ts', '--quick'], { cwd: root, encoding: 'utf8', timeout: 240_000 });
+  expect(run.status, run.stderr).toBe(0);
+  for (const label of ['CSV ingest', 'sqlite3 `.import`', 'csv-parse alone', 'XLSX ingest', 'exceljs WorkbookReader alone', 'Server peak RSS', 'polling', 'bare graphql-yoga', 'latency while', 'Fan-out']) {
+    expect(run.stdout).toContain(label);
+  }
+  const written = /figures written to (bench\/results\/\S+\.json)/.exec(run.stderr)![1];
+  const results = JSON.parse(readFileSync(join(root, written), 'utf8')) as Results;
+  expect(results.quick).toBe(true);
+  const rates = [results.csv.sluice, results.csv.sqlite3, results.csv.csvParse, results.bigCsv.sluice, results.xlsx.sluice, results.xlsx.exceljs, results.polling.sluice, results.polling.bareYoga];
+  for (const rate of rates) expect(rate.median).toBeGreaterThan(0);
+  expect(results.memory.csvPeakRssBytes).toBeGreaterThan(0);
+  expect(results.fanOut.ms.median).toBeGreaterThanOrEqual(0);
+}, 300_000);
