@@ -1,5 +1,6 @@
+import type { PackedBurst } from './burst-codec';
 import type { SourceSpec } from './open-source';
-import type { SourceBurst, SourcePosition } from './source';
+import type { SourcePosition } from './source';
 
 /** How a failure crosses from the reader thread: enough to raise the same kind of error on the other side. */
 export type ReaderFailure =
@@ -13,7 +14,7 @@ export type ReaderCommand = { type: 'read'; from: SourcePosition; credit: number
 /** From the reader: its source's messages once open, then bursts (each with the bytes read so far), then the end or a failure. */
 export type ReaderMessage =
   | { type: 'open'; messages: Record<string, string> }
-  | { type: 'burst'; burst: SourceBurst; bytesRead: number }
+  | { type: 'burst'; burst: PackedBurst; bytesRead: number }
   | { type: 'end'; bytesRead: number }
   | { type: 'failed'; failure: ReaderFailure };
 

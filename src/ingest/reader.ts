@@ -1,4 +1,5 @@
 import { parentPort, workerData } from 'node:worker_threads';
+import { pack } from './burst-codec';
 import { openSource } from './open-source';
 import type { ReaderCommand, ReaderData, ReaderFailure, ReaderMessage } from './reader-protocol';
 import { IngestError, type RowSource } from './source';
@@ -27,7 +28,8 @@ async function read(from: Extract<ReaderCommand, { type: 'read' }>['from']): Pro
       // Bounded hand-over: at most `credit` bursts wait on the other side, so memory stays flat.
       while (credit === 0) await new Promise<void>((resolve) => (creditGiven = resolve));
       credit--;
-      send({ type: 'burst', burst, bytesRead: source!.bytesRead() });
+      const { packed, transfer } = pack(burst);
+      port.postMessage({ type: 'burst', burst: packed, bytesRead: source!.bytesRead() } satisfies ReaderMessage, transfer);
     }
     send({ type: 'end', bytesRead: source!.bytesRead() });
   } catch (error) {

@@ -1,5 +1,6 @@
 import { on } from 'node:events';
 import { Worker } from 'node:worker_threads';
+import { unpack } from './burst-codec';
 import type { SourceSpec } from './open-source';
 import type { ReaderCommand, ReaderData, ReaderFailure, ReaderMessage } from './reader-protocol';
 import { IngestError, type RowSource, type SourceBurst, type SourcePosition, START } from './source';
@@ -13,7 +14,7 @@ const BURSTS_AHEAD = 4;
  * makes much short-lived garbage: near a tight limit it would spend most of its time collecting.
  */
 const READER_HEAP_LIMITS = {
-  CSV: { maxOldGenerationSizeMb: 64, maxYoungGenerationSizeMb: 8 },
+  CSV: { maxOldGenerationSizeMb: 64, maxYoungGenerationSizeMb: 16 },
   XLSX: { maxOldGenerationSizeMb: 512, maxYoungGenerationSizeMb: 48 },
 };
 
@@ -59,7 +60,7 @@ export async function threadedSource(spec: SourceSpec): Promise<RowSource> {
         if (message.type === 'end') return;
         if (message.type === 'burst') {
           command({ type: 'credit' });
-          yield message.burst;
+          yield unpack(message.burst);
         }
       }
       throw new Error('the reader thread exited before the end of the file');
