@@ -1,4 +1,5 @@
 import { on } from 'node:events';
+import { setImmediate } from 'node:timers/promises';
 import { Worker } from 'node:worker_threads';
 import { unpack } from './burst-codec';
 import type { SourceSpec } from './open-source';
@@ -60,6 +61,9 @@ export async function threadedSource(spec: SourceSpec): Promise<RowSource> {
         if (message.type === 'end') return;
         if (message.type === 'burst') {
           command({ type: 'credit' });
+          // Each burst is handled in a turn of its own: handled straight from the message callback, a
+          // steady stream of bursts would keep this thread from seeing its own commands (pause, cancel).
+          await setImmediate();
           yield unpack(message.burst);
         }
       }

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { schema } from '../schema';
 import { useStreamingUploads } from '../uploads/multipart';
 import type { Spool } from '../uploads/spool';
+import { useRequestBodyLimit } from './body-limit';
 import { DEFAULT_WORKSPACE, type GraphQLContext, type Services } from './context';
 
 export type Yoga = YogaServerInstance<Record<string, unknown>, GraphQLContext>;
@@ -17,11 +18,14 @@ export function buildYoga(services: Services, log: Logger, body: { maxBytes: num
     graphqlEndpoint: '/graphql',
     graphiql: true,
     batching: false,
-    maxRequestBodySize: body.maxBytes,
+    maxRequestBodySize: false, // enforced by useRequestBodyLimit (last plugin), more cheaply
     multipart: false, // uploads are streamed to the spool by useStreamingUploads instead of being buffered
     landingPage: false,
     logging: {
-      debug: (...args) => log.debug(args.map(String).join(' ')),
+      // Yoga logs a few debug lines per request: only build them when they are written.
+      debug: (...args) => {
+        if (log.isLevelEnabled('debug')) log.debug(args.map(String).join(' '));
+      },
       info: (...args) => log.info(args.map(String).join(' ')),
       warn: (...args) => log.warn(args.map(String).join(' ')),
       error: (...args) => log.error({ detail: args.map((a) => (a instanceof Error ? a.stack : String(a))).join(' ') }, 'graphql error'),
@@ -35,6 +39,6 @@ export function buildYoga(services: Services, log: Logger, body: { maxBytes: num
       },
     },
     context: (): GraphQLContext => ({ workspace: DEFAULT_WORKSPACE, services }),
-    plugins: body.uploads ? [useStreamingUploads(body.uploads)] : [],
+    plugins: [...(body.uploads ? [useStreamingUploads(body.uploads)] : []), useRequestBodyLimit(body.maxBytes)],
   });
 }

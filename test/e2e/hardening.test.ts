@@ -257,6 +257,25 @@ describe('request size limits', () => {
       await server?.stop();
     });
 
+    it('counts a chunked JSON body (no content-length) as it arrives: 413 past the limit, answered normally below it', async () => {
+      const postChunkedJson = (id: string) =>
+        new Promise<RawAnswer>((resolve, reject) => {
+          const request = httpRequest(server.url, { method: 'POST', headers: { 'content-type': 'application/json' } }, (response) => {
+            const chunks: Buffer[] = [];
+            response.on('data', (chunk: Buffer) => chunks.push(chunk));
+            response.on('end', () => resolve({ status: response.statusCode!, body: JSON.parse(Buffer.concat(chunks).toString('utf8')) }));
+          });
+          request.on('error', reject);
+          const body = JSON.stringify({ query: print(JobDocument), variables: { id } });
+          for (let offset = 0; offset < body.length; offset += 4096) request.write(body.slice(offset, offset + 4096));
+          request.end();
+        });
+      const large = await postChunkedJson(`job_${'x'.repeat(maxRequestBytes)}`);
+      expect(large.status).toBe(413);
+      expect(large.body.errors?.[0].extensions).toMatchObject({ code: 'REQUEST_ENTITY_TOO_LARGE' });
+      expect(await postChunkedJson(`job_${'x'.repeat(1024)}`)).toEqual({ status: 200, body: { data: { job: null } } });
+    });
+
     it('answers a JSON request body over the limit with 413, while a multipart upload far larger than it goes through', async () => {
       const post = (id: string) =>
         fetch(server.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: print(JobDocument), variables: { id } }) });
