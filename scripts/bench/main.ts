@@ -29,7 +29,8 @@ export interface Results {
   csv: { sluice: ReturnType<typeof spread>; sqlite3: ReturnType<typeof spread>; csvParse: ReturnType<typeof spread> };
   bigCsv: { sluice: ReturnType<typeof spread> };
   xlsx: { sluice: ReturnType<typeof spread>; exceljs: ReturnType<typeof spread> };
-  memory: { csvPeakRssBytes: number; bigCsvPeakRssBytes: number };
+  /** The server's peak RSS in each round (bytes): a peak is a noisy figure, so it is summarized like the others. */
+  memory: { csv: ReturnType<typeof spread>; bigCsv: ReturnType<typeof spread> };
   polling: { sluice: ReturnType<typeof spread>; bareYoga: ReturnType<typeof spread>; p99Ms: number; whileIngesting: { p50Ms: number; p99Ms: number } };
   fanOut: { subscribers: number; ms: ReturnType<typeof spread> };
 }
@@ -102,10 +103,7 @@ async function main(): Promise<void> {
     },
     bigCsv: { sluice: rate(SIZES.bigCsvRows, runs.bigCsvSluice.map((s) => s.seconds)) },
     xlsx: { sluice: rate(SIZES.xlsxRows, runs.xlsxSluice.map((s) => s.seconds)), exceljs: rate(SIZES.xlsxRows, runs.exceljs) },
-    memory: {
-      csvPeakRssBytes: Math.max(...runs.csvSluice.map((s) => s.peakRssBytes)),
-      bigCsvPeakRssBytes: Math.max(...runs.bigCsvSluice.map((s) => s.peakRssBytes)),
-    },
+    memory: { csv: spread(runs.csvSluice.map((s) => s.peakRssBytes)), bigCsv: spread(runs.bigCsvSluice.map((s) => s.peakRssBytes)) },
     polling: {
       sluice: spread(runs.pollSluice.map((s) => s.requestsPerSecond)),
       bareYoga: spread(runs.pollYoga.map((s) => s.requestsPerSecond)),
