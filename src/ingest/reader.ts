@@ -13,9 +13,11 @@ const send = (message: ReaderMessage) => port.postMessage(message);
 
 function describe(error: unknown): ReaderFailure {
   if (error instanceof IngestError) return { kind: 'ingest', code: error.code, message: error.message };
-  const { code, syscall } = error as { code: string; syscall?: string };
-  if (isStorageFault(error)) return { kind: 'storage', code, syscall, message: (error as Error).message };
-  return { kind: 'crash', message: (error as Error).stack ?? String(error) };
+  if (isStorageFault(error)) {
+    const { code, syscall, message } = error as { code: string; syscall?: string; message: string };
+    return { kind: 'storage', code, syscall, message };
+  }
+  return { kind: 'crash', message: (error as Error | undefined)?.stack ?? String(error) };
 }
 
 let credit = 0;
