@@ -1,5 +1,4 @@
-import { rm } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -15,7 +14,7 @@ import {
   JobIssuesDocument,
   JobsDocument,
 } from '../generated/graphql';
-import { expectedPerson, PERSON_COLUMNS, PERSON_HEADER, personLine, tempDir, writeGeneratedCsv, writeText } from '../helpers/files';
+import { expectedPerson, PERSON_COLUMNS, PERSON_HEADER, peopleFileForSuite, personLine, tempDir, writeGeneratedCsv, writeText } from '../helpers/files';
 import { allRows, ingest, jobCount, submit } from '../helpers/queries';
 import { startServer, TERMINAL, type TestServer, waitForJob } from '../helpers/server';
 
@@ -172,20 +171,13 @@ describe('REPLACE', () => {
 });
 
 describe('rows of a running job', () => {
-  let bigFile: string;
+  const bigFile = peopleFileForSuite(BIG_ROWS);
   const oldIds = range(1_000_001, 1_000_005);
-  beforeAll(async () => {
-    bigFile = join(await tempDir(), 'big.csv');
-    await writeGeneratedCsv(bigFile, PERSON_HEADER, BIG_ROWS, personLine);
-  });
-  afterAll(async () => {
-    if (bigFile) await rm(dirname(bigFile), { recursive: true, force: true });
-  });
 
   it.each(['APPEND', 'REPLACE'] as const)('stay invisible until the %s job completes; the old rows stay visible meanwhile', async (mode) => {
     const dataset = `running-${mode}`;
     await ingestPeople(server, dataset, oldIds);
-    const job = await submit(server.client, { dataset, columns: PERSON_COLUMNS, mode }, bigFile);
+    const job = await submit(server.client, { dataset, columns: PERSON_COLUMNS, mode }, bigFile());
 
     const moment = await observe(server, job.id, dataset, runningWithRowsWritten);
     expect(moment.job!.progress.rowsWritten).toBeGreaterThan(0);
@@ -375,15 +367,12 @@ describe('after a failed or cancelled job', () => {
   // Small batches: a job that fails late has written many batches first; one job at a time, so
   // that jobs can be held PENDING behind another.
   let small: TestServer;
-  let bigFile: string;
+  const bigFile = peopleFileForSuite(BIG_ROWS);
   beforeAll(async () => {
     small = await startServer({ batchRows: 100, maxConcurrentJobs: 1 });
-    bigFile = join(await tempDir(), 'big.csv');
-    await writeGeneratedCsv(bigFile, PERSON_HEADER, BIG_ROWS, personLine);
   });
   afterAll(async () => {
     await small?.stop();
-    if (bigFile) await rm(dirname(bigFile), { recursive: true, force: true });
   });
 
   /** 3000 people (ids 1001..4000) of which only the 2900th is invalid. */
@@ -419,7 +408,7 @@ describe('after a failed or cancelled job', () => {
     await ingestPeople(small, dataset, range(1_000_001, 1_000_005));
     const before = await snapshot(small, dataset);
 
-    const job = await submit(small.client, { dataset, columns: PERSON_COLUMNS, mode }, bigFile);
+    const job = await submit(small.client, { dataset, columns: PERSON_COLUMNS, mode }, bigFile());
     const moment = await observe(small, job.id, dataset, runningWithRowsWritten);
     expect(moment.dataset!.rowCount).toBe(5);
     const answer = await small.client.request(CancelJobDocument, { id: job.id });
@@ -444,7 +433,7 @@ describe('after a failed or cancelled job', () => {
 
   it('fails jobs queued behind the first, inferring job of a new dataset when they do not fit the shape it set', async () => {
     // Hold the only job slot so that the next three jobs are all created before any of them runs.
-    const blocker = await submit(small.client, { dataset: 'blocker', columns: PERSON_COLUMNS }, bigFile);
+    const blocker = await submit(small.client, { dataset: 'blocker', columns: PERSON_COLUMNS }, bigFile());
     await waitForJob(small.client, blocker.id, (job) => job.status === 'RUNNING');
 
     const inferred = await submit(small.client, { dataset: 'late-shape' }, await writeText('first.csv', 'a,b\n1,x\n2,y\n'));

@@ -1,12 +1,12 @@
 import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import ExcelJS from 'exceljs';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DEFAULT_WORKSPACE } from '../../src/server/context';
 import { CancelJobDocument, type ColumnInput, DatasetDocument, type JobFieldsFragment, JobDocument, JobIssuesDocument, JobsDocument } from '../generated/graphql';
-import { expectedPerson, PERSON_COLUMNS, PERSON_HEADER, personLine, tempDir, writeGeneratedCsv, writeText } from '../helpers/files';
+import { expectedPerson, PERSON_COLUMNS, PERSON_HEADER, peopleFileForSuite, personLine, tempDir, writeText } from '../helpers/files';
 import { type IngestFileInput, ingest, jobCount, submit } from '../helpers/queries';
 import { CLEAN_SPOOL, spoolContents, startServer, TERMINAL, type TestServer, until, waitForJob } from '../helpers/server';
 
@@ -26,14 +26,7 @@ const csv = (...lines: string[]) => `${lines.join('\n')}\n`;
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 const ms = (iso: string) => Date.parse(iso);
 
-let bigFile: string;
-beforeAll(async () => {
-  bigFile = join(await tempDir(), 'big-people.csv');
-  await writeGeneratedCsv(bigFile, PERSON_HEADER, BIG_ROWS, personLine);
-});
-afterAll(async () => {
-  if (bigFile) await rm(dirname(bigFile), { recursive: true, force: true });
-});
+const bigFile = peopleFileForSuite(BIG_ROWS);
 
 /** Uploads `content` as a CSV into `dataset` and waits until its job is terminal. */
 async function ingestCsv(target: TestServer, dataset: string, content: string, input: Omit<IngestFileInput, 'dataset'> = {}): Promise<JobFieldsFragment> {
@@ -167,7 +160,7 @@ describe('on the default configuration', () => {
     });
 
     it('CANCELLED while writing: leaves the dataset without columns; a next job with another header infers its own', async () => {
-      const job = await submit(server.client, { dataset: 'forget-cancelled' }, bigFile);
+      const job = await submit(server.client, { dataset: 'forget-cancelled' }, bigFile());
       // Rows written means the job's inference has set the dataset's columns.
       const running = await waitForJob(server.client, job.id, (j) => TERMINAL.has(j.status) || j.progress.rowsWritten > 0);
       expect(running.status).toBe('RUNNING');
@@ -297,7 +290,7 @@ describe('hard cancel', () => {
   it('terminates a worker that cannot reach a batch boundary in time: CANCELLED, no row visible, spool deleted, the dataset usable', async () => {
     const server = await startServer({ cancelTimeoutMs: 10, batchRows: 100_000, progressIntervalMs: 60_000 });
     try {
-      const job = await submit(server.client, { dataset: 'hard', columns: PERSON_COLUMNS }, bigFile);
+      const job = await submit(server.client, { dataset: 'hard', columns: PERSON_COLUMNS }, bigFile());
       const spooled = join(server.dataDir, 'spool', job.id);
       // One batch of 100 000 rows is written (hidden); the next boundary is 100 000 rows away.
       const running = await waitForJob(server.client, job.id, (j) => TERMINAL.has(j.status) || j.progress.rowsWritten > 0);

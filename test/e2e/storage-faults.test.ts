@@ -1,5 +1,5 @@
 import { readFile, rm, truncate, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isDeepStrictEqual } from 'node:util';
 import Database from 'better-sqlite3';
@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rowsTable } from '../../src/datasets/sqlite-dataset-store';
 import { DEFAULT_WORKSPACE } from '../../src/server/context';
 import { DatasetDocument, type JobFieldsFragment, JobDocument } from '../generated/graphql';
-import { expectedPerson, PERSON_COLUMNS, PERSON_HEADER, personLine, tempDir, writeGeneratedCsv, writeText } from '../helpers/files';
+import { expectedPerson, PERSON_COLUMNS, PERSON_HEADER, peopleFileForSuite, personLine, writeText } from '../helpers/files';
 import { allRows, ingest, submit } from '../helpers/queries';
 import { CLEAN_SPOOL, spoolContents, startServer, TERMINAL, type TestServer, until, waitForJob } from '../helpers/server';
 
@@ -21,14 +21,7 @@ const BUSY_TIMEOUT_MS = 200;
 /** Far longer than the busy timeout plus a batch: every job writing during the window attempts a commit and gives up. */
 const LOCK_HOLD_MS = 1500;
 
-let bigFile: string;
-beforeAll(async () => {
-  bigFile = join(await tempDir(), 'big-people.csv');
-  await writeGeneratedCsv(bigFile, PERSON_HEADER, BIG_ROWS, personLine);
-});
-afterAll(async () => {
-  if (bigFile) await rm(dirname(bigFile), { recursive: true, force: true });
-});
+const bigFile = peopleFileForSuite(BIG_ROWS);
 
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 const peopleCsv = (ids: number[]) => `${[PERSON_HEADER, ...ids.map(personLine)].join('\n')}\n`;
@@ -95,8 +88,8 @@ describe('the database locked by another connection past the busy timeout', () =
 
     // Both uploads at once, so that both jobs run side by side on their own datasets.
     const [target, other] = await Promise.all([
-      submit(server.client, { dataset: 'locked' }, bigFile),
-      submit(server.client, { dataset: 'locked-other', columns: PERSON_COLUMNS }, bigFile),
+      submit(server.client, { dataset: 'locked' }, bigFile()),
+      submit(server.client, { dataset: 'locked-other', columns: PERSON_COLUMNS }, bigFile()),
     ]);
     await Promise.all([waitWriting(server, target.id), waitWriting(server, other.id)]);
 
@@ -137,7 +130,7 @@ describe('the database locked by another connection past the busy timeout', () =
     await until(async () => [stored(server, 'locked'), stored(server, 'locked-other')], (now) => isDeepStrictEqual(now, purged), 'the purge', 10_000);
 
     // The same file again, as the error message suggests, now goes through.
-    const again = await waitForJob(server.client, (await submit(server.client, { dataset: 'locked' }, bigFile)).id);
+    const again = await waitForJob(server.client, (await submit(server.client, { dataset: 'locked' }, bigFile())).id);
     expect(again.status).toBe('COMPLETED');
     expect(again.result).toMatchObject({ rowsWritten: BIG_ROWS, rowsRejected: 0 });
     const total = earlierIds.length + BIG_ROWS;
@@ -156,7 +149,7 @@ describe('a spooled upload that no longer matches the upload', () => {
   });
 
   it('fails the job with STORAGE_ERROR before anything is written when the spool is altered, truncated or deleted', async () => {
-    const blocker = await submit(server.client, { dataset: 'blocker', columns: PERSON_COLUMNS }, bigFile);
+    const blocker = await submit(server.client, { dataset: 'blocker', columns: PERSON_COLUMNS }, bigFile());
     await waitWriting(server, blocker.id);
     // Queued behind the blocker (one job at a time), so their spooled files can be spoiled before they start.
     const content = peopleCsv(range(1, 100));

@@ -1,9 +1,10 @@
 import type { ColumnInput } from '../generated/graphql';
 import { createWriteStream } from 'node:fs';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { finished } from 'node:stream/promises';
+import { afterAll, beforeAll } from 'vitest';
 
 export async function tempDir(): Promise<string> {
   return mkdtemp(join(tmpdir(), 'sluice-files-'));
@@ -51,4 +52,20 @@ export function expectedPerson(i: number): Record<string, unknown> {
     joined: `2024-${String((i % 12) + 1).padStart(2, '0')}-${String((i % 28) + 1).padStart(2, '0')}`,
     active: i % 2 === 0,
   };
+}
+
+/**
+ * A people file of `rows` valid rows, written before the enclosing suite's tests and removed after
+ * them. The returned function gives its path (once the suite runs).
+ */
+export function peopleFileForSuite(rows: number): () => string {
+  let path: string | undefined;
+  beforeAll(async () => {
+    path = join(await tempDir(), 'people.csv');
+    await writeGeneratedCsv(path, PERSON_HEADER, rows, personLine);
+  });
+  afterAll(async () => {
+    if (path) await rm(dirname(path), { recursive: true, force: true });
+  });
+  return () => path!;
 }
