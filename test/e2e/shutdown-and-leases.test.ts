@@ -204,18 +204,26 @@ async function expectPeople(client: GraphQLClient, name: string, rows: number): 
   expect(next - 1).toBe(rows);
 }
 
+/** A short grace, and webhook attempts to a local receiver that wait as long as the test makes them. */
+const WEBHOOK_STOP_ENV = { SLUICE_SHUTDOWN_GRACE_MS: String(GRACE_MS), SLUICE_WEBHOOK_ALLOW_PRIVATE: 'true', SLUICE_WEBHOOK_TIMEOUT_MS: '60000' };
+
+/** A webhook receiver that holds its first request open until the test answers it (`held()`); later ones get 200. */
+async function startHoldingReceiver() {
+  let held: ServerResponse | undefined;
+  const receiver = await startReceiver((n) => (n === 0 ? (response) => void (held = response) : 200));
+  return { receiver, held: () => held };
+}
+
 describe('a graceful stop', () => {
   it('drains during a large ingest (503 SHUTTING_DOWN, /health stopping), releases the job at a checkpoint, exits 0; after restart the job completes, every row once', async () => {
     const dataDir = await tempDir();
     // The job.started attempt is held open: the stop waits for attempts in flight, so the server
     // drains until the test answers it, however fast the job pauses.
-    let held: ServerResponse | undefined;
-    const receiver = await startReceiver((n) => (n === 0 ? (response) => void (held = response) : 200));
-    const env = { SLUICE_SHUTDOWN_GRACE_MS: String(GRACE_MS), SLUICE_WEBHOOK_ALLOW_PRIVATE: 'true', SLUICE_WEBHOOK_TIMEOUT_MS: '60000' };
+    const { receiver, held } = await startHoldingReceiver();
     let first: ServerProcess | undefined;
     let second: ServerProcess | undefined;
     try {
-      first = await startServerProcess(dataDir, env);
+      first = await startServerProcess(dataDir, WEBHOOK_STOP_ENV);
       const exited = exitOf(first);
       const { registerWebhook } = await first.client.request(RegisterWebhookDocument, { url: receiver.url, events: ['job.started'] });
       expect(registerWebhook.userErrors).toEqual([]);
@@ -256,7 +264,7 @@ describe('a graceful stop', () => {
 
       expect(running(first)).toBe(true); // still waiting for the webhook attempt
       const answered = Date.now();
-      held!.writeHead(200).end();
+      held()!.writeHead(200).end();
       const exit = await exited;
       expect(exit.code).toBe(0);
       expect(exit.at).toBeGreaterThanOrEqual(answered);
@@ -274,7 +282,7 @@ describe('a graceful stop', () => {
       });
       expect(readDb(dataDir, 'SELECT * FROM instance_lock')).toEqual([]);
 
-      second = await startServerProcess(dataDir, env);
+      second = await startServerProcess(dataDir, WEBHOOK_STOP_ENV);
       // The first look after the restart: the counters were kept, not started over.
       expect((await getJob(second.client, id)).progress.processedRows).toBeGreaterThanOrEqual(released.progress.processedRows);
       const job = await waitForJob(second.client, id);
@@ -336,13 +344,11 @@ describe('a graceful stop', () => {
 
   it.each(['SIGTERM', 'SIGINT'] as const)('on %s, finishes the webhook attempt in flight before exiting 0; after restart it is recorded as delivered, not sent again', async (signal) => {
     const dataDir = await tempDir();
-    let held: ServerResponse | undefined;
-    const receiver = await startReceiver((n) => (n === 0 ? (response) => void (held = response) : 200));
-    const env = { SLUICE_SHUTDOWN_GRACE_MS: String(GRACE_MS), SLUICE_WEBHOOK_ALLOW_PRIVATE: 'true', SLUICE_WEBHOOK_TIMEOUT_MS: '60000' };
+    const { receiver, held } = await startHoldingReceiver();
     let first: ServerProcess | undefined;
     let second: ServerProcess | undefined;
     try {
-      first = await startServerProcess(dataDir, env);
+      first = await startServerProcess(dataDir, WEBHOOK_STOP_ENV);
       const exited = exitOf(first);
       const job = await ingest(first.client, { dataset: 'hooked', webhookUrl: receiver.url }, smallFile);
       expect(job.status).toBe('COMPLETED');
@@ -355,13 +361,13 @@ describe('a graceful stop', () => {
       await sleep(1000);
       expect(running(first)).toBe(true);
       const answered = Date.now();
-      held!.writeHead(200).end();
+      held()!.writeHead(200).end();
       const exit = await exited;
       expect(exit.code).toBe(0);
       expect(exit.at).toBeGreaterThanOrEqual(answered);
       expect(exit.at - signalled).toBeLessThan(GRACE_MS);
 
-      second = await startServerProcess(dataDir, env);
+      second = await startServerProcess(dataDir, WEBHOOK_STOP_ENV);
       const deliveries = (await second.client.request(JobWebhookDeliveriesDocument, { id: job.id })).job!.webhookDeliveries;
       expect(deliveries).toEqual([expect.objectContaining({ event: 'job.completed', attempts: 1, lastStatusCode: 200, delivered: true, nextAttemptAt: null })]);
       // The restarted dispatcher sends what is due at once: nothing.
@@ -379,7 +385,7 @@ describe('a graceful stop', () => {
     const receiver = await startReceiver(() => () => undefined); // never answers
     let server: ServerProcess | undefined;
     try {
-      server = await startServerProcess(dataDir, { SLUICE_SHUTDOWN_GRACE_MS: String(GRACE_MS), SLUICE_WEBHOOK_ALLOW_PRIVATE: 'true', SLUICE_WEBHOOK_TIMEOUT_MS: '60000' });
+      server = await startServerProcess(dataDir, WEBHOOK_STOP_ENV);
       const exited = exitOf(server);
       await ingest(server.client, { dataset: 'forced', webhookUrl: receiver.url }, smallFile);
       await until(async () => receiver.requests.length, (count) => count === 1, 'job.completed to reach the receiver');
