@@ -2,7 +2,7 @@
 import { rmSync } from 'node:fs';
 import autocannon from 'autocannon';
 import { type ColumnInput, IngestDocument, JobDocument, JobProgressDocument } from '../../test/generated/graphql';
-import { startServerProcess } from '../../test/helpers/process';
+import { type ServerProcess, startServerProcess } from '../../test/helpers/process';
 import { SubscriptionClient } from '../../test/helpers/subscribe';
 import { percentile } from './stats';
 
@@ -30,10 +30,8 @@ export interface IngestSample {
 }
 
 /** Uploads the file with the column schema and polls until the job ends; from the upload to COMPLETED. */
-export async function ingest(dataDir: string, path: string, rows: number): Promise<IngestSample> {
-  rmSync(dataDir, { recursive: true, force: true });
-  const server = await startServerProcess(dataDir);
-  try {
+export function ingest(dataDir: string, path: string, rows: number): Promise<IngestSample> {
+  return withServer(dataDir, async (server) => {
     const started = performance.now();
     const answer = await server.client.upload(IngestDocument, { input: { dataset: 'bench', columns: COLUMNS } }, path, path.split('/').at(-1)!);
     const id = answer.data!.ingest.job!.id;
@@ -51,10 +49,7 @@ export async function ingest(dataDir: string, path: string, rows: number): Promi
       throw new Error(`the bench job ended ${job.status} with ${JSON.stringify(job.progress)} ${JSON.stringify(job.error)}`);
     }
     return { seconds, peakRssBytes: server.peakRss(), pollP50Ms: percentile(latencies, 0.5), pollP99Ms: percentile(latencies, 0.99), polls: latencies.length };
-  } finally {
-    await server.kill('SIGTERM');
-    rmSync(dataDir, { recursive: true, force: true });
-  }
+  });
 }
 
 export interface LoadSample {
@@ -71,41 +66,46 @@ export async function load(url: string, body: object, connections: number, secon
 }
 
 /** job(id) polled by autocannon on a finished job of a running server. */
-export async function polling(dataDir: string, sample: string, connections: number, seconds: number): Promise<LoadSample> {
-  rmSync(dataDir, { recursive: true, force: true });
-  const server = await startServerProcess(dataDir);
-  try {
+export function polling(dataDir: string, sample: string, connections: number, seconds: number): Promise<LoadSample> {
+  return withServer(dataDir, async (server) => {
     const answer = await server.client.upload(IngestDocument, { input: { dataset: 'polled', columns: COLUMNS } }, sample, 'sample.csv');
     const id = answer.data!.ingest.job!.id;
     while (!['COMPLETED', 'FAILED'].includes((await server.client.request(JobDocument, { id })).job!.status)) await new Promise((resolve) => setTimeout(resolve, 50));
-    return await load(server.url, { query: POLL_QUERY, variables: { id } }, connections, seconds);
-  } finally {
-    await server.kill('SIGTERM');
-    rmSync(dataDir, { recursive: true, force: true });
-  }
+    return load(server.url, { query: POLL_QUERY, variables: { id } }, connections, seconds);
+  });
 }
 
 /**
  * `subscribers` graphql-ws subscriptions (over 50 connections) on one job: milliseconds from the job's
  * completedAt to the last subscriber's terminal event.
  */
-export async function fanOut(dataDir: string, path: string, subscribers: number): Promise<number> {
+export function fanOut(dataDir: string, path: string, subscribers: number): Promise<number> {
+  return withServer(dataDir, async (server) => {
+    const clients = Array.from({ length: Math.min(50, subscribers) }, () => new SubscriptionClient(server.url, 'ws'));
+    try {
+      const answer = await server.client.upload(IngestDocument, { input: { dataset: 'fan-out', columns: COLUMNS } }, path, 'fan-out.csv');
+      const id = answer.data!.ingest.job!.id;
+      const subscriptions = Array.from({ length: subscribers }, (_, i) => clients[i % clients.length].subscribe(JobProgressDocument, { id }));
+      await Promise.all(subscriptions.map((subscription) => subscription.done));
+      const job = (await server.client.request(JobDocument, { id })).job!;
+      const terminal = subscriptions.map((subscription) => subscription.events.at(-1));
+      if (job.status !== 'COMPLETED' || terminal.some((event) => event?.data.jobProgress.status !== 'COMPLETED')) {
+        throw new Error('fan-out: not every subscriber got the COMPLETED event');
+      }
+      return Math.max(...terminal.map((event) => event!.at)) - Date.parse(job.completedAt!);
+    } finally {
+      await Promise.all(clients.map((client) => client.dispose()));
+    }
+  });
+}
+
+/** Runs `measure` against a fresh server on its own data directory, stopped and removed afterwards. */
+async function withServer<T>(dataDir: string, measure: (server: ServerProcess) => Promise<T>): Promise<T> {
   rmSync(dataDir, { recursive: true, force: true });
   const server = await startServerProcess(dataDir);
-  const clients = Array.from({ length: Math.min(50, subscribers) }, () => new SubscriptionClient(server.url, 'ws'));
   try {
-    const answer = await server.client.upload(IngestDocument, { input: { dataset: 'fan-out', columns: COLUMNS } }, path, 'fan-out.csv');
-    const id = answer.data!.ingest.job!.id;
-    const subscriptions = Array.from({ length: subscribers }, (_, i) => clients[i % clients.length].subscribe(JobProgressDocument, { id }));
-    await Promise.all(subscriptions.map((subscription) => subscription.done));
-    const job = (await server.client.request(JobDocument, { id })).job!;
-    const terminal = subscriptions.map((subscription) => subscription.events.at(-1));
-    if (job.status !== 'COMPLETED' || terminal.some((event) => event?.data.jobProgress.status !== 'COMPLETED')) {
-      throw new Error('fan-out: not every subscriber got the COMPLETED event');
-    }
-    return Math.max(...terminal.map((event) => event!.at)) - Date.parse(job.completedAt!);
+    return await measure(server);
   } finally {
-    await Promise.all(clients.map((client) => client.dispose()));
     await server.kill('SIGTERM');
     rmSync(dataDir, { recursive: true, force: true });
   }
