@@ -46,7 +46,9 @@ export interface Config {
   readonly webhookAllowedHosts: readonly string[];
   /** How long the previous signing secret keeps signing after a rotation. */
   readonly webhookSecretOverlapMs: number;
-  /** Largest multipart upload request; a larger one is answered 413 and nothing of it is kept. */
+  /** Whether requests need an API key. Off only for local development: every caller is then workspace `default`. */
+  readonly authEnabled: boolean;
+  /** Largest uploaded file; a larger one is answered 413 and nothing of it is kept. */
   readonly maxUploadBytes: number;
   /** Largest body of any other request (JSON queries and mutations), which is parsed in memory. */
   readonly maxRequestBytes: number;
@@ -58,6 +60,19 @@ export interface Config {
   readonly cleanupIntervalMs: number;
   /** How long a SQLite statement waits for a lock held by another connection. */
   readonly sqliteBusyTimeoutMs: number;
+  /** Largest WebSocket message. */
+  readonly websocketMaxPayloadBytes: number;
+  /** How long a WebSocket may stay open without a `connection_init` (closed with 4408). */
+  readonly connectionInitWaitTimeoutMs: number;
+  /** Subscriptions one WebSocket connection may hold at once. */
+  readonly maxSubscriptionsPerConnection: number;
+  /** Live connections (WebSockets and SSE streams) one API key may hold at once. */
+  readonly maxConnectionsPerKey: number;
+  /** GraphQL document limits (graphql-armor): selection depth, aliases, cost, tokens, directives. */
+  readonly queryLimits: { readonly depth: number; readonly aliases: number; readonly cost: number; readonly tokens: number; readonly directives: number };
+  /** Whether the schema can be introspected, and GraphiQL served: on in development, off when NODE_ENV=production. */
+  readonly introspection: boolean;
+  readonly graphiql: boolean;
 }
 
 type Env = Record<string, string | undefined>;
@@ -74,6 +89,14 @@ function integer(env: Env, name: string, fallback: number, min: number, max = Nu
   return value;
 }
 
+function boolean(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (raw === 'true' || raw === 'on') return true;
+  if (raw === 'false' || raw === 'off') return false;
+  throw new ConfigError(`${name} must be true/on or false/off, got "${raw}"`);
+}
+
 function delays(env: Env, name: string, fallback: number[]): number[] {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
@@ -83,6 +106,7 @@ function delays(env: Env, name: string, fallback: number[]): number[] {
 }
 
 export function loadConfig(env: Env = process.env, overrides: Partial<Config> = {}): Config {
+  const development = env.NODE_ENV !== 'production';
   const config: Config = {
     host: env.HOST || '127.0.0.1',
     port: integer(env, 'PORT', 4000, 0, 65535),
@@ -106,12 +130,26 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     webhookAllowPrivate: env.SLUICE_WEBHOOK_ALLOW_PRIVATE === 'true',
     webhookAllowedHosts: (env.SLUICE_WEBHOOK_ALLOWED_HOSTS ?? '').split(',').map((host) => host.trim()).filter(Boolean),
     webhookSecretOverlapMs: integer(env, 'SLUICE_WEBHOOK_SECRET_OVERLAP_MS', 86_400_000, 0),
+    authEnabled: boolean(env, 'SLUICE_AUTH', true),
     maxUploadBytes: integer(env, 'SLUICE_MAX_UPLOAD_BYTES', 1024 ** 3, 1024),
     maxRequestBytes: integer(env, 'SLUICE_MAX_REQUEST_BYTES', 1024 ** 2, 1024),
     maxRecordBytes: integer(env, 'SLUICE_MAX_RECORD_BYTES', 1024 ** 2, 1024),
     jobRetentionMs: integer(env, 'SLUICE_JOB_RETENTION_MS', 7 * 86_400_000, 0),
     cleanupIntervalMs: integer(env, 'SLUICE_CLEANUP_INTERVAL_MS', 60_000, 10),
     sqliteBusyTimeoutMs: integer(env, 'SLUICE_SQLITE_BUSY_TIMEOUT_MS', 5000, 0, 600_000),
+    websocketMaxPayloadBytes: integer(env, 'SLUICE_WEBSOCKET_MAX_PAYLOAD_BYTES', 64 * 1024, 1024),
+    connectionInitWaitTimeoutMs: integer(env, 'SLUICE_CONNECTION_INIT_TIMEOUT_MS', 3000, 10, 600_000),
+    maxSubscriptionsPerConnection: integer(env, 'SLUICE_MAX_SUBSCRIPTIONS_PER_CONNECTION', 50, 1, 100_000),
+    maxConnectionsPerKey: integer(env, 'SLUICE_MAX_CONNECTIONS_PER_KEY', 100, 1, 1_000_000),
+    queryLimits: {
+      depth: integer(env, 'SLUICE_MAX_QUERY_DEPTH', 12, 1, 1000),
+      aliases: integer(env, 'SLUICE_MAX_QUERY_ALIASES', 15, 0, 1000),
+      cost: integer(env, 'SLUICE_MAX_QUERY_COST', 5000, 1, 10_000_000),
+      tokens: integer(env, 'SLUICE_MAX_QUERY_TOKENS', 2000, 10, 1_000_000),
+      directives: integer(env, 'SLUICE_MAX_QUERY_DIRECTIVES', 20, 0, 1000),
+    },
+    introspection: boolean(env, 'SLUICE_INTROSPECTION', development),
+    graphiql: boolean(env, 'SLUICE_GRAPHIQL', development),
     ...overrides,
   };
   if (config.leaseMs <= 2 * config.heartbeatIntervalMs) {
