@@ -11,14 +11,25 @@ export interface GraphQLResponse<T> {
 /** An ingest's variables without the file, which travels as a multipart part instead. */
 export type WithoutFile<V> = V extends { input: infer I } ? Omit<V, 'input'> & { input: Omit<I, 'file'> } : V;
 
-/** A GraphQL client over real HTTP: JSON requests, and multipart uploads streamed from disk. */
+/** The header a multipart upload carries so that the server's CSRF prevention lets it through. */
+export const CSRF_HEADER = { 'x-graphql-yoga-csrf': '1' };
+
+/** A GraphQL client over real HTTP: JSON requests, and multipart uploads streamed from disk, sent with an API key. */
 export class GraphQLClient {
-  constructor(readonly url: string) {}
+  constructor(
+    readonly url: string,
+    readonly apiKey: string | null = null,
+  ) {}
+
+  /** The Authorization header of this client's key (none without a key). */
+  get authorization(): Record<string, string> {
+    return this.apiKey === null ? {} : { authorization: `Bearer ${this.apiKey}` };
+  }
 
   async raw<T, V>(document: TypedDocumentNode<T, V>, variables?: V): Promise<GraphQLResponse<T>> {
     const response = await fetch(this.url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...this.authorization },
       body: JSON.stringify({ query: print(document), variables }),
     });
     return { status: response.status, ...((await response.json()) as object) };
@@ -45,7 +56,7 @@ export class GraphQLClient {
     form.set('operations', JSON.stringify({ query: print(document), variables: { ...variables, input: { ...(variables as { input: object }).input, file: null } } }));
     form.set('map', JSON.stringify({ 0: ['variables.input.file'] }));
     form.set('0', await openAsBlob(filePath), fileName);
-    const response = await fetch(this.url, { method: 'POST', body: form });
+    const response = await fetch(this.url, { method: 'POST', body: form, headers: { ...CSRF_HEADER, ...this.authorization } });
     return { status: response.status, ...((await response.json()) as object) };
   }
 }

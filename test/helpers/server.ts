@@ -9,7 +9,10 @@ import { GraphQLClient } from './client';
 
 export interface TestServer {
   app: App;
+  /** Sends the workspace `default` key the server created at its first start. */
   client: GraphQLClient;
+  /** That key, for other clients (WebSocket, SSE, raw fetch). */
+  apiKey: string | null;
   dataDir: string;
   url: string;
   stop(): Promise<void>;
@@ -21,9 +24,11 @@ export async function startServer(overrides: Partial<Config> = {}, dataDir?: str
   const config = loadConfig({}, { host: '127.0.0.1', port: 0, dataDir: dir, logLevel: 'silent', ...overrides });
   const app = buildApp(config, createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'));
   const url = await app.start();
+  const apiKey = null;
   return {
     app,
-    client: new GraphQLClient(url),
+    client: new GraphQLClient(url, apiKey),
+    apiKey,
     dataDir: dir,
     url,
     async stop() {

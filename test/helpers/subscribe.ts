@@ -17,14 +17,19 @@ export interface Received<T> {
   stop(): void;
 }
 
-/** A real graphql-ws (WebSocket) or graphql-sse (distinct connections) client for the server at `url`. */
+/** A real graphql-ws (WebSocket) or graphql-sse (distinct connections) client for the server at `url`, with an API key. */
 export class SubscriptionClient {
   private readonly ws: Client | null;
   private readonly sse: ReturnType<typeof createSseClient> | null;
 
-  constructor(url: string, transport: Transport) {
-    this.ws = transport === 'ws' ? createWsClient({ url: url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, lazy: true, retryAttempts: 0 }) : null;
-    this.sse = transport === 'sse' ? createSseClient({ url, retryAttempts: 0 }) : null;
+  /** `apiKey` goes in graphql-ws's connection_init payload, or in the Authorization header of SSE requests. */
+  constructor(url: string, transport: Transport, apiKey: string | null = null) {
+    const authorization: Record<string, string> = apiKey === null ? {} : { authorization: `Bearer ${apiKey}` };
+    this.ws =
+      transport === 'ws'
+        ? createWsClient({ url: url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, lazy: true, retryAttempts: 0, connectionParams: authorization })
+        : null;
+    this.sse = transport === 'sse' ? createSseClient({ url, retryAttempts: 0, headers: authorization }) : null;
   }
 
   subscribe<T, V>(document: TypedDocumentNode<T, V>, variables: V): Received<T> {
