@@ -14,6 +14,10 @@ import { RetentionSweeper } from './jobs/retention';
 import { JobRunner } from './jobs/runner';
 import { SqliteJobStore } from './jobs/sqlite-job-store';
 import { createLogger } from './log';
+import { ConnectionQuota } from './auth/connection-quota';
+import { ensureFirstKey, warnAuthOff } from './auth/first-key';
+import { SqliteApiKeyStore } from './auth/sqlite-api-key-store';
+import { Authenticator } from './server/auth';
 import type { Services } from './server/context';
 import { Draining } from './server/draining';
 import { buildHttpServer } from './server/http';
@@ -72,9 +76,11 @@ export function buildApp(config: Config, log: Logger = createLogger(config.logLe
   const submission = new IngestSubmission(registry, datasets, spool, destinations);
   const draining = new Draining();
   const services: Services = { config, jobs, datasets, bus, registry, runner, submission, webhooks: webhookStore, destinations, dispatcher, draining };
+  const keys = new SqliteApiKeyStore(db);
+  const access = { auth: new Authenticator(config.authEnabled ? keys : null), quota: new ConnectionQuota(config.maxConnectionsPerKey) };
   const yoga = {
-    api: buildYoga(services, log, { maxBytes: config.maxRequestBytes }),
-    uploads: buildYoga(services, log, { maxBytes: config.maxUploadBytes, uploads: spool }),
+    api: buildYoga(services, log, { maxBytes: config.maxRequestBytes }, access),
+    uploads: buildYoga(services, log, { maxBytes: config.maxUploadBytes, uploads: spool }, access),
   };
   const server = buildHttpServer(
     yoga,
@@ -87,7 +93,12 @@ export function buildApp(config: Config, log: Logger = createLogger(config.logLe
     }),
     draining,
   );
-  const websocket = attachWebSocket(server, yoga.api, { keepAliveMs: config.websocketKeepAliveMs, maxPayloadBytes: config.maxRequestBytes });
+  const websocket = attachWebSocket(server, yoga.api, access, {
+    keepAliveMs: config.websocketKeepAliveMs,
+    maxPayloadBytes: config.websocketMaxPayloadBytes,
+    connectionInitWaitTimeoutMs: config.connectionInitWaitTimeoutMs,
+    maxSubscriptionsPerConnection: config.maxSubscriptionsPerConnection,
+  });
 
   let lockTimer: NodeJS.Timeout | null = null;
   let loseLock!: (error: Error) => void;
@@ -102,6 +113,8 @@ export function buildApp(config: Config, log: Logger = createLogger(config.logLe
     lost,
     async start() {
       lock.acquire();
+      if (config.authEnabled) ensureFirstKey(keys, config.dataDir, log);
+      else warnAuthOff(log);
       lockTimer = setInterval(() => {
         try {
           if (!lock.renew()) loseLock(new Error('another process took over the data directory while this one was unresponsive'));

@@ -18,7 +18,7 @@ export const COLUMNS: ColumnInput[] = [
 ];
 
 /** What a client polling for progress asks for. */
-const POLL_QUERY = 'query Poll($id: ID!) { job(id: $id) { id status stage progress { processedRows totalRows rowsWritten rowsRejected percent rowsPerSecond etaSeconds } error { code message } } }';
+export const POLL_QUERY = 'query Poll($id: ID!) { job(id: $id) { id status stage progress { processedRows totalRows rowsWritten rowsRejected percent rowsPerSecond etaSeconds } error { code message } } }';
 
 export interface IngestSample {
   seconds: number;
@@ -58,9 +58,16 @@ export interface LoadSample {
   p99Ms: number;
 }
 
-/** Requests/s of one GraphQL POST repeated by autocannon over `connections` connections for `seconds`. */
-export async function load(url: string, body: object, connections: number, seconds: number): Promise<LoadSample> {
-  const result = await autocannon({ url, method: 'POST', connections, duration: seconds, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+/** Requests/s of one GraphQL POST (with `headers`, such as an API key's) repeated by autocannon over `connections` connections for `seconds`. */
+export async function load(url: string, body: object, connections: number, seconds: number, headers: Record<string, string> = {}): Promise<LoadSample> {
+  const result = await autocannon({
+    url,
+    method: 'POST',
+    connections,
+    duration: seconds,
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+  });
   if (result.errors > 0 || result.non2xx > 0 || result.timeouts > 0) throw new Error(`load on ${url}: ${result.errors} errors, ${result.non2xx} non-2xx, ${result.timeouts} timeouts`);
   return { requestsPerSecond: result.requests.average, p50Ms: result.latency.p50, p99Ms: result.latency.p99 };
 }
@@ -71,7 +78,7 @@ export function polling(dataDir: string, sample: string, connections: number, se
     const answer = await server.client.upload(IngestDocument, { input: { dataset: 'polled', columns: COLUMNS } }, sample, 'sample.csv');
     const id = answer.data!.ingest.job!.id;
     while (!['COMPLETED', 'FAILED'].includes((await server.client.request(JobDocument, { id })).job!.status)) await new Promise((resolve) => setTimeout(resolve, 50));
-    return load(server.url, { query: POLL_QUERY, variables: { id } }, connections, seconds);
+    return load(server.url, { query: POLL_QUERY, variables: { id } }, connections, seconds, server.client.authorization);
   });
 }
 
@@ -81,7 +88,7 @@ export function polling(dataDir: string, sample: string, connections: number, se
  */
 export function fanOut(dataDir: string, path: string, subscribers: number): Promise<number> {
   return withServer(dataDir, async (server) => {
-    const clients = Array.from({ length: Math.min(50, subscribers) }, () => new SubscriptionClient(server.url, 'ws'));
+    const clients = Array.from({ length: Math.min(50, subscribers) }, () => new SubscriptionClient(server.url, 'ws', server.apiKey));
     try {
       const answer = await server.client.upload(IngestDocument, { input: { dataset: 'fan-out', columns: COLUMNS } }, path, 'fan-out.csv');
       const id = answer.data!.ingest.job!.id;

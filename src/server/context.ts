@@ -27,9 +27,8 @@ export interface Services {
 }
 
 export interface GraphQLContext {
-  /** The caller's workspace, from the request (a single `default` workspace until API keys arrive). */
+  /** The caller's workspace, from its API key. */
   workspace: string;
   services: Services;
 }
 
-export const DEFAULT_WORKSPACE = 'default';

@@ -1,7 +1,11 @@
 import type { Server } from 'node:http';
 import type { DocumentNode, ExecutionArgs, GraphQLError } from 'graphql';
+import { createGraphQLError } from 'graphql-yoga';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
+import type { ConnectionQuota } from '../auth/connection-quota';
+import type { Caller } from '../auth/sqlite-api-key-store';
+import type { Authenticator } from './auth';
 import type { Yoga } from './yoga';
 
 interface Enveloped {
@@ -9,23 +13,68 @@ interface Enveloped {
   subscribe: (args: ExecutionArgs) => unknown;
 }
 
+/** What a connection learns at connection_init: who it is, and the quota slot to give back when it closes. */
+type ConnectionState = {
+  caller?: Caller;
+  release?: () => void;
+};
+
+export interface WebSocketLimits {
+  keepAliveMs: number;
+  maxPayloadBytes: number;
+  connectionInitWaitTimeoutMs: number;
+  maxSubscriptionsPerConnection: number;
+}
+
+/** Close code for a key over its connection quota (4429 mirrors HTTP 429 in graphql-ws's 4xxx range). */
+export const TOO_MANY_CONNECTIONS = 4429;
+
 /**
- * graphql-ws (protocol graphql-transport-ws) on the HTTP server's /graphql path. Every operation
- * goes through Yoga's envelop, so subscriptions get the same plugins and context as HTTP requests.
- * Clients are pinged every `keepAliveMs`; one that does not answer is dropped.
+ * graphql-ws (protocol graphql-transport-ws) on the HTTP server's /graphql path. The API key comes in
+ * connection_init (`{ authorization: "Bearer <key>" }`); graphql-ws closes a connection refused there
+ * with 4403, one that subscribes before it is acknowledged with 4401, one that never initialises with
+ * 4408. Every operation goes through Yoga's envelop, so subscriptions get the same plugins (document
+ * limits included) and context as HTTP requests. Clients are pinged every `keepAliveMs`; one that does
+ * not answer is dropped.
  */
-export function attachWebSocket(server: Server, yoga: Yoga, limits: { keepAliveMs: number; maxPayloadBytes: number }): { close(): Promise<void> } {
-  // Messages are as bounded as HTTP request bodies.
+export function attachWebSocket(server: Server, yoga: Yoga, access: { auth: Authenticator; quota: ConnectionQuota }, limits: WebSocketLimits): { close(): Promise<void> } {
   const sockets = new WebSocketServer({ server, path: '/graphql', maxPayload: limits.maxPayloadBytes });
-  const graphqlWs = useServer(
+  const graphqlWs = useServer<Record<string, unknown>, ConnectionState>(
     {
+      connectionInitWaitTimeout: limits.connectionInitWaitTimeoutMs,
       execute: (args) => (args.rootValue as Enveloped).execute(args) as never,
       subscribe: (args) => (args.rootValue as Enveloped).subscribe(args) as never,
+      onConnect: (context) => {
+        const caller = access.auth.fromConnectionParams(context.connectionParams);
+        if (!caller) return false;
+        const release = access.quota.acquire(caller.keyId);
+        if (!release) {
+          // graphql-ws's own close (4403) after this one is ignored: the client sees why.
+          context.extra.socket.close(TOO_MANY_CONNECTIONS, 'Too many connections for this API key');
+          return false;
+        }
+        Object.assign(context.extra, { caller, release });
+        return true;
+      },
+      onClose: (context) => context.extra.release?.(),
       onSubscribe: async (context, _id, params) => {
+        // A key revoked while the connection is open stops it at its next subscription.
+        if (!access.auth.fromConnectionParams(context.connectionParams)) {
+          context.extra.socket.close(4403, 'Forbidden');
+          return [createGraphQLError('the API key is no longer valid', { extensions: { code: 'UNAUTHENTICATED' } })];
+        }
+        // graphql-ws has already registered this subscription.
+        if (Object.keys(context.subscriptions).length > limits.maxSubscriptionsPerConnection) {
+          return [
+            // Yoga's GraphQLError: graphql-ws recognises errors by the class of the graphql copy it imports.
+            createGraphQLError(`at most ${limits.maxSubscriptionsPerConnection} subscriptions per connection`, { extensions: { code: 'TOO_MANY_SUBSCRIPTIONS' } }),
+          ];
+        }
         const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
           ...context,
           req: context.extra.request,
           socket: context.extra.socket,
+          caller: context.extra.caller,
           params,
         });
         let document: DocumentNode;

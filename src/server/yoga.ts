@@ -4,7 +4,9 @@ import { schema } from '../schema';
 import { useStreamingUploads } from '../uploads/multipart';
 import type { Spool } from '../uploads/spool';
 import { useRequestBodyLimit } from './body-limit';
-import { DEFAULT_WORKSPACE, type GraphQLContext, type Services } from './context';
+import { type Authenticator, type CallerContext, useApiKeys } from './auth';
+import type { ConnectionQuota } from '../auth/connection-quota';
+import type { GraphQLContext, Services } from './context';
 
 export type Yoga = YogaServerInstance<Record<string, unknown>, GraphQLContext>;
 
@@ -12,7 +14,12 @@ export type Yoga = YogaServerInstance<Record<string, unknown>, GraphQLContext>;
  * A Yoga instance over the schema. Two serve the API: one for multipart uploads, whose body may be
  * as large as an upload, and one for everything else, whose body is parsed in memory and so is kept small.
  */
-export function buildYoga(services: Services, log: Logger, body: { maxBytes: number; uploads?: Spool }): Yoga {
+export function buildYoga(
+  services: Services,
+  log: Logger,
+  body: { maxBytes: number; uploads?: Spool },
+  access: { auth: Authenticator; quota: ConnectionQuota },
+): Yoga {
   return createYoga<Record<string, unknown>, GraphQLContext>({
     schema,
     graphqlEndpoint: '/graphql',
@@ -38,7 +45,11 @@ export function buildYoga(services: Services, log: Logger, body: { maxBytes: num
         return masked;
       },
     },
-    context: (): GraphQLContext => ({ workspace: DEFAULT_WORKSPACE, services }),
-    plugins: [...(body.uploads ? [useStreamingUploads(body.uploads)] : []), useRequestBodyLimit(body.maxBytes)],
+    // The caller was set by useApiKeys (HTTP) or by the WebSocket's connection_init (websocket.ts): never from an argument.
+    context: ({ caller }: Record<string, unknown> & CallerContext): GraphQLContext => {
+      if (!caller) throw new Error('a GraphQL operation ran without an authenticated caller');
+      return { workspace: caller.workspace, services };
+    },
+    plugins: [useApiKeys(access.auth, access.quota), ...(body.uploads ? [useStreamingUploads(body.uploads)] : []), useRequestBodyLimit(body.maxBytes)],
   });
 }

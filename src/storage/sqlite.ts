@@ -132,6 +132,17 @@ const migrations: string[] = [
     seen_at INTEGER NOT NULL
   );
   `,
+  `
+  -- API keys: the secret's SHA-256 only; a revoked key stays listed.
+  CREATE TABLE api_keys (
+    id TEXT PRIMARY KEY,
+    workspace TEXT NOT NULL,
+    name TEXT,
+    secret_hash TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    revoked_at INTEGER
+  );
+  `,
 ];
 
 export function openDatabase(path: string, options: { busyTimeoutMs: number; migrate: boolean }): Db {

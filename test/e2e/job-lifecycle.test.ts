@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import ExcelJS from 'exceljs';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { DEFAULT_WORKSPACE } from '../../src/server/context';
+import { DEFAULT_WORKSPACE } from '../../src/auth/first-key';
 import { CancelJobDocument, type ColumnInput, DatasetDocument, type JobFieldsFragment, JobDocument, JobIssuesDocument, JobsDocument } from '../generated/graphql';
 import { expectedPerson, PERSON_COLUMNS, PERSON_HEADER, peopleFileForSuite, personLine, tempDir, writeText } from '../helpers/files';
 import { type IngestFileInput, ingest, jobCount, submit } from '../helpers/queries';

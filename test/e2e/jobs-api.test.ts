@@ -585,7 +585,7 @@ describe('unexpected errors', () => {
     try {
       const response = await fetch(server.url, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', ...server.client.authorization },
         body: JSON.stringify({ query: '{ jobs { totalCount } }' }),
       });
       const text = await response.text();

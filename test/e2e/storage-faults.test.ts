@@ -5,7 +5,7 @@ import { isDeepStrictEqual } from 'node:util';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rowsTable } from '../../src/datasets/sqlite-dataset-store';
-import { DEFAULT_WORKSPACE } from '../../src/server/context';
+import { DEFAULT_WORKSPACE } from '../../src/auth/first-key';
 import { DatasetDocument, type JobFieldsFragment, JobDocument } from '../generated/graphql';
 import { expectedPerson, PERSON_COLUMNS, PERSON_HEADER, peopleFileForSuite, personLine, writeText } from '../helpers/files';
 import { allRows, ingest, submit } from '../helpers/queries';

@@ -33,7 +33,7 @@ function sequencesOf(events: Array<{ data: { jobProgress: ProgressEvent } }>): n
 
 describe.each<Transport>(['ws', 'sse'])('jobProgress over %s', (transport) => {
   it('sends the snapshot first, then rate-limited changes with growing sequence, the terminal state last, then completes', async () => {
-    const client = new SubscriptionClient(server.url, transport);
+    const client = new SubscriptionClient(server.url, transport, server.apiKey);
     try {
       const job = await submit(server.client, { dataset: `progress-${transport}`, columns: PERSON_COLUMNS }, bigCsv);
       const received = client.subscribe(JobProgressDocument, { id: job.id });
@@ -61,7 +61,7 @@ describe.each<Transport>(['ws', 'sse'])('jobProgress over %s', (transport) => {
   });
 
   it('resumes with afterSequence: no duplicate snapshot, and the end is not missed', async () => {
-    const client = new SubscriptionClient(server.url, transport);
+    const client = new SubscriptionClient(server.url, transport, server.apiKey);
     try {
       const job = await ingest(server.client, { dataset: `resume-${transport}` }, await writeText('small.csv', 'a,b\n1,2\n'));
       expect(job.status).toBe('COMPLETED');
@@ -78,7 +78,7 @@ describe.each<Transport>(['ws', 'sse'])('jobProgress over %s', (transport) => {
   });
 
   it('answers an unknown id with a NOT_FOUND error', async () => {
-    const client = new SubscriptionClient(server.url, transport);
+    const client = new SubscriptionClient(server.url, transport, server.apiKey);
     try {
       const received = client.subscribe(JobProgressDocument, { id: 'job_00000000-0000-0000-0000-000000000000' });
       await received.done;
@@ -92,7 +92,7 @@ describe.each<Transport>(['ws', 'sse'])('jobProgress over %s', (transport) => {
 
 describe('many subscribers', () => {
   it('delivers the terminal state to 200 WebSocket subscribers of one job', async () => {
-    const clients = Array.from({ length: 20 }, () => new SubscriptionClient(server.url, 'ws'));
+    const clients = Array.from({ length: 20 }, () => new SubscriptionClient(server.url, 'ws', server.apiKey));
     try {
       const job = await submit(server.client, { dataset: 'fan-out', columns: PERSON_COLUMNS }, bigCsv);
       const subscriptions = Array.from({ length: 200 }, (_, i) => clients[i % clients.length].subscribe(JobProgressDocument, { id: job.id }));
@@ -112,7 +112,7 @@ describe('many subscribers', () => {
 
   it('frees a subscription as soon as its client disconnects mid-job', async () => {
     const baseline = (await health()).subscriptions;
-    const client = new SubscriptionClient(server.url, 'ws');
+    const client = new SubscriptionClient(server.url, 'ws', server.apiKey);
     const job = await submit(server.client, { dataset: 'disconnect', columns: PERSON_COLUMNS }, bigCsv);
     const received = client.subscribe(JobProgressDocument, { id: job.id });
     await until(async () => received.events.length, (count) => count >= 1, 'the first event');
@@ -126,7 +126,7 @@ describe('many subscribers', () => {
 describe('closing and resuming edge cases', () => {
   it('frees the subscription of a client that leaves while its job waits, before the job changes again', async () => {
     const queued = await startServer({ maxConcurrentJobs: 1 });
-    const client = new SubscriptionClient(queued.url, 'ws');
+    const client = new SubscriptionClient(queued.url, 'ws', queued.apiKey);
     try {
       const feeds = async () => (await (await fetch(queued.url.replace(/\/graphql$/, '/health'))).json()).subscriptions as number;
       const blocker = await submit(queued.client, { dataset: 'blocker', columns: PERSON_COLUMNS }, bigCsv);
@@ -146,7 +146,7 @@ describe('closing and resuming edge cases', () => {
   });
 
   it('completes at the terminal state even when afterSequence is ahead of the job', async () => {
-    const client = new SubscriptionClient(server.url, 'ws');
+    const client = new SubscriptionClient(server.url, 'ws', server.apiKey);
     try {
       const job = await submit(server.client, { dataset: 'ahead', columns: PERSON_COLUMNS }, bigCsv);
       const received = client.subscribe(JobProgressDocument, { id: job.id, afterSequence: 1_000_000 });
@@ -160,7 +160,7 @@ describe('closing and resuming edge cases', () => {
   });
 
   it('fails an operation with a syntax error without closing the connection', async () => {
-    const client = new SubscriptionClient(server.url, 'ws');
+    const client = new SubscriptionClient(server.url, 'ws', server.apiKey);
     try {
       const broken = client.subscribe({ kind: 'Document', definitions: [] } as never, {});
       await broken.done;
@@ -184,7 +184,7 @@ describe('keep-alive', () => {
       // A graphql-transport-ws client whose socket never answers pings, as a dead peer would not.
       const socket = new WebSocket(pinging.url.replace(/^http/, 'ws'), 'graphql-transport-ws', { autoPong: false });
       await new Promise<void>((resolve, reject) => {
-        socket.once('open', () => socket.send(JSON.stringify({ type: 'connection_init' })));
+        socket.once('open', () => socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${pinging.apiKey}` } })));
         socket.once('message', () => resolve());
         socket.once('error', reject);
       });
@@ -205,11 +205,11 @@ describe('a subscriber that never reads', () => {
     // A raw graphql-transport-ws client that subscribes, then stops reading its socket.
     const socket = new WebSocket(server.url.replace(/^http/, 'ws'), 'graphql-transport-ws');
     await new Promise<void>((resolve, reject) => {
-      socket.once('open', () => socket.send(JSON.stringify({ type: 'connection_init' })));
+      socket.once('open', () => socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${server.apiKey}` } })));
       socket.once('message', (message) => (JSON.parse(String(message)).type === 'connection_ack' ? resolve() : reject(new Error(String(message)))));
       socket.once('error', reject);
     });
-    const reader = new SubscriptionClient(server.url, 'ws');
+    const reader = new SubscriptionClient(server.url, 'ws', server.apiKey);
     try {
       const job = await submit(server.client, { dataset: 'never-reads', columns: PERSON_COLUMNS }, bigCsv);
       socket.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query: print(JobProgressDocument), variables: { id: job.id } } }));
@@ -229,7 +229,7 @@ describe('a subscriber that never reads', () => {
 
 describe('jobUpdates', () => {
   it('streams changes of the workspace jobs, filtered by status', async () => {
-    const client = new SubscriptionClient(server.url, 'ws');
+    const client = new SubscriptionClient(server.url, 'ws', server.apiKey);
     try {
       const completedOnly = client.subscribe(JobUpdatesDocument, { status: ['COMPLETED'] });
       const everything = client.subscribe(JobUpdatesDocument, {});

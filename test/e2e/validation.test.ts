@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { rowsTable, storageColumn } from '../../src/datasets/sqlite-dataset-store';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { DEFAULT_WORKSPACE } from '../../src/server/context';
+import { DEFAULT_WORKSPACE } from '../../src/auth/first-key';
 import { type ColumnInput, DatasetDocument, type IssueSeverity, JobIssuesDocument } from '../generated/graphql';
 import { writeText } from '../helpers/files';
 import { type IngestFileInput, ingest } from '../helpers/queries';

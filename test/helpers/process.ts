@@ -4,12 +4,15 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { GraphQLClient } from './client';
+import { defaultKey } from './server';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
 export interface ServerProcess {
   child: ChildProcess;
+  /** Sends the data directory's default key. */
   client: GraphQLClient;
+  apiKey: string | null;
   url: string;
   /** Peak resident memory of the process so far, in bytes (Linux VmHWM). */
   peakRss(): number;
@@ -46,9 +49,11 @@ export async function startServerProcess(dataDir: string, env: Record<string, st
     });
     child.once('exit', (code) => reject(new Error(`the server exited with code ${code} before listening`)));
   });
+  const apiKey = await defaultKey(dataDir);
   return {
     child,
-    client: new GraphQLClient(url),
+    client: new GraphQLClient(url, apiKey),
+    apiKey,
     url,
     peakRss() {
       const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');

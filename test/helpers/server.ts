@@ -1,7 +1,8 @@
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type App, buildApp } from '../../src/app';
+import { defaultKeyFile } from '../../src/auth/first-key';
 import { type Config, loadConfig } from '../../src/config';
 import { createLogger } from '../../src/log';
 import { type JobFieldsFragment, JobDocument, type JobStatus } from '../generated/graphql';
@@ -18,13 +19,23 @@ export interface TestServer {
   stop(): Promise<void>;
 }
 
-/** Starts the real service on 127.0.0.1 with a fresh data directory. */
+/** The key the service created for workspace `default` at its first start in `dataDir` (null when authentication is off). */
+export async function defaultKey(dataDir: string): Promise<string | null> {
+  try {
+    return (await readFile(defaultKeyFile(dataDir), 'utf8')).trim();
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw error;
+  }
+}
+
+/** Starts the real service on 127.0.0.1 with a fresh data directory, and a client with its default key. */
 export async function startServer(overrides: Partial<Config> = {}, dataDir?: string): Promise<TestServer> {
   const dir = dataDir ?? (await mkdtemp(join(tmpdir(), 'sluice-test-')));
   const config = loadConfig({}, { host: '127.0.0.1', port: 0, dataDir: dir, logLevel: 'silent', ...overrides });
   const app = buildApp(config, createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'));
   const url = await app.start();
-  const apiKey = null;
+  const apiKey = await defaultKey(dir);
   return {
     app,
     client: new GraphQLClient(url, apiKey),
