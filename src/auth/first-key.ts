@@ -12,7 +12,8 @@ export function defaultKeyFile(dataDir: string): string {
 
 /**
  * The first start needs no setup: when no key was ever created, one is made for workspace `default`,
- * printed once and written to the data directory (mode 0600), so that the quick start can read it.
+ * printed once (on stderr, for the person who started the server, rather than into logs that may be
+ * shipped elsewhere) and written to the data directory (mode 0600), so that the quick start can read it.
  */
 export function ensureFirstKey(keys: SqliteApiKeyStore, dataDir: string, log: Logger): void {
   if (keys.any()) return;
@@ -21,10 +22,14 @@ export function ensureFirstKey(keys: SqliteApiKeyStore, dataDir: string, log: Lo
   // A file left from an earlier database may have other permissions: create it anew.
   rmSync(file, { force: true });
   writeFileSync(file, `${token}\n`, { mode: 0o600, flag: 'wx' });
-  log.warn(
-    { workspace: DEFAULT_WORKSPACE, keyId: record.id, apiKey: token, file },
-    'created an API key for workspace "default" (shown only this once; also saved to the file, readable only by its owner): send it as "Authorization: Bearer <key>"',
-  );
+  // Printed for a person at a terminal: not when logging is off (tests, embedded use).
+  if (log.isLevelEnabled('warn')) {
+    process.stderr.write(
+      `\nsluice: created an API key for workspace "${DEFAULT_WORKSPACE}" (shown only this once; also saved to ${file}, readable only by you):\n\n` +
+        `    ${token}\n\nSend it as "Authorization: Bearer <key>". More keys: npm run sluice -- keys create --workspace <name>\n\n`,
+    );
+  }
+  log.warn({ workspace: DEFAULT_WORKSPACE, keyId: record.id, file }, 'created the first API key, for workspace "default"');
 }
 
 /** Logged at every start with SLUICE_AUTH=off. */
