@@ -144,7 +144,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     queryLimits: {
       depth: integer(env, 'SLUICE_MAX_QUERY_DEPTH', 12, 1, 1000),
       aliases: integer(env, 'SLUICE_MAX_QUERY_ALIASES', 15, 0, 1000),
-      cost: integer(env, 'SLUICE_MAX_QUERY_COST', 5000, 1, 10_000_000),
+      cost: integer(env, 'SLUICE_MAX_QUERY_COST', 100_000, 1, 10_000_000),
       tokens: integer(env, 'SLUICE_MAX_QUERY_TOKENS', 2000, 10, 1_000_000),
       directives: integer(env, 'SLUICE_MAX_QUERY_DIRECTIVES', 20, 0, 1000),
     },

@@ -1,8 +1,10 @@
+import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { createYoga, maskError, type YogaServerInstance } from 'graphql-yoga';
 import type { Logger } from 'pino';
 import { schema } from '../schema';
-import { useStreamingUploads } from '../uploads/multipart';
+import { multipartBodyLimit, useStreamingUploads } from '../uploads/multipart';
 import type { Spool } from '../uploads/spool';
+import { useNoIntrospection, useQueryLimits } from './armor';
 import { useRequestBodyLimit } from './body-limit';
 import { type Authenticator, type CallerContext, useApiKeys } from './auth';
 import type { ConnectionQuota } from '../auth/connection-quota';
@@ -11,8 +13,16 @@ import type { GraphQLContext, Services } from './context';
 export type Yoga = YogaServerInstance<Record<string, unknown>, GraphQLContext>;
 
 /**
+ * The header a request must carry unless its content type makes browsers send a CORS preflight:
+ * multipart, form and text/plain POSTs, and GETs, would otherwise be simple cross-site requests.
+ */
+export const CSRF_HEADER = 'x-graphql-yoga-csrf';
+
+/**
  * A Yoga instance over the schema. Two serve the API: one for multipart uploads, whose body may be
  * as large as an upload, and one for everything else, whose body is parsed in memory and so is kept small.
+ * `body.maxBytes` is the largest body, or with `uploads` the largest uploaded file (the body also
+ * carries the operation, of up to maxRequestBytes).
  */
 export function buildYoga(
   services: Services,
@@ -23,7 +33,7 @@ export function buildYoga(
   return createYoga<Record<string, unknown>, GraphQLContext>({
     schema,
     graphqlEndpoint: '/graphql',
-    graphiql: true,
+    graphiql: services.config.graphiql,
     batching: false,
     maxRequestBodySize: false, // enforced by useRequestBodyLimit (last plugin), more cheaply
     multipart: false, // uploads are streamed to the spool by useStreamingUploads instead of being buffered
@@ -50,6 +60,19 @@ export function buildYoga(
       if (!caller) throw new Error('a GraphQL operation ran without an authenticated caller');
       return { workspace: caller.workspace, services };
     },
-    plugins: [useApiKeys(access.auth, access.quota), ...(body.uploads ? [useStreamingUploads(body.uploads)] : []), useRequestBodyLimit(body.maxBytes)],
+    plugins: [
+      // First: refuses before anything else looks at the request, and before any body is read.
+      useCSRFPrevention({ requestHeaders: [CSRF_HEADER] }),
+      useApiKeys(access.auth, access.quota),
+      ...(body.uploads ? uploadPlugins(body.uploads, body.maxBytes, services.config.maxRequestBytes) : [useRequestBodyLimit(body.maxBytes)]),
+      ...useQueryLimits(services.config.queryLimits),
+      ...(services.config.introspection ? [] : useNoIntrospection()),
+    ],
   });
+}
+
+/** Streaming uploads bounded per file, then the body limit (after every request parser, as it wraps theirs). */
+function uploadPlugins(spool: Spool, maxFileBytes: number, maxFieldBytes: number) {
+  const limits = { fileBytes: maxFileBytes, fieldBytes: maxFieldBytes };
+  return [useStreamingUploads(spool, limits), useRequestBodyLimit(multipartBodyLimit(limits))];
 }

@@ -8,6 +8,28 @@ function badRequest(message: string): Error {
   return createGraphQLError(message, { extensions: { code: 'BAD_REQUEST', http: { status: 400 } } });
 }
 
+function fileTooLarge(): Error {
+  return createGraphQLError('the uploaded file is too large', { extensions: { code: 'FILE_TOO_LARGE', http: { status: 413 } } });
+}
+
+function fieldTooLarge(name: string): Error {
+  return createGraphQLError(`multipart field "${name}" is too large`, { extensions: { code: 'REQUEST_ENTITY_TOO_LARGE', http: { status: 413 } } });
+}
+
+/** What one multipart request may carry: a file of up to `fileBytes`, and fields (`operations`, `map`) of up to `fieldBytes` each. */
+export interface UploadLimits {
+  fileBytes: number;
+  fieldBytes: number;
+}
+
+// Part headers and boundaries around the file and the two fields.
+const FRAMING_BYTES = 64 * 1024;
+
+/** The largest multipart body: the largest file, the operations and map fields, and their framing. */
+export function multipartBodyLimit(limits: UploadLimits): number {
+  return limits.fileBytes + 2 * limits.fieldBytes + FRAMING_BYTES;
+}
+
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 
 /** Puts an upload where the multipart `map` says, only along the operation's own `variables` keys. */
@@ -29,18 +51,23 @@ function setPath(operations: Record<string, unknown>, path: string, value: unkno
  * Parses a GraphQL multipart request (the spec's operations, map, then files) as a stream: each
  * file goes straight to the spool, never into memory.
  */
-async function parseMultipart(request: Request, spool: Spool, uploads: SpooledUpload[]): Promise<GraphQLParams> {
+async function parseMultipart(request: Request, spool: Spool, limits: UploadLimits, uploads: SpooledUpload[]): Promise<GraphQLParams> {
   if (!request.body) throw badRequest('the multipart request has no body');
   const parser = busboy({
     headers: { 'content-type': request.headers.get('content-type')! },
-    // The spec's fields are small JSON documents; the API takes one file per request.
-    limits: { fieldSize: 1024 * 1024, fields: 8, files: 1, parts: 10 },
+    // The API takes one file per request. busboy reports 'limit' once a file reaches fileSize bytes,
+    // so a file of exactly `limits.fileBytes` passes.
+    limits: { fieldSize: limits.fieldBytes, fileSize: limits.fileBytes + 1, fields: 8, files: 1, parts: 10 },
   });
   let operations: Record<string, unknown> | null = null;
   let map: Record<string, string[]> | null = null;
   const received: Array<Promise<void>> = [];
   const done = new Promise<void>((resolve, reject) => {
-    parser.on('field', (name, value) => {
+    parser.on('field', (name, value, info) => {
+      if (info.valueTruncated) {
+        reject(fieldTooLarge(name));
+        return;
+      }
       try {
         if (name === 'operations') operations = JSON.parse(value);
         else if (name === 'map') map = JSON.parse(value);
@@ -56,6 +83,12 @@ async function parseMultipart(request: Request, spool: Spool, uploads: SpooledUp
         return;
       }
       const target = operations;
+      // Failing the file's stream fails its spooling, which removes the partial file; the rest of the body is skipped.
+      stream.on('limit', () => {
+        const error = fileTooLarge();
+        reject(error);
+        stream.destroy(error);
+      });
       received.push(
         spool.receive(stream, info.filename ?? name).then((upload) => {
           uploads.push(upload);
@@ -87,14 +120,14 @@ async function parseMultipart(request: Request, spool: Spool, uploads: SpooledUp
 }
 
 /** Yoga plugin: streaming multipart uploads, and removal of any upload that no job adopted. */
-export function useStreamingUploads(spool: Spool): Plugin {
+export function useStreamingUploads(spool: Spool, limits: UploadLimits): Plugin {
   const uploadsOf = new WeakMap<Request, SpooledUpload[]>();
   return {
     onRequestParse({ request, setRequestParser }) {
       if (request.method !== 'POST' || !request.headers.get('content-type')?.startsWith('multipart/form-data')) return;
       const uploads: SpooledUpload[] = [];
       uploadsOf.set(request, uploads);
-      setRequestParser((req) => parseMultipart(req, spool, uploads));
+      setRequestParser((req) => parseMultipart(req, spool, limits, uploads));
     },
     async onResponse({ request }) {
       // Adopted uploads were moved away; whatever is still in tmp/ belongs to no job.

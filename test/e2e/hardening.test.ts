@@ -8,6 +8,7 @@ import { performance } from 'node:perf_hooks';
 import { print } from 'graphql';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type ColumnInput, IngestDocument, JobDocument, type JobFieldsFragment, JobIssuesDocument } from '../generated/graphql';
+import { CSRF_HEADER } from '../helpers/client';
 import { PERSON_COLUMNS, PERSON_HEADER, personLine, tempDir, writeGeneratedCsv, writeText } from '../helpers/files';
 import { allRows, type IngestFileInput, ingest, jobCount, submit, submitRefused } from '../helpers/queries';
 import { CLEAN_SPOOL, spoolContents, startServer, type TestServer, until, waitForJob } from '../helpers/server';
@@ -38,15 +39,21 @@ interface RawAnswer {
   body: { data?: unknown; errors?: Array<{ message: string; extensions?: Record<string, unknown> }> };
 }
 
+/** The headers of a raw multipart request to `server`: its type, the CSRF header and the API key. */
+function multipartHeaders(server: TestServer, boundary: string): Record<string, string> {
+  return { 'content-type': `multipart/form-data; boundary=${boundary}`, ...CSRF_HEADER, ...server.client.authorization };
+}
+
 /**
- * POSTs a multipart body with node:http as a chunked stream (no content-length), 16 KiB at a time under
- * backpressure; `between` runs after each segment but the last. Sending stops once the server has
- * answered (an early 413, say).
+ * POSTs a multipart body with node:http, 16 KiB at a time under backpressure: as a chunked stream
+ * unless `headers` has a content-length. `between` runs after each segment but the last. Sending
+ * stops once the server has answered (an early 413, say).
  */
-function postChunked(url: string, boundary: string, segments: Buffer[], between: () => Promise<void> = async () => {}): Promise<RawAnswer> {
+function postSegments(server: TestServer, headers: Record<string, string>, segments: Buffer[], between: () => Promise<void> = async () => {}): Promise<RawAnswer> {
   return new Promise((resolve, reject) => {
     let answered = false;
-    const request = httpRequest(url, { method: 'POST', headers: { 'content-type': `multipart/form-data; boundary=${boundary}` } }, (response) => {
+    // A connection of its own: one answered before its body was all sent must not be reused by the next request.
+    const request = httpRequest(server.url, { method: 'POST', headers, agent: false }, (response) => {
       answered = true;
       const chunks: Buffer[] = [];
       response.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -79,14 +86,14 @@ function postChunked(url: string, boundary: string, segments: Buffer[], between:
   });
 }
 
-/** POSTs a FormData built from `parts` (strings are fields, Blobs are files) with fetch. */
-async function postForm(url: string, parts: Array<[name: string, value: string | Blob, fileName?: string]>): Promise<RawAnswer> {
+/** POSTs a FormData built from `parts` (strings are fields, Blobs are files) with fetch, with the CSRF header and the API key. */
+async function postForm(server: TestServer, parts: Array<[name: string, value: string | Blob, fileName?: string]>): Promise<RawAnswer> {
   const form = new FormData();
   for (const [name, value, fileName] of parts) {
     if (typeof value === 'string') form.append(name, value);
     else form.append(name, value, fileName);
   }
-  const response = await fetch(url, { method: 'POST', body: form });
+  const response = await fetch(server.url, { method: 'POST', body: form, headers: { ...CSRF_HEADER, ...server.client.authorization } });
   return { status: response.status, body: (await response.json()) as RawAnswer['body'] };
 }
 
@@ -113,7 +120,7 @@ describe('multipart uploads', () => {
 
   it('a client that disconnects in the middle of a file part leaves the server up and nothing in spool/tmp', async () => {
     const boundary = `sluice-${randomUUID()}`;
-    const request = httpRequest(server.url, { method: 'POST', headers: { 'content-type': `multipart/form-data; boundary=${boundary}` } });
+    const request = httpRequest(server.url, { method: 'POST', headers: multipartHeaders(server, boundary) });
     request.on('error', () => {
       // the socket is destroyed on purpose
     });
@@ -147,7 +154,7 @@ describe('multipart uploads', () => {
       'answers a map path %s with 400 and a GraphQL error, touching no prototype; ingest still works after it',
       async (path) => {
         const jobsBefore = await jobCount(server.client);
-        const answer = await postForm(server.url, [
+        const answer = await postForm(server, [
           ['operations', ingestOperations({ dataset: 'map-paths' })],
           ['map', JSON.stringify({ 0: [path] })],
           ['0', new Blob(['id\n1\n']), 'map.csv'],
@@ -176,7 +183,7 @@ describe('multipart uploads', () => {
 
   it('refuses two files in one request (one file per request) with 400, creating no job', async () => {
     const jobsBefore = await jobCount(server.client);
-    const answer = await postForm(server.url, [
+    const answer = await postForm(server, [
       ['operations', ingestOperations({ dataset: 'two-files' })],
       ['map', JSON.stringify({ 0: ['variables.input.file'], 1: ['variables.input.file'] })],
       ['0', new Blob(['id\n1\n']), 'first.csv'],
@@ -192,63 +199,91 @@ describe('multipart uploads', () => {
 });
 
 describe('request size limits', () => {
-  const MiB = 1024 * 1024;
+  const KiB = 1024;
+  const MiB = 1024 * KiB;
 
-  /** A multipart ingest request of a 1 MiB CSV, in two segments: the first ends 32 KiB into the file. */
-  function largeUploadBody(boundary: string): Buffer[] {
-    const file = Buffer.alloc(MiB, 'x\n');
+  /** A multipart ingest request of a CSV of `fileBytes`, in two segments: the first ends 32 KiB into the file. */
+  function uploadBody(boundary: string, fileBytes: number): Buffer[] {
+    const file = Buffer.alloc(fileBytes, 'x\n');
     return [
       Buffer.concat([
         formPart(boundary, 'operations', ingestOperations({ dataset: 'too-large' })),
         formPart(boundary, 'map', JSON.stringify({ 0: ['variables.input.file'] })),
         Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="0"; filename="large.csv"\r\nContent-Type: text/csv\r\n\r\n`),
-        file.subarray(0, 32 * 1024),
+        file.subarray(0, 32 * KiB),
       ]),
-      Buffer.concat([file.subarray(32 * 1024), Buffer.from(`\r\n--${boundary}--\r\n`)]),
+      Buffer.concat([file.subarray(32 * KiB), Buffer.from(`\r\n--${boundary}--\r\n`)]),
     ];
   }
 
-  describe('maxUploadBytes (64 KiB)', () => {
+  /** Nothing of a refused upload stays: no new job, an empty spool, and the server still answers. */
+  async function expectNothingKept(server: TestServer, jobsBefore: number): Promise<void> {
+    expect(await jobCount(server.client)).toBe(jobsBefore);
+    await expectCleanSpool(server);
+    await expectServing(server);
+  }
+
+  // Multipart bodies may be 64 KiB (the file) + 2 × 16 KiB (operations, map) + 64 KiB (framing) = 160 KiB.
+  describe('maxUploadBytes (64 KiB), maxRequestBytes (16 KiB)', () => {
+    const maxUploadBytes = 64 * KiB;
     let server: TestServer;
-    let largeCsv: string;
     beforeAll(async () => {
-      server = await startServer({ maxUploadBytes: 64 * 1024 });
-      largeCsv = await writeText('large.csv', Buffer.alloc(MiB, 'x\n'));
+      server = await startServer({ maxUploadBytes, maxRequestBytes: 16 * KiB });
     });
     afterAll(async () => {
       await server?.stop();
     });
 
-    it('answers a 1 MiB upload with 413, sent with a content-length (fetch) or chunked without one (node:http); no job, nothing spooled', async () => {
-      // With a content-length, the size is refused before any of the body is read.
-      const declared = await server.client.upload(IngestDocument, { input: { dataset: 'too-large' } }, largeCsv, 'large.csv');
-      expect(declared.status).toBe(413);
-      expect(declared.data).toBeUndefined();
-      expect(declared.errors?.[0].extensions).toMatchObject({ code: 'REQUEST_ENTITY_TOO_LARGE' });
-      expect(await jobCount(server.client)).toBe(0);
-      await expectCleanSpool(server);
-      await expectServing(server);
+    it('takes a file of exactly 64 KiB, and answers one byte more with 413 FILE_TOO_LARGE; no job, nothing spooled', async () => {
+      const over = await writeText('over.csv', Buffer.alloc(maxUploadBytes + 1, 'x\n'));
+      const refused = await server.client.upload(IngestDocument, { input: { dataset: 'limit' } }, over, 'over.csv');
+      const jobsBefore = 0;
+      expect(refused.status).toBe(413);
+      expect(refused.data).toBeUndefined();
+      expect(refused.errors).toEqual([{ message: 'the uploaded file is too large', extensions: { code: 'FILE_TOO_LARGE' } }]);
+      await expectNothingKept(server, jobsBefore);
 
-      // Chunked, the size shows only as the body streams in: the file is being spooled when the limit is crossed.
+      const exact = await writeText('exact.csv', Buffer.alloc(maxUploadBytes, 'x\n'));
+      const job = await ingest(server.client, { dataset: 'limit' }, exact);
+      expect(job).toMatchObject({ status: 'COMPLETED', file: { size: maxUploadBytes } });
+      await expectCleanSpool(server);
+    });
+
+    it('answers a chunked upload (no content-length) with 413 FILE_TOO_LARGE once the file passes 64 KiB, removing what was spooled', async () => {
+      const jobsBefore = await jobCount(server.client);
       const boundary = `sluice-${randomUUID()}`;
-      const chunked = await postChunked(server.url, boundary, largeUploadBody(boundary), async () => {
+      // The file is being spooled when the limit is crossed.
+      const answer = await postSegments(server, multipartHeaders(server, boundary), uploadBody(boundary, MiB), async () => {
         await until(() => spoolContents(server.dataDir), (spool) => spool.tmp.length === 1, 'the upload to arrive in spool/tmp', 10_000);
       });
-      expect(chunked.status).toBe(413);
-      expect(chunked.body.data).toBeUndefined();
-      expect(chunked.body.errors?.[0].extensions).toMatchObject({ code: 'REQUEST_ENTITY_TOO_LARGE' });
-      await expectCleanSpool(server);
-      expect(await jobCount(server.client)).toBe(0);
-      await expectServing(server);
+      expect(answer).toEqual({ status: 413, body: { errors: [{ message: 'the uploaded file is too large', extensions: { code: 'FILE_TOO_LARGE' } }] } });
+      await expectNothingKept(server, jobsBefore);
+    });
 
-      // An upload under the limit still goes through.
-      const small = await writeText('small.csv', csvText('id', '1', '2'));
-      expect((await ingest(server.client, { dataset: 'small' }, small)).status).toBe('COMPLETED');
+    it('answers a content-length over the multipart limit with 413 before reading the body: 32 KiB of a declared 1 MiB get an answer', async () => {
+      const jobsBefore = await jobCount(server.client);
+      const boundary = `sluice-${randomUUID()}`;
+      const [head, rest] = uploadBody(boundary, MiB);
+      const headers = { ...multipartHeaders(server, boundary), 'content-length': String(head.length + rest.length) };
+      const answer = await postSegments(server, headers, [head]);
+      expect(answer).toEqual({ status: 413, body: { errors: [{ message: 'Request body too large', extensions: { code: 'REQUEST_ENTITY_TOO_LARGE' } }] } });
+      await expectNothingKept(server, jobsBefore);
+    });
+
+    it('answers an operations field over maxRequestBytes with 413', async () => {
+      const jobsBefore = await jobCount(server.client);
+      const answer = await postForm(server, [
+        ['operations', ingestOperations({ dataset: 'x'.repeat(20 * KiB) })],
+        ['map', JSON.stringify({ 0: ['variables.input.file'] })],
+        ['0', new Blob(['id\n1\n']), 'small.csv'],
+      ]);
+      expect(answer).toEqual({ status: 413, body: { errors: [{ message: 'multipart field "operations" is too large', extensions: { code: 'REQUEST_ENTITY_TOO_LARGE' } }] } });
+      await expectNothingKept(server, jobsBefore);
     });
   });
 
   describe('maxRequestBytes (16 KiB)', () => {
-    const maxRequestBytes = 16 * 1024;
+    const maxRequestBytes = 16 * KiB;
     let server: TestServer;
     beforeAll(async () => {
       server = await startServer({ maxRequestBytes });
@@ -260,7 +295,7 @@ describe('request size limits', () => {
     it('counts a chunked JSON body (no content-length) as it arrives: 413 past the limit, answered normally below it', async () => {
       const postChunkedJson = (id: string) =>
         new Promise<RawAnswer>((resolve, reject) => {
-          const request = httpRequest(server.url, { method: 'POST', headers: { 'content-type': 'application/json' } }, (response) => {
+          const request = httpRequest(server.url, { method: 'POST', headers: { 'content-type': 'application/json', ...server.client.authorization } }, (response) => {
             const chunks: Buffer[] = [];
             response.on('data', (chunk: Buffer) => chunks.push(chunk));
             response.on('end', () => resolve({ status: response.statusCode!, body: JSON.parse(Buffer.concat(chunks).toString('utf8')) }));
@@ -278,7 +313,11 @@ describe('request size limits', () => {
 
     it('answers a JSON request body over the limit with 413, while a multipart upload far larger than it goes through', async () => {
       const post = (id: string) =>
-        fetch(server.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: print(JobDocument), variables: { id } }) });
+        fetch(server.url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...server.client.authorization },
+          body: JSON.stringify({ query: print(JobDocument), variables: { id } }),
+        });
       const large = await post(`job_${'x'.repeat(maxRequestBytes)}`);
       expect(large.status).toBe(413);
       expect(((await large.json()) as RawAnswer['body']).errors?.[0].extensions).toMatchObject({ code: 'REQUEST_ENTITY_TOO_LARGE' });
