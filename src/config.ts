@@ -68,8 +68,18 @@ export interface Config {
   readonly maxSubscriptionsPerConnection: number;
   /** Live connections (WebSockets and SSE streams) one API key may hold at once. */
   readonly maxConnectionsPerKey: number;
-  /** GraphQL document limits (graphql-armor): selection depth, aliases, cost, tokens, directives. */
-  readonly queryLimits: { readonly depth: number; readonly aliases: number; readonly cost: number; readonly tokens: number; readonly directives: number };
+  /**
+   * GraphQL document limits (graphql-armor): selection depth, aliases, cost, tokens, directives; and
+   * the items (page sizes summed) one execution may ask for, which catches pages sized by variables.
+   */
+  readonly queryLimits: {
+    readonly depth: number;
+    readonly aliases: number;
+    readonly cost: number;
+    readonly tokens: number;
+    readonly directives: number;
+    readonly items: number;
+  };
   /** Whether the schema can be introspected, and GraphiQL served: on in development, off when NODE_ENV=production. */
   readonly introspection: boolean;
   readonly graphiql: boolean;
@@ -147,6 +157,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
       cost: integer(env, 'SLUICE_MAX_QUERY_COST', 100_000, 1, 10_000_000),
       tokens: integer(env, 'SLUICE_MAX_QUERY_TOKENS', 2000, 10, 1_000_000),
       directives: integer(env, 'SLUICE_MAX_QUERY_DIRECTIVES', 20, 0, 1000),
+      items: integer(env, 'SLUICE_MAX_QUERY_ITEMS', 20_000, 1, 10_000_000),
     },
     introspection: boolean(env, 'SLUICE_INTROSPECTION', development),
     graphiql: boolean(env, 'SLUICE_GRAPHIQL', development),

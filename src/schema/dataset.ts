@@ -30,8 +30,9 @@ export const Dataset = builder.objectRef<DatasetRecord>('Dataset').implement({
     rows: t.field({
       type: DatasetRowConnection,
       args: { first: t.arg.int(), after: t.arg.string() },
-      resolve: (dataset, args, { services }) => {
-        const size = pageSize(args.first);
+      resolve: (dataset, args, context, info) => {
+        const { services } = context;
+        const size = pageSize(args.first, context, info);
         const after = decodeCursor('row', args.after);
         const items = services.datasets.rows(dataset, after ?? 0, size + 1);
         return connection(items, size, after, (row) => encodeCursor('row', row.row), () => dataset.rowCount);

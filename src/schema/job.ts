@@ -112,8 +112,9 @@ export const Job = builder.objectRef<JobRecord>('Job').implement({
     issues: t.field({
       type: IssueConnection,
       args: { first: t.arg.int(), after: t.arg.string(), severity: t.arg({ type: IssueSeverity }) },
-      resolve: (job, args, { services }) => {
-        const size = pageSize(args.first);
+      resolve: (job, args, context, info) => {
+        const { services } = context;
+        const size = pageSize(args.first, context, info);
         const after = decodeCursor('issue', args.after);
         const severity = args.severity ?? null;
         const items = services.jobs.issues(job.num, severity, size + 1, after ?? -1);
@@ -188,8 +189,9 @@ builder.queryFields((t) => ({
       status: t.arg({ type: [JobStatus] }),
       dataset: t.arg.string(),
     },
-    resolve: (_root, args, { workspace, services }) => {
-      const size = pageSize(args.first);
+    resolve: (_root, args, context, info) => {
+      const { workspace, services } = context;
+      const size = pageSize(args.first, context, info);
       const before = decodeCursor('job', args.after);
       let datasetId: number | undefined;
       if (args.dataset != null) {

@@ -1,7 +1,9 @@
-import { type GraphQLError } from 'graphql';
+import type { GraphQLError, GraphQLResolveInfo } from 'graphql';
 // Yoga's error factory: its masking must recognise these errors whichever build of graphql a loader picked.
 import { createGraphQLError } from 'graphql-yoga';
 import type { ObjectRef } from '@pothos/core';
+import type { GraphQLContext } from '../server/context';
+import { QUERY_TOO_COMPLEX } from '../server/armor';
 import { builder, type SchemaTypesOf } from './builder';
 
 export const DEFAULT_PAGE_SIZE = 50;
@@ -27,9 +29,34 @@ function badInput(message: string): GraphQLError {
   return createGraphQLError(message, { extensions: { code: 'BAD_USER_INPUT' } });
 }
 
-export function pageSize(first: number | null | undefined): number {
+/** Items asked for so far, per context and execution (see chargeItems). */
+const itemsAsked = new WeakMap<object, WeakMap<object, number>>();
+
+/**
+ * Counts a page's size against the items one execution may ask for (queryLimits.items). The static
+ * cost limit cannot see a `first` given as a variable, so a page inside a page (1000 jobs × 1000 issues)
+ * is stopped here, as its pages are resolved. A subscription's context lives as long as the
+ * subscription: each of its events (the root value of its execution) is counted on its own.
+ */
+function chargeItems(context: GraphQLContext, info: GraphQLResolveInfo, size: number): void {
+  const root = info.rootValue;
+  const execution = info.operation.operation === 'subscription' && typeof root === 'object' && root !== null ? root : context;
+  let executions = itemsAsked.get(context);
+  if (!executions) itemsAsked.set(context, (executions = new WeakMap()));
+  const asked = (executions.get(execution) ?? 0) + size;
+  executions.set(execution, asked);
+  if (asked > context.services.config.queryLimits.items) {
+    throw createGraphQLError('The operation asks for more items at once than this API returns (the pages it asks for, counted together).', {
+      extensions: { code: QUERY_TOO_COMPLEX },
+    });
+  }
+}
+
+/** The size of a page (`first`, or the default), counted against the operation's item limit. */
+export function pageSize(first: number | null | undefined, context: GraphQLContext, info: GraphQLResolveInfo): number {
   const size = first ?? DEFAULT_PAGE_SIZE;
   if (!Number.isInteger(size) || size < 0 || size > MAX_PAGE_SIZE) throw badInput(`first must be from 0 to ${MAX_PAGE_SIZE}`);
+  chargeItems(context, info, size);
   return size;
 }
 

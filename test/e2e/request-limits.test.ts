@@ -58,7 +58,7 @@ async function expectCleanSpool(server: TestServer): Promise<void> {
   await until(() => spoolContents(server.dataDir), (spool) => JSON.stringify(spool) === JSON.stringify(CLEAN_SPOOL), 'an empty spool', 10_000);
 }
 
-const LIMITS = { depth: 5, aliases: 3, cost: 300, tokens: 120, directives: 2 };
+const LIMITS = { depth: 5, aliases: 3, cost: 300, tokens: 120, directives: 2, items: 20_000 };
 
 /**
  * Per limit: a document just within it and attacks just over it, plainly and hidden in fragments and
@@ -116,7 +116,7 @@ const CASES: Array<{ limit: keyof typeof LIMITS; within: string; over: Record<st
 ];
 
 /** The attacks as `jobProgress` subscriptions, for WebSocket. */
-const SUBSCRIPTION_ATTACKS: Record<keyof typeof LIMITS, string> = {
+const SUBSCRIPTION_ATTACKS: Record<Exclude<keyof typeof LIMITS, 'items'>, string> = {
   depth: 'subscription { jobProgress(id: "x") { ...J } } fragment J on Job { dataset { rows { edges { node { row } } } } }',
   aliases: 'subscription { jobProgress(id: "x") { ... on Job { a: id b: id } ...A } } fragment A on Job { c: id d: id }',
   cost: 'subscription { jobProgress(id: "x") { ... on Job { issues(first: 50) { edges { node { code } } } } } }',
@@ -216,6 +216,48 @@ describe('default limits', () => {
 
   it('refuse a page inside a page (1000 jobs × 1000 issues)', () => {
     expect(errorsOf('{ jobs(first: 1000) { edges { node { issues(first: 1000) { edges { node { code } } } } } } }')).toEqual([expect.any(String)]);
+  });
+});
+
+describe('items per execution (pages sized by variables)', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startServer({ queryLimits: { ...loadConfig({}).queryLimits, items: 2500 } });
+    const file = await writeText('items.csv', 'a\n1\n');
+    for (let i = 0; i < 3; i++) await ingest(server.client, { dataset: `items-${i}` }, file);
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  const nested = 'query ($jobs: Int, $issues: Int) { jobs(first: $jobs) { edges { node { id issues(first: $issues) { totalCount } } } } }';
+
+  it('answers pages within the limit', async () => {
+    const answer = await post(server, { query: nested, variables: { jobs: 1000, issues: 500 } });
+    expect(answer.body.errors).toBeUndefined();
+    expect((answer.body.data as { jobs: { edges: unknown[] } }).jobs.edges).toHaveLength(3);
+  });
+
+  it('refuses a page inside a page whose sizes come as variables (the static cost counts them once) with QUERY_TOO_COMPLEX', async () => {
+    const answer = await post(server, { query: nested, variables: { jobs: 1000, issues: 1000 } });
+    expect(answer.body.errors).toEqual([expect.objectContaining({ extensions: { code: QUERY_TOO_COMPLEX } })]);
+    expectGeneric(answer.body.errors![0]);
+  });
+
+  it('counts each event of a subscription on its own', async () => {
+    const client = new SubscriptionClient(server.url, 'ws', server.apiKey);
+    try {
+      const updates = client.subscribe(parse('subscription { jobUpdates { id status issues(first: 1000) { totalCount } } }'), {});
+      await until(async () => (await (await fetch(server.url.replace(/\/graphql$/, '/health'))).json()).subscriptions as number, (n) => n > 0, 'the subscription');
+      const file = await writeText('events.csv', 'a\n1\n');
+      for (let i = 0; i < 2; i++) await ingest(server.client, { dataset: `events-${i}` }, file);
+      // Two jobs, each PENDING, RUNNING and COMPLETED: far more than 2500 items in all, 1000 per event.
+      await until(async () => updates.events.filter((event) => (event.data as { jobUpdates: { status: string } }).jobUpdates.status === 'COMPLETED').length, (n) => n === 2, 'both jobs completed');
+      expect(updates.events.length).toBeGreaterThanOrEqual(3);
+      expect(updates.errors).toEqual([]);
+    } finally {
+      await client.dispose();
+    }
   });
 });
 
