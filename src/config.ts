@@ -83,6 +83,16 @@ export interface Config {
   /** Whether the schema can be introspected, and GraphiQL served: on in development, off when NODE_ENV=production. */
   readonly introspection: boolean;
   readonly graphiql: boolean;
+  /**
+   * What an XLSX file's zip directory may declare, checked before anything is inflated (FILE_REJECTED
+   * beyond it): entries, bytes of one entry and of all once inflated, and how many times its compressed
+   * size an entry of 1 MiB or more may inflate to (real sheet XML 10-100x, a deflate bomb about 1000x).
+   */
+  readonly zipLimits: { readonly maxEntries: number; readonly maxEntryBytes: number; readonly maxTotalBytes: number; readonly maxRatio: number };
+  /** How long one attempt of a job may read, validate and write its file; a longer one is stopped and fails with PARSE_TIMEOUT. */
+  readonly parseTimeLimitMs: number;
+  /** Columns of a file's rows and of a dataset (SQLite allows 2000 per table, one is the row number); a wider file fails with TOO_MANY_COLUMNS. */
+  readonly maxColumns: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -161,6 +171,14 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     },
     introspection: boolean(env, 'SLUICE_INTROSPECTION', development),
     graphiql: boolean(env, 'SLUICE_GRAPHIQL', development),
+    zipLimits: {
+      maxEntries: integer(env, 'SLUICE_XLSX_MAX_ENTRIES', 10_000, 1, 1_000_000),
+      maxEntryBytes: integer(env, 'SLUICE_XLSX_MAX_ENTRY_BYTES', 16 * 1024 ** 3, 1024),
+      maxTotalBytes: integer(env, 'SLUICE_XLSX_MAX_TOTAL_BYTES', 32 * 1024 ** 3, 1024),
+      maxRatio: integer(env, 'SLUICE_XLSX_MAX_RATIO', 200, 1),
+    },
+    parseTimeLimitMs: integer(env, 'SLUICE_PARSE_TIME_LIMIT_MS', 3_600_000, 100),
+    maxColumns: integer(env, 'SLUICE_MAX_COLUMNS', 1000, 1, 1999),
     ...overrides,
   };
   if (config.leaseMs <= 2 * config.heartbeatIntervalMs) {

@@ -30,8 +30,6 @@ export interface InputProblem {
 }
 
 export const MAX_NAME_LENGTH = 128;
-/** Columns of a dataset (SQLite allows 2000 per table, one is the row number). */
-export const MAX_COLUMNS = 1000;
 /** Allowed values of one column, and the length of a pattern: rules, not data. */
 export const MAX_ALLOWED_VALUES = 1000;
 export const MAX_PATTERN_LENGTH = 1000;
@@ -53,11 +51,11 @@ export function checkName(name: string, what: string, field: string[]): InputPro
 const NUMERIC: ReadonlySet<ColumnType> = new Set(['INTEGER', 'DECIMAL']);
 const TEXTUAL: ReadonlySet<ColumnType> = new Set(['STRING', 'EMAIL']);
 
-/** Checks a caller's column definitions; every problem is reported, with the path of the offending field. */
-export function checkColumns(columns: readonly ColumnSpec[], basePath: string[]): InputProblem[] {
+/** Checks a caller's column definitions (at most `maxColumns`, the limit on a file's width); every problem is reported, with the path of the offending field. */
+export function checkColumns(columns: readonly ColumnSpec[], basePath: string[], maxColumns: number): InputProblem[] {
   const problems: InputProblem[] = [];
   if (columns.length === 0) problems.push({ code: 'INVALID_COLUMN', field: basePath, message: 'columns must not be empty' });
-  if (columns.length > MAX_COLUMNS) problems.push({ code: 'TOO_MANY_COLUMNS', field: basePath, message: `at most ${MAX_COLUMNS} columns are supported` });
+  if (columns.length > maxColumns) problems.push({ code: 'TOO_MANY_COLUMNS', field: basePath, message: `at most ${maxColumns} columns are supported` });
   const seen = new Set<string>();
   columns.forEach((column, index) => {
     const path = [...basePath, String(index)];

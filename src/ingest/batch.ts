@@ -2,7 +2,11 @@ import type { CellValue } from '../datasets/sqlite-dataset-store';
 import type { Checkpoint, Issue, ProgressCounters } from '../jobs/model';
 import type { SqliteJobStore } from '../jobs/sqlite-job-store';
 import { type Db, writeTransaction } from '../storage/sqlite';
+import { approxBytes } from './values';
 import type { RowWriter } from './writer';
+
+/** A batch is also due at about this much text, whatever its row count: 5000 rows of 1 MiB records would not fit the worker's heap. */
+const MAX_BATCH_BYTES = 8 * 1024 ** 2;
 
 /** The attempt's lease was taken over: nothing of the batch was written. */
 export class LeaseLostError extends Error {}
@@ -22,6 +26,7 @@ export interface BatchOwner {
 export class Batch {
   readonly counters: ProgressCounters;
   private rows: CellValue[][] = [];
+  private bytes = 0;
   private issues: Issue[] = [];
   private issueIndex: number;
   private lastCommit = Date.now();
@@ -43,6 +48,7 @@ export class Batch {
 
   accept(row: CellValue[]): void {
     this.rows.push(row);
+    this.bytes += approxBytes(row);
     this.counters.rowsWritten++;
   }
 
@@ -59,7 +65,7 @@ export class Batch {
 
   /** Whether the batch is full or its progress is old enough to commit. */
   get due(): boolean {
-    return this.rows.length >= this.maxRows || this.issues.length >= this.maxRows || Date.now() - this.lastCommit >= this.intervalMs;
+    return this.rows.length >= this.maxRows || this.bytes >= MAX_BATCH_BYTES || this.issues.length >= this.maxRows || Date.now() - this.lastCommit >= this.intervalMs;
   }
 
   /** Writes the batch; `checkpoint` says where a resumed attempt would pick up after it (none before the columns are settled). */
@@ -76,6 +82,7 @@ export class Batch {
     });
     this.issueIndex += this.issues.length;
     this.rows = [];
+    this.bytes = 0;
     this.issues = [];
     this.lastCommit = Date.now();
   }

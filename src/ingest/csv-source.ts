@@ -1,10 +1,10 @@
 import { closeSync, createReadStream, openSync, readSync } from 'node:fs';
 import { once } from 'node:events';
-import { Transform } from 'node:stream';
 import { type CsvError, Parser } from 'csv-parse';
 import type { CsvOptions } from '../jobs/model';
 import { isStorageFault } from './storage-fault';
-import { IngestError, type RowSource, type SourceBurst, type SourceItem, type SourcePosition, START } from './source';
+import { checkWidth, type FileLimits, IngestError, type RowSource, type SourceBurst, type SourceItem, type SourcePosition, START } from './source';
+import { decodingGuard, utf8Guard } from './text-guard';
 
 const CANDIDATE_DELIMITERS = [',', ';', '\t', '|'];
 const SNIFF_BYTES = 64 * 1024;
@@ -30,29 +30,22 @@ export function detectDelimiter(sample: string, quote: string): string {
   return best;
 }
 
-function readHead(path: string, encoding: string): string {
+/** The encoding a byte order mark announces: a BOM is unambiguous, so it wins over the declared (or default) encoding. */
+function bomEncoding(head: Buffer): string | null {
+  if (head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf) return 'utf-8';
+  if (head[0] === 0xff && head[1] === 0xfe) return 'utf-16le';
+  if (head[0] === 0xfe && head[1] === 0xff) return 'utf-16be';
+  return null;
+}
+
+function readHead(path: string): Buffer {
   const fd = openSync(path, 'r');
   try {
     const buffer = Buffer.alloc(SNIFF_BYTES);
-    const length = readSync(fd, buffer, 0, SNIFF_BYTES, 0);
-    return new TextDecoder(encoding).decode(buffer.subarray(0, length));
+    return buffer.subarray(0, readSync(fd, buffer, 0, SNIFF_BYTES, 0));
   } finally {
     closeSync(fd);
   }
-}
-
-/** Decodes a declared non-UTF-8 encoding to text in a streaming way (a character may span chunks). */
-function decoder(encoding: string): Transform {
-  const textDecoder = new TextDecoder(encoding);
-  return new Transform({
-    readableObjectMode: false,
-    transform(chunk: Buffer, _encoding, done) {
-      done(null, textDecoder.decode(chunk, { stream: true }));
-    },
-    flush(done) {
-      done(null, textDecoder.decode());
-    },
-  });
 }
 
 /**
@@ -94,14 +87,17 @@ async function* bursts(parser: RecordEndParser): AsyncGenerator<{ records: strin
  * file. UTF-8 files resume by seeking to a record's byte offset; files in another encoding (decoded
  * before parsing, so the parser's offsets are not the file's) resume by re-reading and skipping.
  */
-export function csvSource(path: string, options: CsvOptions, maxRecordBytes: number): RowSource {
-  const delimiter = options.delimiter ?? detectDelimiter(readHead(path, options.encoding), options.quote);
-  const seekable = isUtf8(options.encoding);
+export function csvSource(path: string, options: CsvOptions, limits: FileLimits): RowSource {
+  const { maxRecordBytes, maxColumns } = limits;
+  const head = readHead(path);
+  const encoding = bomEncoding(head) ?? options.encoding;
+  const delimiter = options.delimiter ?? detectDelimiter(new TextDecoder(encoding).decode(head), options.quote);
+  const seekable = isUtf8(encoding);
   let bytesRead = 0;
   const messages = {
     format: 'CSV',
     delimiter: delimiter === '\t' ? '\\t' : delimiter,
-    encoding: options.encoding,
+    encoding,
     header: String(options.header),
   };
 
@@ -139,8 +135,11 @@ export function csvSource(path: string, options: CsvOptions, maxRecordBytes: num
     file.on('data', (chunk) => {
       bytesRead += chunk.length;
     });
+    // Text is checked (binary, invalid sequences) on its way to the parser; other encodings are decoded there too.
+    const guard = seekable ? utf8Guard(start) : decodingGuard(encoding, start);
     file.on('error', (error) => parser.destroy(error));
-    (seekable ? file : file.pipe(decoder(options.encoding))).pipe(parser);
+    guard.on('error', (error) => parser.destroy(error));
+    file.pipe(guard).pipe(parser);
     let row = firstRow;
     let emitted = 0;
     try {
@@ -150,6 +149,7 @@ export function csvSource(path: string, options: CsvOptions, maxRecordBytes: num
         for (const cells of burst.records) {
           emitted++;
           while (skipped.length > 0 && skipped[0].afterRecords < emitted) items.push({ kind: 'malformed', row: row++, message: skipped.shift()!.message });
+          checkWidth(cells.length, row, maxColumns);
           items.push({ kind: 'row', row: row++, cells });
         }
         yield { items, after: { nextRow: row, byteOffset: seekable ? start + burst.end : null } };
@@ -160,6 +160,7 @@ export function csvSource(path: string, options: CsvOptions, maxRecordBytes: num
       throw new IngestError('PARSE_ERROR', `the file cannot be parsed as CSV${lines ? ` at line ${lines}` : ''}: ${(error as Error).message}`);
     } finally {
       file.destroy();
+      guard.destroy();
     }
     if (skipped.length > 0) {
       const items = skipped.map((entry): SourceItem => ({ kind: 'malformed', row: row++, message: entry.message }));

@@ -1,17 +1,18 @@
 import type { CsvOptions, FileFormat } from '../jobs/model';
-import type { RowSource } from './source';
+import type { FileLimits, RowSource } from './source';
 
 /** What is needed to read a spooled upload's records. */
 export interface SourceSpec {
   path: string;
   format: FileFormat;
   csv: CsvOptions;
+  /** The worksheet of an XLSX file; null for the first one. */
   sheet: string | null;
-  maxRecordBytes: number;
+  limits: FileLimits;
 }
 
 /** Loads only the parser the file needs: exceljs alone takes longer to load than a small CSV takes to ingest. */
 export async function openSource(spec: SourceSpec): Promise<RowSource> {
-  if (spec.format === 'CSV') return (await import('./csv-source')).csvSource(spec.path, spec.csv, spec.maxRecordBytes);
-  return (await import('./xlsx-source')).xlsxSource(spec.path, spec.sheet!);
+  if (spec.format === 'CSV') return (await import('./csv-source')).csvSource(spec.path, spec.csv, spec.limits);
+  return (await import('./xlsx-source')).xlsxSource(spec.path, spec.sheet, spec.limits);
 }

@@ -1,4 +1,4 @@
-import { type ColumnSpec, datasetShape, MAX_COLUMNS, shapeMismatch, specsOf } from '../datasets/columns';
+import { type ColumnSpec, datasetShape, shapeMismatch, specsOf } from '../datasets/columns';
 import { type CellValue, SqliteDatasetStore } from '../datasets/sqlite-dataset-store';
 import type { Checkpoint, FileFormat, Issue, JobError, JobOptions, ProgressCounters } from '../jobs/model';
 import { SqliteJobStore } from '../jobs/sqlite-job-store';
@@ -7,11 +7,11 @@ import { Batch } from './batch';
 import { headerNames, inferColumns } from './infer';
 import { layoutFor } from './layout';
 import { openSource, type SourceSpec } from './open-source';
-import { IngestError, type RowSource, type SourceBurst, type SourceItem, type SourcePosition, START } from './source';
+import { type FileLimits, IngestError, type RowSource, type SourceBurst, type SourceItem, type SourcePosition, START } from './source';
 import { DatasetUniqueness } from './uniqueness';
 import { threadedSource } from './threaded-source';
 import { RowValidator } from './validate';
-import { isBlank, type RawCell } from './values';
+import { approxBytes, isBlank, type RawCell } from './values';
 import { RowWriter } from './writer';
 import { isIntact } from '../uploads/spool';
 
@@ -26,7 +26,7 @@ export interface IngestTask {
   batchRows: number;
   progressIntervalMs: number;
   inferSampleRows: number;
-  maxRecordBytes: number;
+  limits: FileLimits;
   /** The attempt's lease: every commit is fenced by it and extends it by `leaseMs`. */
   leaseToken: string;
   leaseMs: number;
@@ -50,9 +50,12 @@ const READER_THREAD_MIN_BYTES = { CSV: 8 * 1024 ** 2, XLSX: 1024 ** 2 };
 
 /** Opens the file's parser, in a thread of its own when the file is large enough for two cores to pay off. */
 async function open(task: IngestTask): Promise<RowSource> {
-  const spec: SourceSpec = { path: task.spoolPath, format: task.format, csv: task.options.csv, sheet: task.options.sheet, maxRecordBytes: task.maxRecordBytes };
+  const spec: SourceSpec = { path: task.spoolPath, format: task.format, csv: task.options.csv, sheet: task.options.sheet, limits: task.limits };
   return task.file.size >= READER_THREAD_MIN_BYTES[task.format] ? threadedSource(spec) : openSource(spec);
 }
+
+/** The sample kept for inference stops at this much text, however many rows it holds: records may be up to maxRecordBytes each. */
+const SAMPLE_MAX_BYTES = 16 * 1024 ** 2;
 
 /** What was read before the columns were settled: the header, rows kept for inference, and the position after them. */
 interface Prelude {
@@ -66,12 +69,16 @@ async function readPrelude(iterator: AsyncIterator<SourceBurst>, hasHeader: bool
   const buffered: SourceItem[] = [];
   let after: SourcePosition | null = null;
   let rows = 0;
+  let bytes = 0;
   const readBurst = async (): Promise<boolean> => {
     const result = await iterator.next();
     if (result.done) return false;
     for (const item of result.value.items) {
       buffered.push(item);
-      if (item.kind === 'row') rows++;
+      if (item.kind === 'row') {
+        rows++;
+        bytes += approxBytes(item.cells);
+      }
     }
     after = result.value.after;
     return true;
@@ -79,7 +86,7 @@ async function readPrelude(iterator: AsyncIterator<SourceBurst>, hasHeader: bool
   while (buffered.length === 0 && (await readBurst()));
   const first = buffered[0];
   const header = hasHeader && first?.kind === 'row' && first.row === 0 ? (buffered.shift() as { cells: RawCell[] }).cells : null;
-  while (rows < sampleRows && (await readBurst()));
+  while (rows < sampleRows && bytes < SAMPLE_MAX_BYTES && (await readBurst()));
   return { header, buffered, after };
 }
 
@@ -139,9 +146,8 @@ export async function runIngest(db: Db, task: IngestTask, control: IngestControl
     let inferredMessages: Record<string, string> | null = null;
     if (!columns) {
       const sample = buffered.flatMap((item) => (item.kind === 'row' ? [item.cells] : [])).slice(0, task.inferSampleRows);
-      // The header says how many columns there are; without one, the widest sampled row does.
+      // The header says how many columns there are; without one, the widest sampled row does (the source bounds both).
       const width = header ? header.length : sample.reduce((widest, cells) => Math.max(widest, cells.length), 0);
-      if (width > MAX_COLUMNS) throw new IngestError('TOO_MANY_COLUMNS', `the file has ${width} columns; at most ${MAX_COLUMNS} are supported`);
       columns = inferColumns(headerNames(header, width), sample);
       inferredMessages = { columns: describeColumns(columns) };
     }

@@ -1,4 +1,5 @@
 import type { RawCell } from './values';
+import type { ZipLimits } from './zip-directory';
 
 /** One record of a file, in file order. Row 0 is the header row when the file has one. */
 export type SourceItem =
@@ -40,4 +41,22 @@ export class IngestError extends Error {
   ) {
     super(message);
   }
+}
+
+/** What a file may hold before its job fails: a CSV record's bytes, a row's cells, an XLSX file's zip directory. */
+export interface FileLimits {
+  maxRecordBytes: number;
+  maxColumns: number;
+  zip: ZipLimits;
+}
+
+/** Fails the job on a record wider than the limit: a file's width is bounded, not only its records' bytes. */
+export function checkWidth(width: number, row: number, maxColumns: number): void {
+  if (width > maxColumns) throw new IngestError('TOO_MANY_COLUMNS', `${row === 0 ? 'the header' : `row ${row}`} has ${width} columns; at most ${maxColumns} are supported`);
+}
+
+/** The job's failure when a thread of it ran out of its heap (exceljs keeps every distinct text of a workbook, say); null for any other error. */
+export function outOfMemory(error: unknown): IngestError | null {
+  if ((error as { code?: unknown } | null)?.code !== 'ERR_WORKER_OUT_OF_MEMORY') return null;
+  return new IngestError('OUT_OF_MEMORY', 'reading the file needed more memory than a job may use; the dataset is unchanged');
 }

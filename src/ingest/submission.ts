@@ -7,7 +7,10 @@ import type { JobRegistry } from '../jobs/registry';
 import type { Spool, SpooledUpload } from '../uploads/spool';
 import { sniffFormat } from './sniff';
 import { checkWebhookUrl, type DestinationPolicy } from '../webhooks/destination';
-import { listSheets, NotAWorkbookError } from './xlsx-sheets';
+import { listSheets } from './xlsx-sheets';
+import { NotAWorkbookError } from './zip-directory';
+import type { Config } from '../config';
+import { IngestError } from './source';
 
 export interface ColumnInput {
   name: string;
@@ -82,6 +85,7 @@ export class IngestSubmission {
     private readonly datasets: SqliteDatasetStore,
     private readonly spool: Spool,
     private readonly destinations: DestinationPolicy,
+    private readonly limits: Pick<Config, 'maxColumns' | 'zipLimits'>,
   ) {}
 
   async submit(workspace: string, input: IngestInput): Promise<Submission> {
@@ -89,7 +93,7 @@ export class IngestSubmission {
     const push = (problem: InputProblem | null) => problem && problems.push(problem);
     push(checkName(input.dataset, 'dataset name', ['input', 'dataset']));
     const columns = input.columns ? columnSpecs(input.columns) : null;
-    if (columns) problems.push(...checkColumns(columns, ['input', 'columns']));
+    if (columns) problems.push(...checkColumns(columns, ['input', 'columns'], this.limits.maxColumns));
     const csv = csvOptions(input.csv, problems);
     if (input.webhookUrl != null) push(checkWebhookUrl(input.webhookUrl, this.destinations, ['input', 'webhookUrl']));
     if (input.maxErrors != null && input.maxErrors < 0) {
@@ -145,8 +149,11 @@ export class IngestSubmission {
   private async resolveSheet(file: SpooledUpload, wanted: string | null, problems: InputProblem[]): Promise<string | null> {
     let sheets: string[];
     try {
-      sheets = await listSheets(file.path);
+      sheets = await listSheets(file.path, this.limits.zipLimits);
     } catch (error) {
+      // A hostile directory (a bomb, 100k entries, `../` names) is the job's to refuse, with FILE_REJECTED: it
+      // is not read any further here, and the job fails before inflating anything.
+      if (error instanceof IngestError && error.code === 'FILE_REJECTED') return wanted;
       if (!(error instanceof NotAWorkbookError)) throw error;
       problems.push({ code: 'INVALID_FILE', field: ['input', 'file'], message: `the file is a zip archive but not a readable XLSX workbook: ${error.message}` });
       return null;

@@ -4,7 +4,7 @@ import { Worker } from 'node:worker_threads';
 import { unpack } from './burst-codec';
 import type { SourceSpec } from './open-source';
 import type { ReaderCommand, ReaderData, ReaderFailure, ReaderMessage } from './reader-protocol';
-import { IngestError, type RowSource, type SourceBurst, type SourcePosition, START } from './source';
+import { IngestError, outOfMemory, type RowSource, type SourceBurst, type SourcePosition, START } from './source';
 
 const entry = new URL('./reader-entry.mjs', import.meta.url);
 /** Bursts the reader may have sent ahead of the one being handled: enough to keep it busy, few enough to keep memory flat. */
@@ -68,6 +68,8 @@ export async function threadedSource(spec: SourceSpec): Promise<RowSource> {
         }
       }
       throw new Error('the reader thread exited before the end of the file');
+    } catch (error) {
+      throw outOfMemory(error) ?? error;
     } finally {
       await stop();
     }

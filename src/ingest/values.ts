@@ -91,3 +91,10 @@ export function toColumnValue(type: ColumnType, cell: Exclude<RawCell, null | un
     }
   }
 }
+
+/** About how much memory a row's cells take (text at two bytes a character): enough to bound batches and bursts by size, not only by rows. */
+export function approxBytes(cells: readonly unknown[]): number {
+  let bytes = 8 * cells.length;
+  for (const cell of cells) if (typeof cell === 'string') bytes += 2 * cell.length;
+  return bytes;
+}

@@ -1,9 +1,7 @@
-import yauzl from 'yauzl';
+import { NotAWorkbookError, ZipDirectory, type ZipLimits } from './zip-directory';
 
 const WORKBOOK_ENTRY = 'xl/workbook.xml';
 const MAX_WORKBOOK_XML_BYTES = 8 * 1024 * 1024;
-
-export class NotAWorkbookError extends Error {}
 
 function decodeXml(text: string): string {
   return text.replace(/&(#x[0-9a-f]+|#\d+|amp|lt|gt|quot|apos);/gi, (_, entity: string) => {
@@ -24,29 +22,25 @@ function sheetNames(xml: string): string[] {
   });
 }
 
-/** The worksheet names of an XLSX file in workbook order, read from its zip directory and workbook.xml only. */
-export function listSheets(path: string): Promise<string[]> {
-  return new Promise((resolve, reject) => {
-    yauzl.open(path, { lazyEntries: true, autoClose: true }, (openError, zip) => {
-      if (openError || !zip) return reject(new NotAWorkbookError(`not a readable zip archive: ${openError?.message}`));
-      zip.on('error', (error) => reject(new NotAWorkbookError(error.message)));
-      zip.on('end', () => reject(new NotAWorkbookError(`the archive has no ${WORKBOOK_ENTRY}`)));
-      zip.on('entry', (entry: yauzl.Entry) => {
-        if (entry.fileName !== WORKBOOK_ENTRY) return zip.readEntry();
-        if (entry.uncompressedSize > MAX_WORKBOOK_XML_BYTES) return reject(new NotAWorkbookError(`${WORKBOOK_ENTRY} is too large`));
-        zip.openReadStream(entry, (streamError, stream) => {
-          if (streamError || !stream) return reject(new NotAWorkbookError(`${WORKBOOK_ENTRY} cannot be read`));
-          const chunks: Buffer[] = [];
-          stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-          stream.on('error', (error) => reject(new NotAWorkbookError(error.message)));
-          stream.on('end', () => {
-            zip.close();
-            const xml = Buffer.concat(chunks).toString('utf8');
-            resolve(sheetNames(xml));
-          });
-        });
-      });
-      zip.readEntry();
-    });
-  });
+/**
+ * The worksheet names of an XLSX file in workbook order, read from its zip directory and workbook.xml
+ * only. A directory beyond `limits` fails with FILE_REJECTED before anything is inflated; a file
+ * that is no zip, or has no readable workbook.xml, with NotAWorkbookError.
+ */
+export async function listSheets(path: string, limits: ZipLimits): Promise<string[]> {
+  const zip = await ZipDirectory.open(path, limits);
+  try {
+    const entry = zip.entries.get(WORKBOOK_ENTRY);
+    if (!entry) throw new NotAWorkbookError(`the archive has no ${WORKBOOK_ENTRY}`);
+    if (entry.uncompressedSize > MAX_WORKBOOK_XML_BYTES) throw new NotAWorkbookError(`${WORKBOOK_ENTRY} is too large`);
+    const chunks: Buffer[] = [];
+    try {
+      for await (const chunk of await zip.openEntry(entry)) chunks.push(chunk as Buffer);
+    } catch (error) {
+      throw new NotAWorkbookError(`${WORKBOOK_ENTRY} cannot be read: ${(error as Error).message}`);
+    }
+    return sheetNames(Buffer.concat(chunks).toString('utf8'));
+  } finally {
+    zip.close();
+  }
 }

@@ -1,11 +1,13 @@
-import { createReadStream } from 'node:fs';
-import ExcelJS from 'exceljs';
 import { isStorageFault } from './storage-fault';
-import { IngestError, type RowSource, type SourceBurst, type SourceItem, type SourcePosition, START } from './source';
-import type { RawCell } from './values';
+import { checkWidth, type FileLimits, IngestError, type RowSource, type SourceBurst, type SourceItem, type SourcePosition, START } from './source';
+import { approxBytes, type RawCell } from './values';
+import { ZipWorkbookReader } from './xlsx-reader';
+import { ZipDirectory } from './zip-directory';
 
 /** Rows handed on at a time: one at a time costs more in hand-over than in parsing. */
 const BURST_ROWS = 500;
+/** ...and at most about this much text, whatever the rows hold: a burst is copied to the worker thread. */
+const BURST_BYTES = 4 * 1024 ** 2;
 
 /** Reduces an exceljs cell value (rich text, formula, hyperlink, error…) to a plain typed value. */
 export function plainCell(value: unknown): RawCell {
@@ -14,7 +16,8 @@ export function plainCell(value: unknown): RawCell {
   if (typeof value === 'object') {
     const cell = value as { richText?: Array<{ text: string }>; result?: unknown; text?: unknown; error?: string };
     if (cell.richText) return cell.richText.map((part) => part.text).join('');
-    if ('result' in cell) return plainCell(cell.result);
+    // A formula cell is its cached result (null when the file has none), never the formula's text.
+    if ('formula' in cell || 'sharedFormula' in cell || 'result' in cell) return plainCell(cell.result);
     if (cell.text !== undefined) return plainCell(cell.text);
     if (cell.error) return cell.error;
   }
@@ -22,55 +25,59 @@ export function plainCell(value: unknown): RawCell {
 }
 
 /**
- * Streams one worksheet with exceljs's WorkbookReader. The first row of the sheet is the header (row 0);
+ * Streams one worksheet (the first when `sheet` is null) through the zip's central directory, checked
+ * against `limits.zip` before anything is inflated. The first row of the sheet is the header (row 0);
  * data rows are numbered from the sheet's rows, so row n is the sheet's row n+1 when the header is row 1.
- * A zip cannot be entered midway: resuming re-reads the sheet and skips the rows before the position.
+ * Resuming re-reads the sheet and skips the rows before the position.
  */
-export function xlsxSource(path: string, sheet: string): RowSource {
+export function xlsxSource(path: string, sheet: string | null, limits: FileLimits): RowSource {
   let bytesRead = 0;
-  const messages = { format: 'XLSX', sheet };
+  const messages: Record<string, string> = sheet === null ? { format: 'XLSX' } : { format: 'XLSX', sheet };
 
   async function* items(from: SourcePosition = START): AsyncGenerator<SourceBurst> {
-    const file = createReadStream(path, { highWaterMark: 256 * 1024 });
-    file.on('data', (chunk) => {
-      bytesRead += chunk.length;
-    });
-    const reader = new ExcelJS.stream.xlsx.WorkbookReader(file, {
-      sharedStrings: 'cache',
-      styles: 'cache', // dates are numbers with a date format: styles tell them apart
-      hyperlinks: 'ignore',
-      worksheets: 'emit',
-      entries: 'ignore',
-    });
+    let reader: ZipWorkbookReader | null = null;
     let found = false;
     try {
+      reader = new ZipWorkbookReader(await ZipDirectory.open(path, limits.zip), sheet, {
+        sharedStrings: 'cache',
+        styles: 'cache', // dates are numbers with a date format: styles tell them apart
+        hyperlinks: 'ignore',
+        worksheets: 'emit',
+        entries: 'ignore',
+      });
+      const progress = reader;
       for await (const worksheet of reader) {
-        if ((worksheet as unknown as { name: string }).name !== sheet) continue;
         found = true;
         let headerNumber: number | null = null;
         let items: SourceItem[] = [];
+        let size = 0;
         for await (const row of worksheet) {
+          bytesRead = progress.bytesRead;
           headerNumber ??= row.number;
           const number = row.number - headerNumber;
           if (number !== 0 && number < from.nextRow) continue;
           const values = row.values as unknown[];
+          checkWidth(values.length - 1, number, limits.maxColumns);
           const cells: RawCell[] = [];
           for (let i = 1; i < values.length; i++) cells.push(plainCell(values[i]));
           items.push({ kind: 'row', row: number, cells });
-          if (items.length === BURST_ROWS) {
+          size += approxBytes(cells);
+          if (items.length === BURST_ROWS || size >= BURST_BYTES) {
             yield { items, after: { nextRow: number + 1, byteOffset: null } };
             items = [];
+            size = 0;
           }
         }
         if (items.length > 0) yield { items, after: { nextRow: items.at(-1)!.row + 1, byteOffset: null } };
       }
+      bytesRead = reader.bytesRead;
     } catch (error) {
       if (error instanceof IngestError || isStorageFault(error)) throw error;
       throw new IngestError('PARSE_ERROR', `the file cannot be read as XLSX: ${(error as Error).message}`);
     } finally {
-      file.destroy();
+      reader?.close();
     }
-    if (!found) throw new IngestError('SHEET_NOT_FOUND', `the workbook has no worksheet named "${sheet}"`);
+    if (!found) throw new IngestError('SHEET_NOT_FOUND', sheet === null ? 'the workbook has no worksheet' : `the workbook has no worksheet named "${sheet}"`);
   }
 
   return { items, bytesRead: () => bytesRead, messages };

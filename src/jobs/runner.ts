@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config';
 import { delay } from '../delay';
 import { spawnIngestWorker } from '../ingest/spawn';
+import { outOfMemory } from '../ingest/source';
 import type { WorkerReport } from '../ingest/worker-protocol';
 import type { Job } from './model';
 import type { JobRegistry } from './registry';
@@ -20,6 +21,8 @@ interface RunningJob {
   reported: boolean;
   /** Whether the attempt lost its lease: the job is someone else's now, and this attempt concludes nothing. */
   lost: boolean;
+  /** What the attempt concludes with when it was stopped hard (its time limit); null: as a crash, which a requested cancel turns into CANCELLED. */
+  stoppedAs: WorkerReport | null;
   /** When the worker last showed it is alive: a hung worker gets no heartbeat and shows as stalled. */
   lastSeen: number;
   /** Settles when the worker has exited. */
@@ -97,7 +100,7 @@ export class JobRunner {
         batchRows: this.config.batchRows,
         progressIntervalMs: this.config.progressIntervalMs,
         inferSampleRows: this.config.inferSampleRows,
-        maxRecordBytes: this.config.maxRecordBytes,
+        limits: { maxRecordBytes: this.config.maxRecordBytes, maxColumns: this.config.maxColumns, zip: this.config.zipLimits },
         leaseToken: job.lease!.token,
         leaseMs: this.config.leaseMs,
         resume: job.checkpoint && { checkpoint: job.checkpoint, counters: job.progress },
@@ -111,10 +114,18 @@ export class JobRunner {
       cancelRequested: false,
       reported: false,
       lost: false,
+      stoppedAs: null,
       lastSeen: Date.now(),
       exited: new Promise<void>((resolve) => (exited = resolve)),
     };
     this.running.set(job.num, entry);
+    // A file built to be slow (or a rule that hogs the thread) must not keep a core: past its time limit the attempt is stopped hard.
+    const limitMs = this.config.parseTimeLimitMs;
+    const message = `the job took longer than the ${limitMs} ms an attempt may take to read its file; the dataset is unchanged`;
+    const deadline = setTimeout(() => {
+      if (!entry.reported && !entry.lost) void this.stopHard(entry, { type: 'failed', error: { code: 'PARSE_TIMEOUT', message } });
+    }, limitMs);
+    deadline.unref();
     worker.on('message', (report: WorkerReport) => {
       entry.lastSeen = Date.now();
       if (report.type === 'alive') return;
@@ -129,12 +140,14 @@ export class JobRunner {
     });
     worker.on('error', (error) => {
       entry.log.error({ err: error }, 'ingest worker failed');
-      if (!entry.reported) this.conclude(entry, { type: 'crashed', message: error.message });
+      const exhausted = outOfMemory(error);
+      if (!entry.reported) this.conclude(entry, exhausted ? { type: 'failed', error: { code: exhausted.code, message: exhausted.message } } : { type: 'crashed', message: error.message });
       entry.reported = true;
     });
     worker.on('exit', (code) => {
+      clearTimeout(deadline);
       // While stopping, workers are terminated on purpose; stop() settles their jobs.
-      if (!entry.reported && !entry.lost && this.accepting) this.conclude(entry, { type: 'crashed', message: `worker exited with code ${code}` });
+      if (!entry.reported && !entry.lost && this.accepting) this.conclude(entry, entry.stoppedAs ?? { type: 'crashed', message: `worker exited with code ${code}` });
       this.running.delete(job.num);
       exited();
       this.kick();
@@ -216,11 +229,18 @@ export class JobRunner {
     entry.cancelRequested = true;
     entry.worker.postMessage({ type: 'cancel' });
     const timedOut = await Promise.race([entry.exited.then(() => false), delay(this.config.cancelTimeoutMs).then(() => true)]);
-    if (timedOut) {
-      await entry.worker.terminate(); // the exit handler concludes: cancelRequested makes it CANCELLED
-      await entry.exited;
-    }
+    if (timedOut) await this.stopHard(entry, null); // the exit handler concludes: cancelRequested makes it CANCELLED
     return this.registry.get(job.id);
+  }
+
+  /**
+   * Terminates a worker whatever it is doing (a thread hogged by one computation included); its open
+   * transaction rolls back, and the exit handler concludes the job `as` given. Resolves once it exited.
+   */
+  private async stopHard(entry: RunningJob, as: WorkerReport | null): Promise<void> {
+    entry.stoppedAs ??= as;
+    await entry.worker.terminate();
+    await entry.exited;
   }
 
   /**

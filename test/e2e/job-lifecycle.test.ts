@@ -292,10 +292,11 @@ describe('hard cancel', () => {
     try {
       const job = await submit(server.client, { dataset: 'hard', columns: PERSON_COLUMNS }, bigFile());
       const spooled = join(server.dataDir, 'spool', job.id);
-      // One batch of 100 000 rows is written (hidden); the next boundary is 100 000 rows away.
+      // One batch is written (hidden): closed by its size in bytes (about 8 MiB) before its 100 000 rows;
+      // the next boundary is as far away again.
       const running = await waitForJob(server.client, job.id, (j) => TERMINAL.has(j.status) || j.progress.rowsWritten > 0);
       expect(running.status).toBe('RUNNING');
-      expect(running.progress.rowsWritten).toBeGreaterThanOrEqual(100_000); // a batch closes after the burst that fills it
+      expect(running.progress.rowsWritten).toBeGreaterThan(10_000);
       expect(running.progress.rowsWritten).toBeLessThan(200_000);
       expect(existsSync(spooled)).toBe(true);
 

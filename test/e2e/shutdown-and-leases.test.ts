@@ -20,7 +20,7 @@ import {
   JobWebhookDeliveriesDocument,
   RegisterWebhookDocument,
 } from '../generated/graphql';
-import type { GraphQLClient } from '../helpers/client';
+import { CSRF_HEADER, type GraphQLClient } from '../helpers/client';
 import { expectedPerson, PERSON_COLUMNS, PERSON_HEADER, personLine, tempDir, writeGeneratedCsv } from '../helpers/files';
 import { SERVICE_ARGS, type ServerProcess, startServerProcess } from '../helpers/process';
 import { ingest, jobCount, submit } from '../helpers/queries';
@@ -117,9 +117,9 @@ function multipartIngest(dataset: string) {
   };
 }
 
-/** A POST over node:http, and its answer with the JSON body. */
-function post(url: string, contentType: string) {
-  const request = httpRequest(url, { method: 'POST', headers: { 'content-type': contentType } });
+/** A multipart POST over node:http with the client's key (and the CSRF header), and its answer with the JSON body. */
+function post(client: GraphQLClient, contentType: string) {
+  const request = httpRequest(client.url, { method: 'POST', headers: { 'content-type': contentType, ...CSRF_HEADER, ...client.authorization } });
   const answer = new Promise<HttpAnswer>((resolve, reject) => {
     request.once('response', (response: IncomingMessage) => {
       json(response).then((body) => resolve({ status: response.statusCode!, headers: response.headers, body }), reject);
@@ -134,9 +134,9 @@ function post(url: string, contentType: string) {
  * A multipart upload sent in one write. A refusal comes before the body is read and closes the
  * connection: a client still writing its body then may get EPIPE instead of the answer (fetch does).
  */
-function uploadAtOnce(url: string, dataset: string, csv: string): Promise<HttpAnswer> {
+function uploadAtOnce(client: GraphQLClient, dataset: string, csv: string): Promise<HttpAnswer> {
   const { contentType, head, tail } = multipartIngest(dataset);
-  const { request, answer } = post(url, contentType);
+  const { request, answer } = post(client, contentType);
   request.end(head + csv + tail);
   return answer;
 }
@@ -145,9 +145,9 @@ function uploadAtOnce(url: string, dataset: string, csv: string): Promise<HttpAn
  * A multipart upload whose file part stays open until `finish()`: it is let in before a stop, and its
  * operation reaches the resolver (after the whole file is spooled) while the server drains.
  */
-function openSlowUpload(url: string, dataset: string) {
+function openSlowUpload(client: GraphQLClient, dataset: string) {
   const { contentType, head, tail } = multipartIngest(dataset);
-  const { request, answer } = post(url, contentType);
+  const { request, answer } = post(client, contentType);
   request.write(`${head}code,n\nccc,1\n`);
   return {
     finish(): Promise<HttpAnswer> {
@@ -232,7 +232,7 @@ describe('a graceful stop', () => {
       await waitForJob(first.client, id, (job) => TERMINAL.has(job.status) || job.progress.processedRows > 0);
 
       // An upload that got in before the stop, still sending its file.
-      const late = openSlowUpload(first.url, 'late');
+      const late = openSlowUpload(first.client, 'late');
       await until(() => spoolTmp(dataDir), (entries) => entries.length === 1, 'the late upload to be spooling');
 
       const before = await getJob(first.client, id);
@@ -243,7 +243,7 @@ describe('a graceful stop', () => {
       await untilDraining(first);
 
       // A new upload is refused before its body is read.
-      expect(await uploadAtOnce(first.url, 'refused', 'code,n\nddd,1\n')).toEqual({
+      expect(await uploadAtOnce(first.client, 'refused', 'code,n\nddd,1\n')).toEqual({
         status: 503,
         headers: expect.objectContaining({ 'retry-after': '5', 'content-type': 'application/json' }),
         body: { errors: [{ message: expect.stringContaining('shutting down'), extensions: { code: 'SHUTTING_DOWN' } }] },

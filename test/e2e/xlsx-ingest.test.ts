@@ -4,7 +4,7 @@ import ExcelJS from 'exceljs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import yauzl from 'yauzl';
 import { type ColumnInput, DatasetDocument, IngestDocument, JobIssuesDocument } from '../generated/graphql';
-import { expectedPerson, PERSON_COLUMNS, tempDir, writeText } from '../helpers/files';
+import { expectedPerson, PERSON_COLUMNS, tempDir, writeText, writeWorkbook } from '../helpers/files';
 import { allRows, type IngestFileInput, jobCount, messagesOf, submit, submitRefused } from '../helpers/queries';
 import { CLEAN_SPOOL, spoolContents, startServer, type TestServer, waitForJob } from '../helpers/server';
 import { storedZip } from '../helpers/zip';
@@ -16,23 +16,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await server?.stop();
 });
-
-/** Writes a small workbook with the in-memory Workbook: one worksheet per entry, rows as given (first row = header). */
-async function writeWorkbook(name: string, sheets: Record<string, unknown[][]>): Promise<string> {
-  const workbook = new ExcelJS.Workbook();
-  for (const [sheetName, rows] of Object.entries(sheets)) {
-    const worksheet = workbook.addWorksheet(sheetName);
-    rows.forEach((values, i) => {
-      // Sparse rows: only set the cells that hold something, so that a row of nulls stays absent.
-      values.forEach((value, j) => {
-        if (value !== null && value !== undefined) worksheet.getCell(i + 1, j + 1).value = value as ExcelJS.CellValue;
-      });
-    });
-  }
-  const path = join(await tempDir(), name);
-  await workbook.xlsx.writeFile(path);
-  return path;
-}
 
 /** The entries of a zip archive with their uncompressed sizes, read with yauzl: proves a fixture is the archive it claims to be. */
 function zipEntries(path: string): Promise<Map<string, number>> {

@@ -1,3 +1,4 @@
+import ExcelJS from 'exceljs';
 import type { ColumnInput } from '../generated/graphql';
 import { createWriteStream } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -68,4 +69,21 @@ export function peopleFileForSuite(rows: number): () => string {
     if (path) await rm(dirname(path), { recursive: true, force: true });
   });
   return () => path!;
+}
+
+/** Writes a small workbook with the in-memory Workbook: one worksheet per entry, rows as given (first row = header). */
+export async function writeWorkbook(name: string, sheets: Record<string, unknown[][]>): Promise<string> {
+  const workbook = new ExcelJS.Workbook();
+  for (const [sheetName, rows] of Object.entries(sheets)) {
+    const worksheet = workbook.addWorksheet(sheetName);
+    rows.forEach((values, i) => {
+      // Sparse rows: only set the cells that hold something, so that a row of nulls stays absent.
+      values.forEach((value, j) => {
+        if (value !== null && value !== undefined) worksheet.getCell(i + 1, j + 1).value = value as ExcelJS.CellValue;
+      });
+    });
+  }
+  const path = join(await tempDir(), name);
+  await workbook.xlsx.writeFile(path);
+  return path;
 }

@@ -2,6 +2,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import ExcelJS from 'exceljs';
 import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config';
 import { openSource, type SourceSpec } from '../../src/ingest/open-source';
 import { IngestError, type RowSource, type SourcePosition, START } from '../../src/ingest/source';
 import { isStorageFault } from '../../src/ingest/storage-fault';
@@ -9,9 +10,11 @@ import { threadedSource } from '../../src/ingest/threaded-source';
 import { tempDir, writeGeneratedCsv, writeText } from '../helpers/files';
 
 const CSV = { delimiter: null, quote: '"', header: true, encoding: 'utf-8' };
+const { maxColumns, zipLimits } = loadConfig({});
+const LIMITS = { maxRecordBytes: 1024 ** 2, maxColumns, zip: zipLimits };
 
 function spec(path: string, overrides: Partial<SourceSpec> = {}): SourceSpec {
-  return { path, format: 'CSV', csv: CSV, sheet: null, maxRecordBytes: 1024 ** 2, ...overrides };
+  return { path, format: 'CSV', csv: CSV, sheet: null, limits: LIMITS, ...overrides };
 }
 
 /** Everything a source yields from a position: every burst as it came, and the bytes read at the end. */
@@ -77,7 +80,7 @@ describe('threadedSource yields what the source yields, parsed in a thread of it
 
   it('passes a typed failure on as the same error: RECORD_TOO_LARGE after the records before it', async () => {
     const path = await writeText('long.csv', `id,text\n1,a\n2,"${'x'.repeat(5_000)}\n3,c\n`);
-    const small = spec(path, { maxRecordBytes: 4_096 });
+    const small = spec(path, { limits: { ...LIMITS, maxRecordBytes: 4_096 } });
     const expected = await failure(drain(await openSource(small)));
     const error = await failure(drain(await threadedSource(small)));
     expect(error).toBeInstanceOf(IngestError);
