@@ -30,7 +30,7 @@ import { tempDir, writeText } from '../helpers/files';
 import { allRows, ingest } from '../helpers/queries';
 import { connectionInit, openRawSocket } from '../helpers/raw-socket';
 import { startReceiver } from '../helpers/receiver';
-import { CLEAN_SPOOL, defaultKey, spoolContents, startServer, type TestServer, until, waitForJob } from '../helpers/server';
+import { CLEAN_SPOOL, defaultKey, healthUrl, openSubscriptions, spoolContents, startServer, type TestServer, until, waitForJob } from '../helpers/server';
 import { SubscriptionClient, type Transport } from '../helpers/subscribe';
 
 let server: TestServer;
@@ -99,7 +99,7 @@ describe('API keys over HTTP', () => {
   });
 
   it('serves /health without a key, for load balancers', async () => {
-    expect((await fetch(server.url.replace(/\/graphql$/, '/health'))).status).toBe(200);
+    expect((await fetch(healthUrl(server))).status).toBe(200);
   });
 });
 
@@ -327,7 +327,7 @@ describe('workspaces', () => {
     try {
       const updates = client.subscribe(JobUpdatesDocument, {});
       // Subscriptions start asynchronously: wait until the server holds it before acme's job runs.
-      await until(async () => (await (await fetch(server.url.replace(/\/graphql$/, '/health'))).json()).subscriptions as number, (n) => n > 0, 'the subscription');
+      await until(() => openSubscriptions(server), (n) => n > 0, 'the subscription');
       const foreign = await ingest(acme, { dataset: `updates-${transport}` }, file);
       const own = await ingest(server.client, { dataset: `updates-${transport}` }, file);
       await until(async () => updates.events, (events) => events.some((event) => event.data.jobUpdates.id === own.id && event.data.jobUpdates.status === 'COMPLETED'), 'own job events');

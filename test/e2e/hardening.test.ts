@@ -11,7 +11,7 @@ import { type ColumnInput, IngestDocument, JobDocument, type JobFieldsFragment, 
 import { CSRF_HEADER } from '../helpers/client';
 import { PERSON_COLUMNS, PERSON_HEADER, personLine, tempDir, writeGeneratedCsv, writeText } from '../helpers/files';
 import { allRows, type IngestFileInput, ingest, jobCount, submit, submitRefused } from '../helpers/queries';
-import { CLEAN_SPOOL, spoolContents, startServer, type TestServer, until, waitForJob } from '../helpers/server';
+import { CLEAN_SPOOL, healthUrl, spoolContents, startServer, type TestServer, until, waitForJob } from '../helpers/server';
 import { storedZip } from '../helpers/zip';
 
 // Each test here pins one fix of the hardening review: reverting that fix makes it fail. Two more
@@ -95,10 +95,6 @@ async function postForm(server: TestServer, parts: Array<[name: string, value: s
   }
   const response = await fetch(server.url, { method: 'POST', body: form, headers: { ...CSRF_HEADER, ...server.client.authorization } });
   return { status: response.status, body: (await response.json()) as RawAnswer['body'] };
-}
-
-function healthUrl(server: TestServer): string {
-  return new URL('/health', server.url).toString();
 }
 
 /** The server is up and answering: /health and a GraphQL query. */

@@ -18,7 +18,7 @@ import {
 } from '../generated/graphql';
 import { PERSON_COLUMNS, PERSON_HEADER, personLine, tempDir, writeGeneratedCsv, writeText } from '../helpers/files';
 import { type IngestFileInput, jobCount, submit, submitRefused } from '../helpers/queries';
-import { CLEAN_SPOOL, spoolContents, startServer, TERMINAL, type TestServer, until, waitForJob } from '../helpers/server';
+import { CLEAN_SPOOL, healthUrl, spoolContents, startServer, TERMINAL, type TestServer, until, waitForJob } from '../helpers/server';
 
 
 /** Rows of the large file: long enough (tens of seconds) that a job is reliably observed RUNNING. */
@@ -37,10 +37,6 @@ function peopleCsv(rows: number): Promise<string> {
     generated.set(rows, path);
   }
   return path;
-}
-
-function healthUrl(server: TestServer): string {
-  return new URL('/health', server.url).toString();
 }
 
 const ms = (iso: string | null) => (iso === null ? Number.NaN : Date.parse(iso));

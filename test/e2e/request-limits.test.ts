@@ -11,7 +11,7 @@ import { IngestDocument, JobFieldsFragmentDoc, JobProgressDocument, JobUpdatesDo
 import { CSRF_HEADER } from '../helpers/client';
 import { writeText } from '../helpers/files';
 import { ingest, jobCount } from '../helpers/queries';
-import { CLEAN_SPOOL, spoolContents, startServer, type TestServer, until } from '../helpers/server';
+import { CLEAN_SPOOL, openSubscriptions, spoolContents, startServer, type TestServer, until } from '../helpers/server';
 import { SubscriptionClient } from '../helpers/subscribe';
 
 interface Answer {
@@ -248,7 +248,7 @@ describe('items per execution (pages sized by variables)', () => {
     const client = new SubscriptionClient(server.url, 'ws', server.apiKey);
     try {
       const updates = client.subscribe(parse('subscription { jobUpdates { id status issues(first: 1000) { totalCount } } }'), {});
-      await until(async () => (await (await fetch(server.url.replace(/\/graphql$/, '/health'))).json()).subscriptions as number, (n) => n > 0, 'the subscription');
+      await until(() => openSubscriptions(server), (n) => n > 0, 'the subscription');
       const file = await writeText('events.csv', 'a\n1\n');
       for (let i = 0; i < 2; i++) await ingest(server.client, { dataset: `events-${i}` }, file);
       // Two jobs, each PENDING, RUNNING and COMPLETED: far more than 2500 items in all, 1000 per event.

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JobDocument, JobProgressDocument, type JobProgressSubscription, JobUpdatesDocument, type JobUpdatesSubscription } from '../generated/graphql';
 import { PERSON_COLUMNS, PERSON_HEADER, personLine, tempDir, writeGeneratedCsv, writeText } from '../helpers/files';
 import { ingest, submit } from '../helpers/queries';
-import { startServer, type TestServer, until, waitForJob } from '../helpers/server';
+import { openSubscriptions, startServer, type TestServer, until, waitForJob } from '../helpers/server';
 import { SubscriptionClient, type Transport } from '../helpers/subscribe';
 
 type ProgressEvent = JobProgressSubscription['jobProgress'];
@@ -22,10 +22,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await server?.stop();
 });
-
-async function health(): Promise<{ subscriptions: number }> {
-  return (await fetch(server.url.replace(/\/graphql$/, '/health'))).json() as Promise<{ subscriptions: number }>;
-}
 
 function sequencesOf(events: Array<{ data: { jobProgress: ProgressEvent } }>): number[] {
   return events.map((event) => event.data.jobProgress.sequence);
@@ -111,14 +107,14 @@ describe('many subscribers', () => {
   });
 
   it('frees a subscription as soon as its client disconnects mid-job', async () => {
-    const baseline = (await health()).subscriptions;
+    const baseline = await openSubscriptions(server);
     const client = new SubscriptionClient(server.url, 'ws', server.apiKey);
     const job = await submit(server.client, { dataset: 'disconnect', columns: PERSON_COLUMNS }, bigCsv);
     const received = client.subscribe(JobProgressDocument, { id: job.id });
     await until(async () => received.events.length, (count) => count >= 1, 'the first event');
-    expect((await health()).subscriptions).toBe(baseline + 1);
+    expect(await openSubscriptions(server)).toBe(baseline + 1);
     await client.dispose();
-    await until(async () => (await health()).subscriptions, (count) => count === baseline, 'the subscription to be freed', 5000);
+    await until(() => openSubscriptions(server), (count) => count === baseline, 'the subscription to be freed', 5000);
     expect((await waitForJob(server.client, job.id)).status).toBe('COMPLETED');
   });
 });
@@ -128,7 +124,7 @@ describe('closing and resuming edge cases', () => {
     const queued = await startServer({ maxConcurrentJobs: 1 });
     const client = new SubscriptionClient(queued.url, 'ws', queued.apiKey);
     try {
-      const feeds = async () => (await (await fetch(queued.url.replace(/\/graphql$/, '/health'))).json()).subscriptions as number;
+      const feeds = () => openSubscriptions(queued);
       const blocker = await submit(queued.client, { dataset: 'blocker', columns: PERSON_COLUMNS }, bigCsv);
       const waiting = await submit(queued.client, { dataset: 'waiting' }, await writeText('w.csv', 'a\n1\n'));
       const received = client.subscribe(JobProgressDocument, { id: waiting.id });
@@ -180,7 +176,7 @@ describe('keep-alive', () => {
   it('drops a WebSocket client that stops answering pings, freeing its subscription', async () => {
     const pinging = await startServer({ websocketKeepAliveMs: 200 });
     try {
-      const baseline = (await (await fetch(pinging.url.replace(/\/graphql$/, '/health'))).json()).subscriptions as number;
+      const baseline = await openSubscriptions(pinging);
       // A graphql-transport-ws client whose socket never answers pings, as a dead peer would not.
       const socket = new WebSocket(pinging.url.replace(/^http/, 'ws'), 'graphql-transport-ws', { autoPong: false });
       await new Promise<void>((resolve, reject) => {
@@ -189,7 +185,7 @@ describe('keep-alive', () => {
         socket.once('error', reject);
       });
       socket.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query: 'subscription { jobUpdates { id } }' } }));
-      const subscriptions = async () => (await (await fetch(pinging.url.replace(/\/graphql$/, '/health'))).json()).subscriptions as number;
+      const subscriptions = () => openSubscriptions(pinging);
       await until(subscriptions, (count) => count === baseline + 1, 'the subscription');
       const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
       await closed;
@@ -234,7 +230,7 @@ describe('jobUpdates', () => {
       const completedOnly = client.subscribe(JobUpdatesDocument, { status: ['COMPLETED'] });
       const everything = client.subscribe(JobUpdatesDocument, {});
       // graphql-ws sends the subscriptions once connected; wait until the server holds both.
-      await until(async () => (await health()).subscriptions, (count) => count >= 2, 'both subscriptions');
+      await until(() => openSubscriptions(server), (count) => count >= 2, 'both subscriptions');
       const first = await ingest(server.client, { dataset: 'updates-1' }, await writeText('u1.csv', 'a\n1\n'));
       const second = await ingest(server.client, { dataset: 'updates-2' }, await writeText('u2.csv', 'a\n2\n'));
       await until(async () => completedOnly.events.length, (count) => count >= 2, 'two COMPLETED updates');

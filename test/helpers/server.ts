@@ -49,6 +49,16 @@ export async function startServer(overrides: Partial<Config> = {}, dataDir?: str
   };
 }
 
+/** The server's GET /health URL. */
+export function healthUrl(server: { url: string }): string {
+  return new URL('/health', server.url).toString();
+}
+
+/** The open subscriptions (WebSocket and SSE) /health counts. */
+export async function openSubscriptions(server: { url: string }): Promise<number> {
+  return ((await (await fetch(healthUrl(server))).json()) as { subscriptions: number }).subscriptions;
+}
+
 /** The statuses a job never leaves. */
 export const TERMINAL: ReadonlySet<JobStatus> = new Set<JobStatus>(['COMPLETED', 'FAILED', 'CANCELLED']);
 
