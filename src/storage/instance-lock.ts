@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { type Db, writeTransaction } from './sqlite';
 
@@ -11,12 +12,27 @@ interface Holder {
   seen_at: number;
 }
 
+/**
+ * Whether the process runs. A process killed but not yet reaped by its parent (a zombie) still
+ * answers kill(pid, 0), yet it is dead: it holds nothing, so a restart at once must not wait for it.
+ */
 function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'EPERM'; // alive, owned by someone else
+  }
+  return !isZombie(pid);
+}
+
+/** Linux: the state field of /proc/<pid>/stat (after the parenthesised name, which may hold spaces) is Z or X for the dead. */
+function isZombie(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    return state === 'Z' || state === 'X';
+  } catch {
+    return false; // no /proc (not Linux): kill(pid, 0) is all there is to go by
   }
 }
 

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { readdir, rm } from 'node:fs/promises';
 import { type IncomingHttpHeaders, type IncomingMessage, request as httpRequest, type ServerResponse } from 'node:http';
 import { dirname, join } from 'node:path';
@@ -467,6 +468,29 @@ describe('one process per data directory', () => {
       await expectPeople(third.client, 'people', ROWS);
     } finally {
       await killAll(first, third);
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('starts at once after a SIGKILL while the dead holder is still a zombie its parent has not reaped, and resumes its job', async () => {
+    const dataDir = await tempDir();
+    const env = { SLUICE_LEASE_MS: '600000' };
+    let first: ServerProcess | undefined;
+    let second: ServerProcess | undefined;
+    try {
+      first = await startServerProcess(dataDir, env, [], true);
+      const { id } = await submit(first.client, { dataset: 'people', columns: PERSON_COLUMNS }, bigFile);
+      await waitForJob(first.client, id, (job) => TERMINAL.has(job.status) || job.progress.processedRows > 0);
+      await first.kill('SIGKILL');
+      expect(readFileSync(`/proc/${first.pid}/stat`, 'utf8')).toMatch(/\) Z /); // dead, not reaped
+
+      second = await startServerProcess(dataDir, env);
+      const job = await waitForJob(second.client, id);
+      expect(job).toMatchObject({ status: 'COMPLETED', attempts: 2, error: null });
+      await expectPeople(second.client, 'people', ROWS);
+    } finally {
+      first?.child.kill('SIGKILL'); // the parent that kept the zombie
+      await killAll(second);
       await rm(dataDir, { recursive: true, force: true });
     }
   });

@@ -10,6 +10,8 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
 
 export interface ServerProcess {
   child: ChildProcess;
+  /** The service's own pid: the child's, unless it runs under a parent that never reaps it. */
+  pid: number;
   /** Sends the data directory's default key. */
   client: GraphQLClient;
   apiKey: string | null;
@@ -26,19 +28,42 @@ export const SERVICE_ARGS: string[] = (JSON.parse(readFileSync(join(root, 'packa
   .split(' ')
   .slice(1);
 
-/** Starts the service as `npm start` does, in its own process, on a free port; `nodeArgs` such as --cpu-prof go to node. */
-export async function startServerProcess(dataDir: string, env: Record<string, string> = {}, nodeArgs: string[] = []): Promise<ServerProcess> {
-  const child = spawn(process.execPath, [...nodeArgs, ...SERVICE_ARGS], {
-    cwd: root,
-    env: { ...process.env, HOST: '127.0.0.1', PORT: '0', SLUICE_DATA_DIR: dataDir, LOG_LEVEL: 'info', ...env },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+/**
+ * A shell that starts the service in the background, says its pid, and then becomes `sleep`, which
+ * never reaps it: once killed, the service stays a zombie (as under a supervisor slow to reap).
+ */
+function spawnUnderNonReapingParent(args: string[], env: NodeJS.ProcessEnv): ChildProcess {
+  const command = [process.execPath, ...args].map((arg) => `'${arg}'`).join(' ');
+  return spawn('sh', ['-c', `${command} & echo "{\\"servicePid\\":$!}"; exec sleep 600`], { cwd: root, env, stdio: ['ignore', 'pipe', 'inherit'] });
+}
+
+/** Whether the process has ended (a zombie included). */
+function ended(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return /^[ZX]$/.test(stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3));
+  } catch {
+    return true;
+  }
+}
+
+/**
+ * Starts the service as `npm start` does, in its own process, on a free port; `nodeArgs` such as
+ * --cpu-prof go to node. With `zombie`, it runs under a parent that never reaps it: `kill` then
+ * resolves (with null) once the service has died, and the parent stays until `child` is killed.
+ */
+export async function startServerProcess(dataDir: string, env: Record<string, string> = {}, nodeArgs: string[] = [], zombie = false): Promise<ServerProcess> {
+  const serviceEnv = { ...process.env, HOST: '127.0.0.1', PORT: '0', SLUICE_DATA_DIR: dataDir, LOG_LEVEL: 'info', ...env };
+  const args = [...nodeArgs, ...SERVICE_ARGS];
+  const child = zombie ? spawnUnderNonReapingParent(args, serviceEnv) : spawn(process.execPath, args, { cwd: root, env: serviceEnv, stdio: ['ignore', 'pipe', 'inherit'] });
+  let pid = child.pid!;
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('the server did not start within 30 s')), 30_000);
     createInterface({ input: child.stdout! }).on('line', (line) => {
       try {
-        const entry = JSON.parse(line) as { msg?: string; url?: string };
+        const entry = JSON.parse(line) as { msg?: string; url?: string; servicePid?: number };
+        if (entry.servicePid) pid = entry.servicePid;
         if (entry.msg === 'sluice is listening' && entry.url) {
           clearTimeout(timer);
           resolve(entry.url);
@@ -52,16 +77,22 @@ export async function startServerProcess(dataDir: string, env: Record<string, st
   const apiKey = await defaultKey(dataDir);
   return {
     child,
+    pid,
     client: new GraphQLClient(url, apiKey),
     apiKey,
     url,
     peakRss() {
-      const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
+      const status = readFileSync(`/proc/${pid}/status`, 'utf8');
       return Number(/VmHWM:\s+(\d+) kB/.exec(status)![1]) * 1024;
     },
     async kill(signal) {
-      child.kill(signal);
-      return exited;
+      if (!zombie) {
+        child.kill(signal);
+        return exited;
+      }
+      process.kill(pid, signal);
+      while (!ended(pid)) await new Promise((resolve) => setTimeout(resolve, 20));
+      return null;
     },
   };
 }
