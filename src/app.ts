@@ -66,7 +66,14 @@ export function buildApp(config: Config, log: Logger = createLogger(config.logLe
   );
   const purger = new RowPurger(datasets, log);
   const lock = new InstanceLock(db, config.leaseMs);
-  const runner = new JobRunner(config, dbPath, registry, lock.owner, log, () => purger.kick());
+  let loseLock!: (error: Error) => void;
+  const lost = new Promise<Error>((resolve) => (loseLock = resolve));
+  const holdsDataDir = (): boolean => {
+    if (lock.renew()) return true;
+    loseLock(new Error('another process took over the data directory while this one was unresponsive'));
+    return false;
+  };
+  const runner = new JobRunner(config, dbPath, registry, lock.owner, holdsDataDir, log, () => purger.kick());
   // Transitions may have written webhook deliveries (job.started, the job's end): send them now.
   bus.subscribe(({ kind }) => {
     if (kind === 'transition') dispatcher.kick();
@@ -101,8 +108,6 @@ export function buildApp(config: Config, log: Logger = createLogger(config.logLe
   });
 
   let lockTimer: NodeJS.Timeout | null = null;
-  let loseLock!: (error: Error) => void;
-  const lost = new Promise<Error>((resolve) => (loseLock = resolve));
 
   return {
     config,
@@ -117,7 +122,7 @@ export function buildApp(config: Config, log: Logger = createLogger(config.logLe
       else warnAuthOff(log);
       lockTimer = setInterval(() => {
         try {
-          if (!lock.renew()) loseLock(new Error('another process took over the data directory while this one was unresponsive'));
+          holdsDataDir();
         } catch (error) {
           log.warn({ err: error }, 'renewing the data directory lock failed; retried on the next tick');
         }

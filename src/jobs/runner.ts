@@ -48,6 +48,11 @@ export class JobRunner {
     private readonly registry: JobRegistry,
     /** This process, as lease owner: leases of any other owner are void (one process serves a data directory). */
     private readonly owner: string,
+    /**
+     * Renews this process's hold on the data directory; false once another process took it (this one
+     * was frozen past the lock's staleness). Only a holder may reap others' leases or claim jobs.
+     */
+    private readonly holdsDataDir: () => boolean,
     private readonly log: Logger,
     private readonly onSettled: () => void,
   ) {}
@@ -73,6 +78,7 @@ export class JobRunner {
   /** Starts as many waiting jobs as there is room for. Never throws: a failure is logged and the next kick tries again. */
   kick(): void {
     try {
+      if (!this.accepting || !this.holdsDataDir()) return;
       while (this.accepting && this.running.size < this.config.maxConcurrentJobs) {
         const job = this.registry.claimNext(this.owner, this.config.leaseMs);
         if (!job) break;
@@ -275,6 +281,8 @@ export class JobRunner {
   private reap(): void {
     let reaped = 0;
     try {
+      // A process resumed after a freeze sees the new holder's leases as void: they are not its to take.
+      if (!this.holdsDataDir()) return;
       const voided = this.registry.withVoidLease(this.owner);
       reaped = voided.length;
       for (const job of voided) {

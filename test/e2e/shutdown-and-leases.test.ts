@@ -494,6 +494,38 @@ describe('one process per data directory', () => {
       await rm(dataDir, { recursive: true, force: true });
     }
   });
+
+  it('a process resumed after a freeze that another took the directory from takes none of its jobs, and exits 1', async () => {
+    const dataDir = await tempDir();
+    const env = { SLUICE_LEASE_MS: '1500', SLUICE_HEARTBEAT_INTERVAL_MS: '200' };
+    let first: ServerProcess | undefined;
+    let second: ServerProcess | undefined;
+    try {
+      first = await startServerProcess(dataDir, env);
+      const firstExit = exitOf(first);
+      const { id } = await submit(first.client, { dataset: 'people', columns: PERSON_COLUMNS }, bigFile);
+      await waitForJob(first.client, id, (job) => TERMINAL.has(job.status) || job.progress.processedRows > 0);
+      first.child.kill('SIGSTOP');
+      await sleep(2500); // past the lock's staleness: the frozen holder counts as gone
+
+      second = await startServerProcess(dataDir, env);
+      const taken = await waitForJob(second.client, id, (job) => TERMINAL.has(job.status) || (job.attempts === 2 && job.progress.processedRows > 0));
+      expect(taken).toMatchObject({ status: 'RUNNING', attempts: 2 });
+      const token = jobRow(dataDir, id).lease_token;
+      first.child.kill('SIGCONT');
+
+      expect((await firstExit).code).toBe(1);
+      const during = jobRow(dataDir, id);
+      expect(during.status === 'COMPLETED' || during.lease_token === token).toBe(true); // still the second's attempt
+      const job = await waitForJob(second.client, id);
+      expect(job).toMatchObject({ status: 'COMPLETED', attempts: 2, error: null });
+      await expectPeople(second.client, 'people', ROWS);
+    } finally {
+      first?.child.kill('SIGCONT');
+      await killAll(first, second);
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
 });
 
 describe('leases', () => {
