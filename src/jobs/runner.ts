@@ -27,6 +27,8 @@ interface RunningJob {
   lastSeen: number;
   /** Settles when the worker has exited. */
   exited: Promise<void>;
+  /** What the reaper left to do once the worker has exited: queue the job again (never beside its old worker). */
+  afterExit: (() => void) | null;
 }
 
 /**
@@ -36,7 +38,8 @@ interface RunningJob {
  * lease is void, at start and on every tick.
  */
 export class JobRunner {
-  private readonly running = new Map<number, RunningJob>();
+  /** The attempts this process runs, by lease token: a job re-claimed while its old worker still exits has two. */
+  private readonly running = new Map<string, RunningJob>();
   private heartbeatTimer: NodeJS.Timeout | null = null;
   private accepting = false;
   /** Set when claiming failed (the database was locked, say): the next tick tries again, so queued jobs never wait for an outside event. */
@@ -123,8 +126,9 @@ export class JobRunner {
       stoppedAs: null,
       lastSeen: Date.now(),
       exited: new Promise<void>((resolve) => (exited = resolve)),
+      afterExit: null,
     };
-    this.running.set(job.num, entry);
+    this.running.set(job.lease!.token, entry);
     // A file built to be slow (or a rule that hogs the thread) must not keep a core: past its time limit the attempt is stopped hard.
     const limitMs = this.config.parseTimeLimitMs;
     const message = `the job took longer than the ${limitMs} ms an attempt may take to read its file; the dataset is unchanged`;
@@ -154,7 +158,8 @@ export class JobRunner {
       clearTimeout(deadline);
       // While stopping, workers are terminated on purpose; stop() settles their jobs.
       if (!entry.reported && !entry.lost && this.accepting) this.conclude(entry, entry.stoppedAs ?? { type: 'crashed', message: `worker exited with code ${code}` });
-      this.running.delete(job.num);
+      this.running.delete(job.lease!.token);
+      entry.afterExit?.();
       exited();
       this.kick();
     });
@@ -225,7 +230,7 @@ export class JobRunner {
       return this.cancel(this.registry.get(job.id)!); // it started meanwhile
     }
     if (job.status !== 'RUNNING') return this.registry.get(job.id);
-    const entry = this.running.get(job.num);
+    const entry = job.lease ? this.running.get(job.lease.token) : undefined;
     if (!entry) {
       // No worker of this process runs it: an attempt whose process died, not yet reaped.
       const cancelled = this.registry.cancel(job);
@@ -283,19 +288,32 @@ export class JobRunner {
     try {
       // A process resumed after a freeze sees the new holder's leases as void: they are not its to take.
       if (!this.holdsDataDir()) return;
-      const voided = this.registry.withVoidLease(this.owner);
-      reaped = voided.length;
-      for (const job of voided) {
-        const entry = this.running.get(job.num);
-        if (entry) this.abandon(entry, 'its lease expired');
+      for (const job of this.registry.withVoidLease(this.owner)) {
+        const entry = job.lease ? this.running.get(job.lease.token) : undefined;
         const reason = job.lease?.owner === this.owner ? 'its worker stopped responding until its lease expired' : 'the process running it stopped';
-        const outcome = this.registry.interrupt(job, reason, this.config.maxAttempts);
-        if (outcome && outcome.status !== 'PENDING') void this.ended(outcome);
+        if (!entry) reaped += this.interrupt(job, reason) ? 1 : 0;
+        else if (!entry.lost) {
+          // The job is queued again only once its worker has exited: a new attempt never runs beside the old one.
+          entry.afterExit = () => this.interrupt(job, reason);
+          this.abandon(entry, 'its lease expired');
+        }
       }
     } catch (error) {
       this.log.error({ err: error }, 'reaping jobs with a void lease failed; retried on the next tick');
     }
     if (reaped > 0) this.kick();
+  }
+
+  /** Ends an attempt that lost its lease: the job is queued again, or fails INTERRUPTED. False when that could not be committed (retried on the next tick). */
+  private interrupt(job: Job, reason: string): boolean {
+    try {
+      const outcome = this.registry.interrupt(job, reason, this.config.maxAttempts);
+      if (outcome && outcome.status !== 'PENDING') void this.ended(outcome);
+      return true;
+    } catch (error) {
+      this.log.error({ err: error, jobId: job.id }, 'taking back a job with a void lease failed; retried on the next tick');
+      return false;
+    }
   }
 
   /**

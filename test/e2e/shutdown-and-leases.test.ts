@@ -579,4 +579,33 @@ describe('leases', () => {
       await server.stop();
     }
   });
+
+  it('tracks the attempt that re-claims a reaped job (a free slot claims it at once): the old worker exiting does not drop it, and no worker is left behind', async () => {
+    const server = await startServer({ heartbeatIntervalMs: 100, stallThresholdMs: 1000, leaseMs: 2000, maxAttempts: 2, maxConcurrentJobs: 2, batchRows: 1000 });
+    const { runner } = server.app.services;
+    try {
+      const hung = await submit(server.client, { dataset: 'leased', columns: hangingColumns }, hangingFile);
+      const tracked: boolean[] = [];
+      const ended = await until(
+        async () => {
+          const job = await getJob(server.client, hung.id);
+          if (job.status === 'RUNNING') tracked.push(runner.activeCount >= 1);
+          return job;
+        },
+        (job) => TERMINAL.has(job.status),
+        `job ${hung.id} to end`,
+        60_000,
+      );
+      expect(ended).toMatchObject({ status: 'FAILED', error: { code: 'INTERRUPTED' } });
+      expect(tracked).not.toContain(false); // every attempt of a RUNNING job has its worker in the runner's books
+      await until(async () => runner.activeCount, (count) => count === 0, 'every worker to exit', 5000);
+      // A worker left spinning on the hanging row would keep a core busy.
+      const before = process.cpuUsage();
+      await sleep(1000);
+      const used = process.cpuUsage(before);
+      expect((used.user + used.system) / 1000).toBeLessThan(500);
+    } finally {
+      await server.stop();
+    }
+  });
 });
