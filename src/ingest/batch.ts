@@ -11,6 +11,17 @@ const MAX_BATCH_BYTES = 8 * 1024 ** 2;
 /** The attempt's lease was taken over: nothing of the batch was written. */
 export class LeaseLostError extends Error {}
 
+/**
+ * Runs `work` in one write transaction that first checks the attempt still holds its lease: an
+ * attempt that lost it (its job ended, or was taken over) writes nothing.
+ */
+export function fenced<T>(db: Db, jobs: SqliteJobStore, owner: Pick<BatchOwner, 'jobNum' | 'leaseToken'>, work: () => T): T {
+  return writeTransaction(db, () => {
+    if (!jobs.holdsLease(owner.jobNum, owner.leaseToken)) throw new LeaseLostError();
+    return work();
+  });
+}
+
 /** Whose batches these are: the job, the lease that fences its writes, and how long each commit extends it. */
 export interface BatchOwner {
   jobNum: number;

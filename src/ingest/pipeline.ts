@@ -2,8 +2,8 @@ import { type ColumnSpec, datasetShape, shapeMismatch, specsOf } from '../datase
 import { type CellValue, SqliteDatasetStore } from '../datasets/sqlite-dataset-store';
 import type { Checkpoint, FileFormat, Issue, JobError, JobOptions, ProgressCounters } from '../jobs/model';
 import { SqliteJobStore } from '../jobs/sqlite-job-store';
-import { type Db, writeTransaction } from '../storage/sqlite';
-import { Batch } from './batch';
+import type { Db } from '../storage/sqlite';
+import { Batch, fenced } from './batch';
 import { headerNames, inferColumns } from './infer';
 import { layoutFor } from './layout';
 import { openSource, type SourceSpec } from './open-source';
@@ -153,18 +153,20 @@ export async function runIngest(db: Db, task: IngestTask, control: IngestControl
     }
     const layout = layoutFor(columns, header, task.format);
 
-    // The dataset's shape is fixed by its first job; every later one must match it.
+    // The dataset's shape is fixed by its first job; every later one must match it. Settling the
+    // columns and opening the job's row range are writes of this attempt: fenced by its lease.
     const shape = datasetShape(columns);
-    const mismatch = writeTransaction(db, () => {
-      if (!datasets.getById(task.datasetId)!.columns && datasets.setColumns(task.datasetId, shape, task.jobNum, Date.now())) return null;
-      return shapeMismatch(datasets.getById(task.datasetId)!.columns!, shape);
+    const opened = fenced(db, jobs, owner, () => {
+      if (!datasets.getById(task.datasetId)!.columns) datasets.setColumns(task.datasetId, shape, task.jobNum, Date.now());
+      const mismatch = shapeMismatch(datasets.getById(task.datasetId)!.columns!, shape);
+      if (mismatch) return { mismatch, fromRow: 0 };
+      columns.forEach((column, i) => {
+        if (column.unique) datasets.ensureIndex(task.datasetId, i);
+      });
+      return { mismatch: null, fromRow: datasets.beginJobRows(task.datasetId, task.jobNum) };
     });
-    if (mismatch) throw new IngestError('SCHEMA_MISMATCH', mismatch);
-
-    const fromRow = writeTransaction(db, () => datasets.beginJobRows(task.datasetId, task.jobNum));
-    columns.forEach((column, i) => {
-      if (column.unique) datasets.ensureIndex(task.datasetId, i);
-    });
+    if (opened.mismatch) throw new IngestError('SCHEMA_MISMATCH', opened.mismatch);
+    const { fromRow } = opened;
     batch.writer = new RowWriter(db, task.datasetId, columns.length);
     uniqueness = new DatasetUniqueness(datasets, datasets.getById(task.datasetId)!, fromRow, task.options.mode === 'REPLACE');
     const validator = new RowValidator(columns, uniqueness);

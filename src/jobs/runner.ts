@@ -3,6 +3,7 @@ import type { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import type { Config } from '../config';
 import { delay } from '../delay';
+import { ingestTask } from './ingest-task';
 import { spawnIngestWorker } from '../ingest/spawn';
 import { outOfMemory } from '../ingest/source';
 import type { WorkerReport } from '../ingest/worker-protocol';
@@ -99,21 +100,7 @@ export class JobRunner {
       dbPath: this.dbPath,
       busyTimeoutMs: this.config.sqliteBusyTimeoutMs,
       aliveIntervalMs: this.config.heartbeatIntervalMs / 2,
-      task: {
-        jobNum: job.num,
-        datasetId: job.datasetId,
-        spoolPath: job.spoolPath!,
-        file: { size: job.file.size, sha256: job.file.sha256 },
-        format: job.file.format,
-        options: job.options,
-        batchRows: this.config.batchRows,
-        progressIntervalMs: this.config.progressIntervalMs,
-        inferSampleRows: this.config.inferSampleRows,
-        limits: { maxRecordBytes: this.config.maxRecordBytes, maxColumns: this.config.maxColumns, zip: this.config.zipLimits },
-        leaseToken: job.lease!.token,
-        leaseMs: this.config.leaseMs,
-        resume: job.checkpoint && { checkpoint: job.checkpoint, counters: job.progress },
-      },
+      task: ingestTask(job, this.config),
     });
     let exited!: () => void;
     const entry: RunningJob = {

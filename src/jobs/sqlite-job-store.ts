@@ -128,6 +128,7 @@ export class SqliteJobStore implements JobStore {
       resetProgress: db.prepare(`
         UPDATE jobs SET processed_rows = 0, total_rows = NULL, rows_written = 0, rows_rejected = 0, bytes_read = 0,
           issue_errors = 0, issue_warnings = 0 WHERE num = ?`),
+      holdsLease: db.prepare(`SELECT 1 FROM jobs WHERE num = ? AND status = 'RUNNING' AND lease_token = ?`).pluck(),
       renewLease: db.prepare(`
         UPDATE jobs SET lease_expires_at = @leaseUntil, sequence = sequence + 1, updated_at = @now
         WHERE num = @num AND status = 'RUNNING' AND lease_token = @token`),
@@ -241,6 +242,11 @@ export class SqliteJobStore implements JobStore {
   resetProgress(num: number): void {
     this.statements.resetProgress.run(num);
     this.statements.deleteIssues.run(num);
+  }
+
+  /** Whether the attempt of this lease still runs the job: the fence checked first in each of its write transactions. */
+  holdsLease(num: number, leaseToken: string): boolean {
+    return this.statements.holdsLease.get(num, leaseToken) !== undefined;
   }
 
   renewLease(num: number, leaseToken: string, leaseUntil: number, now: number): boolean {

@@ -1,0 +1,22 @@
+import type { Config } from '../config';
+import type { IngestTask } from '../ingest/pipeline';
+import type { Job } from './model';
+
+/** What an attempt's worker needs of a claimed job: its file, options and limits, and the lease that fences its writes. */
+export function ingestTask(job: Job, config: Config): IngestTask {
+  return {
+    jobNum: job.num,
+    datasetId: job.datasetId,
+    spoolPath: job.spoolPath!,
+    file: { size: job.file.size, sha256: job.file.sha256 },
+    format: job.file.format,
+    options: job.options,
+    batchRows: config.batchRows,
+    progressIntervalMs: config.progressIntervalMs,
+    inferSampleRows: config.inferSampleRows,
+    limits: { maxRecordBytes: config.maxRecordBytes, maxColumns: config.maxColumns, zip: config.zipLimits },
+    leaseToken: job.lease!.token,
+    leaseMs: config.leaseMs,
+    resume: job.checkpoint && { checkpoint: job.checkpoint, counters: job.progress },
+  };
+}
