@@ -22,7 +22,7 @@ export interface Config {
    * alive; a job whose lease lapses (a worker hung past the stall threshold) is taken back by the reaper.
    */
   readonly leaseMs: number;
-  /** Attempts a job gets: one interrupted more often than this (crashes, lost leases) fails with INTERRUPTED. */
+  /** Interrupted attempts in a row without progress (crashes, lost leases) after which a job fails with INTERRUPTED. */
   readonly maxAttempts: number;
   /** At SIGTERM/SIGINT, how long running jobs get to reach a checkpoint and webhook attempts to finish. */
   readonly shutdownGraceMs: number;

@@ -68,6 +68,12 @@ export interface Checkpoint {
   failure?: JobError;
 }
 
+export interface AttemptStart {
+  startedAt: number;
+  rows: number;
+  bytes: number;
+}
+
 export interface JobError {
   code: string;
   message: string;
@@ -88,6 +94,10 @@ export interface Job {
   error: JobError | null;
   /** Attempts started; a hand-over at a graceful stop gives its attempt back. */
   attempts: number;
+  /** Attempts in a row interrupted without advancing the checkpoint: a job fails INTERRUPTED when they reach SLUICE_MAX_ATTEMPTS. */
+  fruitlessAttempts: number;
+  /** The running (or last) attempt: when it was claimed, and the rows and bytes the job had read by then. */
+  attempt: AttemptStart | null;
   lease: Lease | null;
   checkpoint: Checkpoint | null;
   sequence: number;

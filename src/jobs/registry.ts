@@ -61,7 +61,7 @@ export class JobRegistry {
     alongside?.();
     const updated = this.jobs.getByNum(job.num)!;
     // Webhook outbox rows commit with the transition they announce: a crash after this commit still delivers.
-    this.outbox.transitioned(updated, this.now());
+    this.outbox.transitioned(updated, this.now(), job.startedAt !== null);
     return updated;
   }
 
@@ -120,17 +120,21 @@ export class JobRegistry {
 
   /**
    * Ends an attempt that lost its lease (its process died, or its worker hung): the job goes back to
-   * the queue and resumes from its checkpoint, or fails with INTERRUPTED once it has had `maxAttempts`.
+   * the queue and resumes from its checkpoint. An attempt that advanced the checkpoint is no crash of
+   * the job, however many there are; one that did not counts, and `maxAttempts` of those in a row
+   * (a file that kills its worker, say) fail the job with INTERRUPTED.
    */
   interrupt(job: Job, reason: string, maxAttempts: number): Job | null {
-    if (job.attempts >= maxAttempts) {
-      const message = `the job was interrupted on each of its ${job.attempts} attempt(s), the last time because ${reason}; it is not retried again`;
+    const progressed = job.progress.processedRows > (job.attempt?.rows ?? 0);
+    const fruitlessAttempts = progressed ? 0 : job.fruitlessAttempts + 1;
+    if (fruitlessAttempts >= maxAttempts) {
+      const message = `the job was interrupted ${fruitlessAttempts} times in a row without progress, the last time because ${reason}; it is not retried again`;
       return this.fail(job, { code: 'INTERRUPTED', message });
     }
-    this.log.warn({ jobId: job.id, reason, attempts: job.attempts, resumesAt: job.checkpoint?.nextRow }, 'job interrupted; queued again');
+    this.log.warn({ jobId: job.id, reason, attempts: job.attempts, fruitlessAttempts, resumesAt: job.checkpoint?.nextRow }, 'job interrupted; queued again');
     // Without a checkpoint the attempt wrote no rows, but it may have noted things or, before
     // checkpoints existed, written rows: the next attempt starts from a clean slate.
-    return this.move(job, 'PENDING', { stage: 'queued' }, job.checkpoint ? undefined : () => this.startOver(job));
+    return this.move(job, 'PENDING', { stage: 'queued', fruitlessAttempts }, job.checkpoint ? undefined : () => this.startOver(job));
   }
 
   private startOver(job: Job): void {

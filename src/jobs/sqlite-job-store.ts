@@ -36,6 +36,10 @@ interface JobRow {
   lease_token: string | null;
   lease_expires_at: number | null;
   checkpoint: string | null;
+  attempt_started_at: number | null;
+  attempt_start_rows: number;
+  attempt_start_bytes: number;
+  fruitless_attempts: number;
 }
 
 function toJob(row: JobRow): Job {
@@ -61,6 +65,8 @@ function toJob(row: JobRow): Job {
     messages: JSON.parse(row.messages),
     error: row.error_code === null ? null : { code: row.error_code, message: row.error_message ?? '' },
     attempts: row.attempts,
+    fruitlessAttempts: row.fruitless_attempts,
+    attempt: row.attempt_started_at === null ? null : { startedAt: row.attempt_started_at, rows: row.attempt_start_rows, bytes: row.attempt_start_bytes },
     lease: row.lease_token === null ? null : { owner: row.lease_owner!, token: row.lease_token, expiresAt: row.lease_expires_at! },
     checkpoint: row.checkpoint === null ? null : JSON.parse(row.checkpoint),
     sequence: row.sequence,
@@ -111,7 +117,11 @@ export class SqliteJobStore implements JobStore {
           lease_owner = @leaseOwner, lease_token = @leaseToken, lease_expires_at = @leaseExpiresAt,
           error_code = CASE WHEN @setError THEN @errorCode ELSE error_code END,
           error_message = CASE WHEN @setError THEN @errorMessage ELSE error_message END,
-          started_at = COALESCE(@startedAt, started_at),
+          started_at = COALESCE(started_at, @startedAt),
+          attempt_started_at = COALESCE(@startedAt, attempt_started_at),
+          attempt_start_rows = CASE WHEN @startedAt IS NULL THEN attempt_start_rows ELSE processed_rows END,
+          attempt_start_bytes = CASE WHEN @startedAt IS NULL THEN attempt_start_bytes ELSE bytes_read END,
+          fruitless_attempts = COALESCE(@fruitlessAttempts, fruitless_attempts),
           completed_at = COALESCE(@completedAt, completed_at),
           total_rows = COALESCE(@totalRows, total_rows),
           attempts = attempts + @attemptsIncrement,
@@ -220,6 +230,7 @@ export class SqliteJobStore implements JobStore {
       completedAt: patch.completedAt ?? null,
       totalRows: patch.totalRows ?? null,
       attemptsIncrement: patch.attemptsIncrement ?? 0,
+      fruitlessAttempts: patch.fruitlessAttempts ?? null,
       now,
     });
     return changes === 1;

@@ -23,9 +23,12 @@ export interface TransitionPatch {
   /** The claim of a move to RUNNING; every other move drops the lease. */
   lease?: Lease;
   error?: JobError | null;
+  /** Set by a claim: the attempt starts now (and the job, on its first claim: the job's start is kept). */
   startedAt?: number;
   completedAt?: number;
   attemptsIncrement?: number;
+  /** Set when the move ends an interrupted attempt: how many in a row have now made no progress. */
+  fruitlessAttempts?: number;
   totalRows?: number;
 }
 

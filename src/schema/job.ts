@@ -41,11 +41,15 @@ export function progressOf(job: JobRecord, now: number): ProgressView {
   const totalBytes = job.file.size;
   const fraction = totalRows ? processedRows / totalRows : totalBytes > 0 ? bytesRead / totalBytes : 0;
   const percent = job.status === 'COMPLETED' ? 100 : Math.min(MAX_UNFINISHED_PERCENT, Math.round(fraction * 1000) / 10);
-  const elapsedSeconds = job.startedAt === null ? 0 : ((job.completedAt ?? now) - job.startedAt) / 1000;
-  const rowsPerSecond = elapsedSeconds > 0 && processedRows > 0 ? processedRows / elapsedSeconds : null;
+  // Rate and ETA follow the running (or last) attempt alone: rows of earlier attempts were not read in its time.
+  const attempt = job.attempt;
+  const attemptSeconds = attempt === null ? 0 : ((job.completedAt ?? now) - attempt.startedAt) / 1000;
+  const attemptRows = processedRows - (attempt?.rows ?? 0);
+  const attemptBytes = bytesRead - (attempt?.bytes ?? 0);
+  const rowsPerSecond = attemptSeconds > 0 && attemptRows > 0 ? attemptRows / attemptSeconds : null;
   let etaSeconds: number | null = null;
   if (job.status === 'COMPLETED') etaSeconds = 0;
-  else if (job.status === 'RUNNING' && bytesRead > 0 && elapsedSeconds > 0) etaSeconds = (elapsedSeconds * Math.max(0, totalBytes - bytesRead)) / bytesRead;
+  else if (job.status === 'RUNNING' && attemptBytes > 0 && attemptSeconds > 0) etaSeconds = (attemptSeconds * Math.max(0, totalBytes - bytesRead)) / attemptBytes;
   return { processedRows, totalRows, rowsWritten, rowsRejected, bytesRead, totalBytes, percent, rowsPerSecond, etaSeconds };
 }
 

@@ -143,6 +143,16 @@ const migrations: string[] = [
     revoked_at INTEGER
   );
   `,
+  `
+  -- The running (or last) attempt: when it was claimed and how far the job was then, so that its rate
+  -- and ETA count its own rows and bytes only; started_at keeps the job's first start.
+  ALTER TABLE jobs ADD COLUMN attempt_started_at INTEGER;
+  ALTER TABLE jobs ADD COLUMN attempt_start_rows INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE jobs ADD COLUMN attempt_start_bytes INTEGER NOT NULL DEFAULT 0;
+  -- Attempts in a row that were interrupted without advancing the checkpoint: what SLUICE_MAX_ATTEMPTS bounds.
+  ALTER TABLE jobs ADD COLUMN fruitless_attempts INTEGER NOT NULL DEFAULT 0;
+  UPDATE jobs SET attempt_started_at = started_at;
+  `,
 ];
 
 export function openDatabase(path: string, options: { busyTimeoutMs: number; migrate: boolean }): Db {

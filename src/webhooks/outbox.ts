@@ -47,9 +47,10 @@ export class WebhookOutbox {
     private readonly datasets: SqliteDatasetStore,
   ) {}
 
-  transitioned(job: Job, now: number): void {
+  /** `startedBefore`: the job had started before this transition (a resumed attempt starts no job: job.started is sent once). */
+  transitioned(job: Job, now: number, startedBefore: boolean): void {
     const event = EVENT_OF[job.status];
-    if (!event) return;
+    if (!event || (event === 'job.started' && startedBefore)) return;
     const targets = this.store
       .endpoints(job.workspace)
       .filter((endpoint) => endpoint.disabledAt === null && endpoint.events.includes(event))

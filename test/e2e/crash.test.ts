@@ -1,11 +1,12 @@
 import { rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type JobFieldsFragment, JobDocument } from '../generated/graphql';
+import { type JobFieldsFragment, JobDocument, JobWebhookDeliveriesDocument, RegisterWebhookDocument } from '../generated/graphql';
 import { allIssues, forEachRowPage, killWhileWriteLocked, openWriteLockProbe, type WriteLockProbe, writeEncodedCsv, writeGeneratedXlsx } from '../helpers/crash';
 import { expectedPerson, PERSON_COLUMNS, PERSON_HEADER, personLine, tempDir, writeGeneratedCsv } from '../helpers/files';
 import { type ServerProcess, startServerProcess } from '../helpers/process';
 import { type IngestFileInput, submit } from '../helpers/queries';
+import { startReceiver } from '../helpers/receiver';
 import { TERMINAL, waitForJob } from '../helpers/server';
 
 // The service as a child process, SIGKILLed where a crash could lose or repeat work: an upload
@@ -170,6 +171,17 @@ function whenProcessed(atLeast: number, below = Number.POSITIVE_INFINITY): KillP
   };
 }
 
+/**
+ * Kills the restarted service at once: it claimed the job again as it started, and its new attempt
+ * (a worker starting, then checking the upload) has committed no progress yet.
+ */
+const claimedAgain: KillPoint = async (server, jobId) => {
+  const { job } = await server.client.request(JobDocument, { id: jobId });
+  await server.kill('SIGKILL');
+  expect(job!.status).toBe('RUNNING');
+  return job!;
+};
+
 /** Once `rows` rows are processed, kills while a batch's write transaction is open. */
 function insideWriteTransaction(rows: number): KillPoint {
   return async (server, jobId, probe) => {
@@ -310,19 +322,63 @@ describe(`crash recovery of a ${ROWS}-row CSV with invalid rows`, () => {
     });
   }, 150_000);
 
-  it('interrupted on each of its SLUICE_MAX_ATTEMPTS attempts: FAILED with INTERRUPTED, none of its rows visible', async () => {
+  it('killed four times, each attempt advancing the checkpoint: completes on its fifth attempt (progress is not a crash of the job), every row once', async () => {
+    await ingestThroughCrashes({
+      submitJob: submitPeople,
+      kills: [whenProcessed(ROWS * 0.2), whenProcessed(ROWS * 0.4), whenProcessed(ROWS * 0.6), whenProcessed(ROWS * 0.8)],
+      check: (server, job) => expectExactIngest(server.client, job, people, 5),
+    });
+  }, 240_000);
+
+  it('interrupted on SLUICE_MAX_ATTEMPTS attempts in a row that make no progress: FAILED with INTERRUPTED, none of its rows visible', async () => {
     await ingestThroughCrashes({
       env: { SLUICE_MAX_ATTEMPTS: '2' },
       submitJob: submitPeople,
-      kills: [whenProcessed(1), whenProcessed(1)],
+      // The first attempt advances; the next two are killed before their first checkpoint.
+      kills: [whenProcessed(ROWS * 0.1), claimedAgain, claimedAgain],
       async check(server, job) {
-        expect(job).toMatchObject({ status: 'FAILED', attempts: 2, error: { code: 'INTERRUPTED' }, result: null, dataset: { rowCount: 0 } });
+        expect(job).toMatchObject({ status: 'FAILED', attempts: 3, error: { code: 'INTERRUPTED' }, result: null, dataset: { rowCount: 0 } });
+        expect(job.error!.message).toContain('2 times in a row without progress');
         let visible = 0;
         await forEachRowPage(server.client, 'people', (rows) => (visible += rows.length));
         expect(visible).toBe(0);
       },
     });
-  }, 120_000);
+  }, 150_000);
+});
+
+describe('a job across attempts', () => {
+  it('keeps its first start, rates only the running attempt, spans every attempt in its duration, and announces job.started once', async () => {
+    const dataDir = await tempDir();
+    const env = { SLUICE_WEBHOOK_ALLOW_PRIVATE: 'true' };
+    const receiver = await startReceiver();
+    let server = await startServerProcess(dataDir, env);
+    try {
+      const { registerWebhook } = await server.client.request(RegisterWebhookDocument, { url: receiver.url, events: ['job.started', 'job.completed'] });
+      expect(registerWebhook.userErrors).toEqual([]);
+      const id = await submitPeople(server);
+      const seen = await whenProcessed(ROWS * 0.5)(server, id, () => {
+        throw new Error('no write lock probe here');
+      });
+      const restartedAt = Date.now();
+      server = await startServerProcess(dataDir, env);
+      const resumed = await waitForJob(server.client, id, (j) => TERMINAL.has(j.status) || (j.status === 'RUNNING' && j.progress.processedRows > seen.progress.processedRows));
+      const sinceRestart = (Date.now() - restartedAt) / 1000;
+      expect(resumed).toMatchObject({ status: 'RUNNING', attempts: 2, startedAt: seen.startedAt });
+      // The new attempt has done a few batches: a rate counting every row of the job since the resume would be far higher.
+      expect(resumed.progress.rowsPerSecond).toBeLessThan((0.5 * resumed.progress.processedRows) / sinceRestart);
+
+      const job = await waitForJob(server.client, id, undefined, 120_000);
+      expect(job).toMatchObject({ status: 'COMPLETED', startedAt: seen.startedAt });
+      expect(job.result!.durationMs).toBe(Date.parse(job.completedAt!) - Date.parse(seen.startedAt!));
+      const deliveries = (await server.client.request(JobWebhookDeliveriesDocument, { id })).job!.webhookDeliveries;
+      expect(deliveries.map((delivery) => delivery.event).sort()).toEqual(['job.completed', 'job.started']);
+    } finally {
+      await server.kill('SIGKILL');
+      await receiver.close();
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  }, 150_000);
 });
 
 describe('crash recovery of files resumed by re-reading and skipping rows', () => {
