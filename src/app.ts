@@ -80,7 +80,7 @@ export function buildApp(config: Config, log: Logger = createLogger(config.logLe
   });
   const retention = new RetentionSweeper(jobs, config.jobRetentionMs, config.cleanupIntervalMs, log);
   const spool = new Spool(join(config.dataDir, 'spool'));
-  const submission = new IngestSubmission(registry, datasets, spool, destinations, config);
+  const submission = new IngestSubmission(registry, jobs, datasets, spool, destinations, config);
   const draining = new Draining();
   const services: Services = { config, jobs, datasets, bus, registry, runner, submission, webhooks: webhookStore, destinations, dispatcher, draining };
   const keys = new SqliteApiKeyStore(db);

@@ -148,7 +148,7 @@ export async function runIngest(db: Db, task: IngestTask, control: IngestControl
       const sample = buffered.flatMap((item) => (item.kind === 'row' ? [item.cells] : [])).slice(0, task.inferSampleRows);
       // The header says how many columns there are; without one, the widest sampled row does (the source bounds both).
       const width = header ? header.length : sample.reduce((widest, cells) => Math.max(widest, cells.length), 0);
-      columns = inferColumns(headerNames(header, width), sample);
+      columns = inferColumns(headerNames(header, width), sample, task.format);
       inferredMessages = { columns: describeColumns(columns) };
     }
     const layout = layoutFor(columns, header, task.format);

@@ -4,6 +4,7 @@ import { type ColumnSpec, type ColumnType, checkColumns, checkName, datasetShape
 import type { SqliteDatasetStore } from '../datasets/sqlite-dataset-store';
 import { type CsvOptions, type FileFormat, type IngestMode, type Job, JOB_ID_PREFIX } from '../jobs/model';
 import type { JobRegistry } from '../jobs/registry';
+import type { JobStore } from '../jobs/store';
 import type { Spool, SpooledUpload } from '../uploads/spool';
 import { sniffFormat } from './sniff';
 import { checkWebhookUrl, type DestinationPolicy } from '../webhooks/destination';
@@ -39,6 +40,15 @@ export interface IngestInput {
 export type Submission = { job: Job; userErrors: [] } | { job: null; userErrors: InputProblem[] };
 
 const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
+
+/** The answer to a request under a key used before: that job again for the same file, else IDEMPOTENCY_KEY_REUSED alone. */
+function answerReusedKey(earlier: Job, file: SpooledUpload): Submission {
+  if (earlier.file.sha256 === file.sha256) return { job: earlier, userErrors: [] };
+  return {
+    job: null,
+    userErrors: [{ code: 'IDEMPOTENCY_KEY_REUSED', field: ['input', 'idempotencyKey'], message: 'this idempotencyKey was used for a different file' }],
+  };
+}
 
 function columnSpecs(columns: readonly ColumnInput[]): ColumnSpec[] {
   return columns.map((c) => ({
@@ -82,6 +92,7 @@ function csvOptions(input: IngestInput['csv'], problems: InputProblem[]): CsvOpt
 export class IngestSubmission {
   constructor(
     private readonly registry: JobRegistry,
+    private readonly jobs: Pick<JobStore, 'findByIdempotencyKey'>,
     private readonly datasets: SqliteDatasetStore,
     private readonly spool: Spool,
     private readonly destinations: DestinationPolicy,
@@ -89,6 +100,9 @@ export class IngestSubmission {
   ) {}
 
   async submit(workspace: string, input: IngestInput): Promise<Submission> {
+    // A retry is answered as the first request was, before any check: the dataset or the rules may have changed since.
+    const earlier = input.idempotencyKey ? this.jobs.findByIdempotencyKey(workspace, input.idempotencyKey) : null;
+    if (earlier) return answerReusedKey(earlier, input.file);
     const problems: InputProblem[] = [];
     const push = (problem: InputProblem | null) => problem && problems.push(problem);
     push(checkName(input.dataset, 'dataset name', ['input', 'dataset']));
@@ -134,12 +148,9 @@ export class IngestSubmission {
         { name: input.dataset, columns: columns && datasetShape(columns) },
       );
       if (outcome.created) return { job: outcome.job, userErrors: [] };
+      // A request with the same key committed in between.
       await rm(spoolPath, { force: true });
-      if (outcome.job.file.sha256 === file.sha256) return { job: outcome.job, userErrors: [] };
-      return {
-        job: null,
-        userErrors: [{ code: 'IDEMPOTENCY_KEY_REUSED', field: ['input', 'idempotencyKey'], message: 'this idempotencyKey was used for a different file' }],
-      };
+      return answerReusedKey(outcome.job, file);
     } catch (error) {
       await rm(spoolPath, { force: true });
       throw error;

@@ -1,8 +1,10 @@
-import { randomBytes } from 'node:crypto';
-import { readdir, writeFile } from 'node:fs/promises';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { copyFile, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_WORKSPACE } from '../../src/auth/first-key';
+import type { ColumnSpec } from '../../src/datasets/columns';
 import { type ColumnInput, JobIssuesDocument, type JobFieldsFragment } from '../generated/graphql';
 import { tempDir, writeText, writeWorkbook } from '../helpers/files';
 import { allRows, type IngestFileInput, ingest, jobCount, submit, submitRefused } from '../helpers/queries';
@@ -42,11 +44,11 @@ function sheetXml(rows: Array<Array<string | number>>, options: { doctype?: stri
   return `<?xml version="1.0" encoding="UTF-8"?>${options.doctype ?? ''}<worksheet xmlns="${MAIN_NS}"><sheetData>${body}</sheetData>${options.tail ?? ''}</worksheet>`;
 }
 
-/** The parts of a minimal workbook with one worksheet "Data" (and shared strings when given), for hand-built archives. */
-function workbookEntries(sheet: string, sharedStrings?: string): ZipEntryInput[] {
+/** The parts of a minimal workbook with one worksheet (and shared strings when given), for hand-built archives. `sheetName` is XML as written. */
+function workbookEntries(sheet: string, sharedStrings?: string, sheetName = 'Data'): ZipEntryInput[] {
   const strings = sharedStrings === undefined ? '' : `<Relationship Id="rId2" Type="${REL_NS}/sharedStrings" Target="sharedStrings.xml"/>`;
   return [
-    { name: 'xl/workbook.xml', data: `<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="${MAIN_NS}" xmlns:r="${REL_NS}"><sheets><sheet name="Data" sheetId="1" r:id="rId1"/></sheets></workbook>` },
+    { name: 'xl/workbook.xml', data: `<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="${MAIN_NS}" xmlns:r="${REL_NS}"><sheets><sheet name="${sheetName}" sheetId="1" r:id="rId1"/></sheets></workbook>` },
     {
       name: 'xl/_rels/workbook.xml.rels',
       data: `<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="${REL_NS}/worksheet" Target="worksheets/sheet1.xml"/>${strings}</Relationships>`,
@@ -96,6 +98,38 @@ async function expectServing(server: TestServer): Promise<void> {
 async function expectRejected(server: TestServer, path: string, fileName: string, code: string, input: Partial<IngestFileInput> = {}): Promise<JobFieldsFragment> {
   const dataset = await seededDataset(server);
   const job = await ingest(server.client, { dataset, columns: COLUMNS, mode: 'REPLACE', ...input }, path, fileName);
+  return expectFailedHarmlessly(server, job, dataset, code);
+}
+
+/**
+ * Commits a REPLACE job of an XLSX file onto a seeded dataset through the registry, as if the
+ * submission's checks had let the file by, and checks it as expectRejected does: the worker's own defence.
+ */
+async function expectRejectedUnchecked(server: TestServer, path: string, sheet: string | null, code: string): Promise<JobFieldsFragment> {
+  const dataset = await seededDataset(server);
+  const { registry, runner } = server.app.services;
+  const id = `job_${randomUUID()}`;
+  const spoolPath = join(server.dataDir, 'spool', id);
+  await copyFile(path, spoolPath);
+  const bytes = await readFile(path);
+  const columns: ColumnSpec[] = COLUMNS.map((c) => ({ name: c.name, type: c.type, required: c.required ?? false, unique: false, pattern: null, min: null, max: null, values: null }));
+  registry.create(
+    {
+      id,
+      workspace: DEFAULT_WORKSPACE,
+      file: { name: basename(path), format: 'XLSX', size: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') },
+      spoolPath,
+      options: { columns, csv: { delimiter: null, quote: '"', header: true, encoding: 'utf-8' }, sheet, mode: 'REPLACE', maxErrors: null, webhookUrl: null },
+      idempotencyKey: null,
+    },
+    { name: dataset, columns: null },
+  );
+  runner.kick();
+  return expectFailedHarmlessly(server, await waitForJob(server.client, id), dataset, code);
+}
+
+/** The checks of expectRejected once the job has ended. */
+async function expectFailedHarmlessly(server: TestServer, job: JobFieldsFragment, dataset: string, code: string): Promise<JobFieldsFragment> {
   expect(job.error?.code, job.error?.message).toBe(code);
   expect(job.status).toBe('FAILED');
   expect(job.dataset.rowCount).toBe(SEED.length);
@@ -203,6 +237,33 @@ describe('hostile files', () => {
       const job = await ingest(server.client, { dataset: `validations-${++datasets}`, columns: COLUMNS }, path, 'validations.xlsx');
       expect(job.status).toBe('COMPLETED');
       expect((await allRows(server.client, job.dataset.name)).map((row) => row.values)).toEqual(SEED.slice(0, 2));
+    });
+  });
+
+  describe('XLSX: a sheet name with an invalid character reference (&#x110000;, past the last code point)', () => {
+    const sheet = () => sheetXml([['id', 'name'], [1, 'one']]);
+
+    it('is refused as INVALID_FILE, whether the sheet is named or the first one is taken', async () => {
+      const path = await writeZip('bad-name.xlsx', workbookEntries(sheet(), undefined, 'Bad&#x110000;'));
+      const before = await jobCount(server.client);
+      for (const sheetOption of [null, 'Bad']) {
+        const errors = await submitRefused(server.client, { dataset: `bad-name-${++datasets}`, columns: COLUMNS, sheet: sheetOption }, path, 'bad-name.xlsx');
+        expect(errors).toEqual([{ code: 'INVALID_FILE', field: ['input', 'file'], message: expect.stringContaining('&#x110000;') }]);
+      }
+      expect(await jobCount(server.client)).toBe(before);
+      await expectCleanSpool(server);
+    });
+
+    it('fails a job that gets such a workbook anyway with PARSE_ERROR, sheet named or not, read in the worker or in a reader thread', async () => {
+      // Over 1 MiB of random text: the file is read in a reader thread of its own.
+      const large = sheetXml([['id', 'name'], ...Array.from({ length: 20_000 }, (_, i) => [i + 1, randomBytes(48).toString('base64')])]);
+      const small = await writeZip('bad-name.xlsx', workbookEntries(sheet(), undefined, 'Bad&#x110000;'));
+      const threaded = await writeZip('bad-name-large.xlsx', workbookEntries(large, undefined, 'Bad&#x110000;'));
+      expect((await readFile(threaded)).length).toBeGreaterThan(1024 ** 2);
+      for (const [path, sheetOption] of [[small, null], [small, 'Bad'], [threaded, null]] as const) {
+        const job = await expectRejectedUnchecked(server, path, sheetOption, 'PARSE_ERROR');
+        expect(job.error!.message).toContain('character entity');
+      }
     });
   });
 

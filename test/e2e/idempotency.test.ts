@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IngestDocument } from '../generated/graphql';
 import { writeText } from '../helpers/files';
-import { jobCount, submitRefused } from '../helpers/queries';
+import { ingest, type IngestFileInput, jobCount, submitRefused } from '../helpers/queries';
 import { CLEAN_SPOOL, spoolContents, startServer, type TestServer, until, waitForJob } from '../helpers/server';
 
 let server: TestServer;
@@ -12,8 +12,8 @@ afterAll(async () => {
   await server?.stop();
 });
 
-async function ingestWithKey(idempotencyKey: string, path: string) {
-  const answer = await server.client.upload(IngestDocument, { input: { dataset: 'idempotent', idempotencyKey } }, path);
+async function ingestWithKey(idempotencyKey: string, path: string, input: IngestFileInput = { dataset: 'idempotent' }) {
+  const answer = await server.client.upload(IngestDocument, { input: { ...input, idempotencyKey } }, path);
   expect(answer.errors).toBeUndefined();
   return answer.data!.ingest;
 }
@@ -39,6 +39,39 @@ describe('idempotencyKey', () => {
     const errors = await submitRefused(server.client, { dataset: 'idempotent', idempotencyKey: 'key-1' }, await writeText('b.csv', 'id\n3\n'));
     expect(errors).toEqual([expect.objectContaining({ code: 'IDEMPOTENCY_KEY_REUSED', field: ['input', 'idempotencyKey'] })]);
     expect(await jobCount(server.client)).toBe(before);
+  });
+
+  it("answers a retry with the same key and file with the earlier job, even after the dataset's columns changed", async () => {
+    // A first job that fails leaves the dataset without columns, so the keyed job below sets them...
+    const binary = await ingest(server.client, { dataset: 'drifting' }, await writeText('binary.csv', 'id\n1\n\0\n'));
+    expect(binary.error?.code).toBe('BINARY_FILE');
+    const keyed = { dataset: 'drifting', idempotencyKey: 'drift-key', columns: [{ name: 'id', type: 'INTEGER' as const }], maxErrors: 0 };
+    const first = await ingest(server.client, keyed, await writeText('words.csv', 'id\nnot-a-number\n'));
+    expect(first.error?.code).toBe('TOO_MANY_ERRORS');
+    // ...and, failing, forgets them: another job gives the dataset other columns.
+    const other = await ingest(server.client, { dataset: 'drifting', columns: [{ name: 'id', type: 'STRING' }] }, await writeText('words.csv', 'id\nnot-a-number\n'));
+    expect(other.status).toBe('COMPLETED');
+    const before = await jobCount(server.client);
+
+    const retry = await ingestWithKey('drift-key', await writeText('words-again.csv', 'id\nnot-a-number\n'), keyed);
+    expect(retry.userErrors).toEqual([]);
+    expect(retry.job).toMatchObject({ id: first.id, status: 'FAILED' });
+    expect(await jobCount(server.client)).toBe(before);
+  });
+
+  it('answers other content under a used key with IDEMPOTENCY_KEY_REUSED alone, whatever else the request gets wrong', async () => {
+    const columns = [{ name: 'id', type: 'INTEGER' as const }];
+    await ingest(server.client, { dataset: 'piled', idempotencyKey: 'pile-key', columns }, await writeText('one.csv', 'id\n1\n'));
+    const before = await jobCount(server.client);
+    const errors = await submitRefused(
+      server.client,
+      // Each of these alone is a userError of its own: a schema mismatch, a bad delimiter and maxErrors, the wrong format.
+      { dataset: 'piled', idempotencyKey: 'pile-key', columns: [{ name: 'id', type: 'STRING' }], csv: { delimiter: ';;' }, maxErrors: -1, format: 'XLSX' },
+      await writeText('two.csv', 'id\n2\n'),
+    );
+    expect(errors).toEqual([expect.objectContaining({ code: 'IDEMPOTENCY_KEY_REUSED', field: ['input', 'idempotencyKey'] })]);
+    expect(await jobCount(server.client)).toBe(before);
+    await until(() => spoolContents(server.dataDir), (contents) => JSON.stringify(contents) === JSON.stringify(CLEAN_SPOOL), 'an empty spool');
   });
 
   it('treats different keys as different jobs, and refuses an empty or overlong key', async () => {

@@ -472,6 +472,34 @@ describe('inferred columns', () => {
     ]);
   });
 
+  it('infers STRING for numbers written with leading zeros (zip and county codes), even when only some sampled values have them, and keeps them as written', async () => {
+    const small = await startServer({ batchRows: BATCH_ROWS, inferSampleRows: 4 });
+    try {
+      // "0", "0.5" and "-0.25" are numbers; "00501", "09005", "-007" and "00.5" are codes.
+      const file = csv('zip_code,county,code,ratio,amount', '10001,36061,12,1,0', '00501,36061,7,00.5,0.5', '90210,06037,-007,2,-0.25', '60601,17031,3,4,1.5', '02134,09005,5,6,7');
+      const job = await ingestCsv('v-infer-zeros', file, {}, small);
+      expect(job.status).toBe('COMPLETED');
+      expect(job.issueCounts).toEqual({ errors: 0, warnings: 0 });
+      const dataset = await datasetOf('v-infer-zeros', small);
+      expect(dataset.columns).toEqual([
+        { name: 'zip_code', type: 'STRING', required: true },
+        { name: 'county', type: 'STRING', required: true },
+        { name: 'code', type: 'STRING', required: true },
+        { name: 'ratio', type: 'STRING', required: true },
+        { name: 'amount', type: 'DECIMAL', required: true },
+      ]);
+      expect(dataset.values).toEqual([
+        { zip_code: '10001', county: '36061', code: '12', ratio: '1', amount: 0 },
+        { zip_code: '00501', county: '36061', code: '7', ratio: '00.5', amount: 0.5 },
+        { zip_code: '90210', county: '06037', code: '-007', ratio: '2', amount: -0.25 },
+        { zip_code: '60601', county: '17031', code: '3', ratio: '4', amount: 1.5 },
+        { zip_code: '02134', county: '09005', code: '5', ratio: '6', amount: 7 },
+      ]);
+    } finally {
+      await small.stop();
+    }
+  });
+
   it('names blank and repeated header cells', async () => {
     const job = await ingestCsv('v-infer-names', csv('a,,A,a', '1,x,2024-01-01,true'));
     expect(job.status).toBe('COMPLETED');

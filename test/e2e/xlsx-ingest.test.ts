@@ -321,6 +321,30 @@ describe('XLSX ingest', () => {
     ]);
   });
 
+  it('infers STRING for a column of text cells that look like numbers, and keeps them as written', async () => {
+    const path = await writeWorkbook('text-numbers.xlsx', {
+      Codes: [
+        ['zip', 'label', 'count'],
+        ['00501', '42', 1],
+        ['10001', '7', 2],
+        ['90210', '-3.5', 3],
+      ],
+    });
+    const job = await ingestXlsx({ dataset: 'text-numbers' }, path, 'text-numbers.xlsx');
+    expect(job.status).toBe('COMPLETED');
+    const { dataset } = await server.client.request(DatasetDocument, { name: 'text-numbers', first: 10 });
+    expect(dataset!.columns).toEqual([
+      { name: 'zip', type: 'STRING', required: true },
+      { name: 'label', type: 'STRING', required: true },
+      { name: 'count', type: 'INTEGER', required: true },
+    ]);
+    expect(dataset!.rows.edges.map((e) => e.node.values)).toEqual([
+      { zip: '00501', label: '42', count: 1 },
+      { zip: '10001', label: '7', count: 2 },
+      { zip: '90210', label: '-3.5', count: 3 },
+    ]);
+  });
+
   it('reports validation issues with data row numbers (sheet row 2 is data row 1)', async () => {
     const columns: ColumnInput[] = [
       { name: 'id', type: 'INTEGER', required: true },

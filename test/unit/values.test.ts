@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { ColumnType } from '../../src/datasets/columns';
 import { MAX_NAME_LENGTH } from '../../src/datasets/columns';
 import { headerNames, inferColumns } from '../../src/ingest/infer';
+import type { FileFormat } from '../../src/jobs/model';
 import { isBlank, MISMATCH, type RawCell, toColumnValue } from '../../src/ingest/values';
 
 type Cell = Exclude<RawCell, null | undefined>;
@@ -309,7 +310,8 @@ describe('headerNames', () => {
 });
 
 describe('inferColumns', () => {
-  const typesOf = (sample: RawCell[][]) => inferColumns(headerNames(null, Math.max(...sample.map((r) => r.length))), sample).map((c) => c.type);
+  const typesOf = (sample: RawCell[][], format: FileFormat = 'CSV') =>
+    inferColumns(headerNames(null, Math.max(...sample.map((r) => r.length))), sample, format).map((c) => c.type);
 
   it('gives each column the narrowest type that every sampled value fits', () => {
     const names = ['int', 'dec', 'bool', 'date', 'ts', 'email', 'text'];
@@ -318,7 +320,7 @@ describe('inferColumns', () => {
       ['-2', '2.5', 'no', '2024-03-01', '2024-01-15 11:00', 'b@example.com', '42'],
       ['+3', '1e3', 'Y', '2023-12-31', '2024-01-15T12:00:00+01:00', 'c@example.com', '2024-01-01'],
     ];
-    expect(inferColumns(names, sample)).toEqual([
+    expect(inferColumns(names, sample, 'CSV')).toEqual([
       { name: 'int', type: 'INTEGER', required: true, unique: false, pattern: null, min: null, max: null, values: null },
       { name: 'dec', type: 'DECIMAL', required: true, unique: false, pattern: null, min: null, max: null, values: null },
       { name: 'bool', type: 'BOOLEAN', required: true, unique: false, pattern: null, min: null, max: null, values: null },
@@ -338,17 +340,35 @@ describe('inferColumns', () => {
     expect(typesOf([['a@example.com'], ['nobody']])).toEqual(['STRING']);
   });
 
+  it('infers STRING for numbers with leading zeros; a lone zero or a zero before the point is a number', () => {
+    expect(typesOf([['0'], ['10'], ['-0']])).toEqual(['INTEGER']);
+    expect(typesOf([['0.5'], ['-0.25'], ['0e3']])).toEqual(['DECIMAL']);
+    for (const code of ['007', '00501', '-007', '+01', '00.5', ' 0123 ']) expect(typesOf([['12'], [code]])).toEqual(['STRING']);
+  });
+
+  it('infers STRING for XLSX text cells that read as numbers; other text cells keep their type', () => {
+    expect(typesOf([[1], ['2']], 'XLSX')).toEqual(['STRING']);
+    expect(typesOf([['1'], ['0']], 'XLSX')).toEqual(['STRING']); // not BOOLEAN either
+    expect(typesOf([[true], ['no']], 'XLSX')).toEqual(['BOOLEAN']);
+    expect(typesOf([['2024-01-01'], [utc(2024, 2, 1)]], 'XLSX')).toEqual(['DATE']);
+    expect(typesOf([['1'], ['2']], 'CSV')).toEqual(['INTEGER']);
+  });
+
   it('does not infer INTEGER for a column holding an integer beyond the safe range', () => {
     const [type] = typesOf([['1'], ['9007199254740993']]);
     expect(type).not.toBe('INTEGER');
   });
 
   it('makes a column required only when the sample has no blank in it', () => {
-    const columns = inferColumns(['full', 'gap', 'spaces', 'short', 'empty'], [
-      ['1', '1', '1', '1', ''],
-      ['2', '', ' ', '2', null],
-      ['3', '3', '3'],
-    ]);
+    const columns = inferColumns(
+      ['full', 'gap', 'spaces', 'short', 'empty'],
+      [
+        ['1', '1', '1', '1', ''],
+        ['2', '', ' ', '2', null],
+        ['3', '3', '3'],
+      ],
+      'CSV',
+    );
     expect(columns.map((c) => [c.name, c.type, c.required])).toEqual([
       ['full', 'INTEGER', true],
       ['gap', 'INTEGER', false],
@@ -359,7 +379,7 @@ describe('inferColumns', () => {
   });
 
   it('infers STRING and not required from an empty sample', () => {
-    expect(inferColumns(['a', 'b'], []).map((c) => [c.type, c.required])).toEqual([
+    expect(inferColumns(['a', 'b'], [], 'CSV').map((c) => [c.type, c.required])).toEqual([
       ['STRING', false],
       ['STRING', false],
     ]);
@@ -370,7 +390,7 @@ describe('inferColumns', () => {
       [1, 1.5, true, utc(2024, 1, 29), utc(2024, 1, 29), utc(2024, 1, 29, 8, 15), 'a@example.com', 1],
       [2, 2, false, utc(2024, 2, 1), utc(2024, 2, 1, 12, 30), utc(2024, 2, 1, 9), 'b@example.com', 'one'],
     ];
-    expect(inferColumns(['int', 'dec', 'bool', 'date', 'mixed', 'ts', 'email', 'text'], sample).map((c) => c.type)).toEqual([
+    expect(inferColumns(['int', 'dec', 'bool', 'date', 'mixed', 'ts', 'email', 'text'], sample, 'XLSX').map((c) => c.type)).toEqual([
       'INTEGER',
       'DECIMAL',
       'BOOLEAN',
