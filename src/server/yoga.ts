@@ -9,6 +9,7 @@ import { useRequestBodyLimit } from './body-limit';
 import { type Authenticator, type CallerContext, useApiKeys } from './auth';
 import type { ConnectionQuota } from '../auth/connection-quota';
 import type { GraphQLContext, Services } from './context';
+import { useSseConnectionQuota } from './sse-quota';
 
 export type Yoga = YogaServerInstance<Record<string, unknown>, GraphQLContext>;
 
@@ -63,7 +64,8 @@ export function buildYoga(
     plugins: [
       // First: refuses before anything else looks at the request, and before any body is read.
       useCSRFPrevention({ requestHeaders: [CSRF_HEADER] }),
-      useApiKeys(access.auth, access.quota),
+      useApiKeys(access.auth),
+      useSseConnectionQuota(access.quota),
       ...(body.uploads ? uploadPlugins(body.uploads, body.maxBytes, services.config.maxRequestBytes) : [useRequestBodyLimit(body.maxBytes)]),
       ...useQueryLimits(services.config.queryLimits),
       ...(services.config.introspection ? [] : useNoIntrospection()),
