@@ -1,7 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { text } from 'node:stream/consumers';
 import { fileURLToPath } from 'node:url';
 import { GraphQLClient } from './client';
 import { defaultKey } from './server';
@@ -26,13 +28,18 @@ export const SERVICE_ARGS: string[] = (JSON.parse(readFileSync(join(root, 'packa
   .split(' ')
   .slice(1);
 
-/** Starts the service as `npm start` does, in its own process, on a free port; `nodeArgs` such as --cpu-prof go to node. */
-export async function startServerProcess(dataDir: string, env: Record<string, string> = {}, nodeArgs: string[] = []): Promise<ServerProcess> {
-  const child = spawn(process.execPath, [...nodeArgs, ...SERVICE_ARGS], {
+/** The service as `npm start` runs it, on 127.0.0.1 and a free port unless `env` says otherwise; its stdout (the log) is piped. */
+function spawnService(dataDir: string, env: Record<string, string>, nodeArgs: string[], stderr: 'inherit' | 'pipe'): ChildProcess {
+  return spawn(process.execPath, [...nodeArgs, ...SERVICE_ARGS], {
     cwd: root,
     env: { ...process.env, HOST: '127.0.0.1', PORT: '0', SLUICE_DATA_DIR: dataDir, LOG_LEVEL: 'info', ...env },
-    stdio: ['ignore', 'pipe', 'inherit'],
+    stdio: ['ignore', 'pipe', stderr],
   });
+}
+
+/** Starts the service as `npm start` does, in its own process, on a free port; `nodeArgs` such as --cpu-prof go to node. */
+export async function startServerProcess(dataDir: string, env: Record<string, string> = {}, nodeArgs: string[] = []): Promise<ServerProcess> {
+  const child = spawnService(dataDir, env, nodeArgs, 'inherit');
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('the server did not start within 30 s')), 30_000);
@@ -64,4 +71,29 @@ export async function startServerProcess(dataDir: string, env: Record<string, st
       return exited;
     },
   };
+}
+
+/** Log lines of a process, parsed (a line that is not JSON is kept as its msg). */
+export type LogLine = { level?: number; msg?: string; pid?: number };
+
+/** Runs the service on `dataDir` until it exits by itself (killed after 30 s), with what it logged and wrote on stderr. */
+export async function runServerToExit(dataDir: string, env: Record<string, string> = {}): Promise<{ code: number | null; lines: LogLine[]; stderr: string }> {
+  const child = spawnService(dataDir, env, [], 'pipe');
+  const lines: LogLine[] = [];
+  createInterface({ input: child.stdout! }).on('line', (line) => {
+    try {
+      lines.push(JSON.parse(line) as LogLine);
+    } catch {
+      lines.push({ msg: line });
+    }
+  });
+  const stderr = text(child.stderr!);
+  const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+  try {
+    // 'close' comes after stdout and stderr have ended: every line has been read.
+    const [code] = (await once(child, 'close')) as [number | null];
+    return { code, lines, stderr: await stderr };
+  } finally {
+    clearTimeout(timer);
+  }
 }
