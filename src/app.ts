@@ -1,4 +1,3 @@
-import { once } from 'node:events';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -21,6 +20,7 @@ import { Authenticator } from './server/auth';
 import type { Services } from './server/context';
 import { Draining } from './server/draining';
 import { buildHttpServer } from './server/http';
+import { listen } from './server/listen';
 import { attachWebSocket } from './server/websocket';
 import { buildYoga } from './server/yoga';
 import { InstanceLock } from './storage/instance-lock';
@@ -133,8 +133,7 @@ export function buildApp(config: Config, log: Logger = createLogger(config.logLe
       purger.kick();
       dispatcher.kick();
       retention.start();
-      server.listen(config.port, config.host);
-      await once(server, 'listening');
+      await listen(server, config.port, config.host);
       const { address, port } = server.address() as AddressInfo;
       const url = `http://${address.includes(':') ? `[${address}]` : address}:${port}/graphql`;
       log.info({ url, dataDir: config.dataDir }, 'sluice is listening');

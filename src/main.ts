@@ -1,19 +1,28 @@
 import { buildApp } from './app';
 import { ConfigError, loadConfig } from './config';
+import { checkCanListen, ListenError } from './server/listen';
 import { DataDirInUseError } from './storage/instance-lock';
+
+/** A start that cannot go on: one line on stderr, exit code 1. */
+function refuseToStart(message: string): never {
+  console.error(`sluice: ${message}`);
+  process.exit(1);
+}
 
 let config;
 try {
   config = loadConfig();
+  // Before the database, the key or the lock exist: a start that cannot listen leaves nothing behind.
+  await checkCanListen(config.port, config.host);
 } catch (error) {
-  if (!(error instanceof ConfigError)) throw error;
-  console.error(`sluice: ${error.message}`);
-  process.exit(1);
+  if (!(error instanceof ConfigError || error instanceof ListenError)) throw error;
+  refuseToStart(error.message);
 }
 const app = buildApp(config);
 try {
   await app.start();
 } catch (error) {
+  if (error instanceof ListenError) refuseToStart(error.message); // taken between the check and the start
   if (!(error instanceof DataDirInUseError)) throw error;
   app.log.fatal(error.message);
   process.exit(1);

@@ -1,8 +1,7 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Plugin } from 'graphql-yoga';
-import type { ConnectionQuota } from '../auth/connection-quota';
 import { DEFAULT_WORKSPACE } from '../auth/first-key';
 import type { Caller, SqliteApiKeyStore } from '../auth/sqlite-api-key-store';
+import { errorResponse } from './error-response';
 
 /** The caller of every request while SLUICE_AUTH=off. */
 const AUTH_OFF: Caller = { keyId: 'auth-off', workspace: DEFAULT_WORKSPACE };
@@ -31,19 +30,11 @@ export class Authenticator {
   }
 }
 
-function errorResponse(fetchAPI: { Response: typeof Response }, status: number, code: string, message: string, headers: Record<string, string> = {}): Response {
-  return new fetchAPI.Response(JSON.stringify({ errors: [{ message, extensions: { code } }] }), {
-    status,
-    headers: { 'content-type': 'application/json; charset=utf-8', ...headers },
-  });
-}
-
 /**
  * Yoga plugin: every GraphQL request needs a valid key, checked before its body is read (an upload
- * without one is never spooled); a missing or invalid key is a 401 with a GraphQL error body. An SSE
- * stream also takes one of its key's connection slots until it closes.
+ * without one is never spooled); a missing or invalid key is a 401 with a GraphQL error body.
  */
-export function useApiKeys(auth: Authenticator, quota: ConnectionQuota): Plugin<Record<string, unknown>, CallerContext & { req: IncomingMessage; res: ServerResponse }> {
+export function useApiKeys(auth: Authenticator): Plugin<Record<string, unknown>, CallerContext> {
   return {
     onRequest({ request, serverContext, endResponse, fetchAPI }) {
       const caller = auth.fromAuthorization(request.headers.get('authorization'));
@@ -54,14 +45,6 @@ export function useApiKeys(auth: Authenticator, quota: ConnectionQuota): Plugin<
           }),
         );
         return;
-      }
-      if (request.headers.get('accept')?.includes('text/event-stream')) {
-        const release = quota.acquire(caller.keyId);
-        if (!release) {
-          endResponse(errorResponse(fetchAPI, 429, 'TOO_MANY_CONNECTIONS', 'this API key holds as many live connections as it may'));
-          return;
-        }
-        serverContext.res.once('close', release);
       }
       serverContext.caller = caller;
     },

@@ -38,7 +38,10 @@ export const TOO_MANY_CONNECTIONS = 4429;
  * not answer is dropped.
  */
 export function attachWebSocket(server: Server, yoga: Yoga, access: { auth: Authenticator; quota: ConnectionQuota }, limits: WebSocketLimits): { close(): Promise<void> } {
-  const sockets = new WebSocketServer({ server, path: '/graphql', maxPayload: limits.maxPayloadBytes });
+  // Upgrades are handed over by hand: with ws's `server` option, the HTTP server's own errors (a
+  // failed listen) are re-emitted here, and graphql-ws prints them as an internal error of its own.
+  const sockets = new WebSocketServer({ noServer: true, path: '/graphql', maxPayload: limits.maxPayloadBytes });
+  server.on('upgrade', (request, socket, head) => sockets.handleUpgrade(request, socket, head, (ws) => sockets.emit('connection', ws, request)));
   const graphqlWs = useServer<Record<string, unknown>, ConnectionState>(
     {
       connectionInitWaitTimeout: limits.connectionInitWaitTimeoutMs,

@@ -1,4 +1,3 @@
-import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { createYoga, maskError, type YogaServerInstance } from 'graphql-yoga';
 import type { Logger } from 'pino';
 import { schema } from '../schema';
@@ -9,14 +8,10 @@ import { useRequestBodyLimit } from './body-limit';
 import { type Authenticator, type CallerContext, useApiKeys } from './auth';
 import type { ConnectionQuota } from '../auth/connection-quota';
 import type { GraphQLContext, Services } from './context';
+import { useCsrfPrevention } from './csrf';
+import { useSseConnectionQuota } from './sse-quota';
 
 export type Yoga = YogaServerInstance<Record<string, unknown>, GraphQLContext>;
-
-/**
- * The header a request must carry unless its content type makes browsers send a CORS preflight:
- * multipart, form and text/plain POSTs, and GETs, would otherwise be simple cross-site requests.
- */
-export const CSRF_HEADER = 'x-graphql-yoga-csrf';
 
 /**
  * A Yoga instance over the schema. Two serve the API: one for multipart uploads, whose body may be
@@ -62,8 +57,9 @@ export function buildYoga(
     },
     plugins: [
       // First: refuses before anything else looks at the request, and before any body is read.
-      useCSRFPrevention({ requestHeaders: [CSRF_HEADER] }),
-      useApiKeys(access.auth, access.quota),
+      useCsrfPrevention(),
+      useApiKeys(access.auth),
+      useSseConnectionQuota(access.quota),
       ...(body.uploads ? uploadPlugins(body.uploads, body.maxBytes, services.config.maxRequestBytes) : [useRequestBodyLimit(body.maxBytes)]),
       ...useQueryLimits(services.config.queryLimits),
       ...(services.config.introspection ? [] : useNoIntrospection()),

@@ -1,4 +1,6 @@
 import { stat } from 'node:fs/promises';
+import { type IncomingMessage, request as httpRequest } from 'node:http';
+import { json } from 'node:stream/consumers';
 import { print } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { defaultKeyFile } from '../../src/auth/first-key';
@@ -216,6 +218,54 @@ describe('connection and subscription caps', () => {
     } finally {
       await stream.dispose();
       open[1].socket.close();
+    }
+  });
+});
+
+/** A jobUpdates subscription POSTed over node:http, which sends no Accept header unless given one (fetch always adds one); resolves with the response head. */
+function openStream(url: string, headers: Record<string, string>): Promise<IncomingMessage> {
+  return new Promise((resolve, reject) => {
+    const request = httpRequest(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers } }, resolve);
+    request.once('error', reject);
+    request.end(JSON.stringify({ query: print(JobUpdatesDocument), variables: {} }));
+  });
+}
+
+describe('SSE streams and the per-key cap', () => {
+  // Yoga answers a subscription with an event stream for each of these, as for `text/event-stream`.
+  const ACCEPTS = [undefined, '*/*', 'text/*', 'Text/Event-Stream'];
+  let capped: TestServer;
+  beforeAll(async () => {
+    capped = await startServer({ maxConnectionsPerKey: ACCEPTS.length });
+  });
+  afterAll(async () => {
+    await capped?.stop();
+  });
+
+  it('counts every stream, whatever its Accept header, on /health and against the cap: the one over it gets 429, and a closed one frees its slot', async () => {
+    const streams: IncomingMessage[] = [];
+    try {
+      for (const accept of ACCEPTS) {
+        const stream = await openStream(capped.url, { ...capped.client.authorization, ...(accept === undefined ? {} : { accept }) });
+        streams.push(stream);
+        expect({ accept, status: stream.statusCode, type: stream.headers['content-type'] }).toEqual({ accept, status: 200, type: 'text/event-stream' });
+      }
+      await until(() => openSubscriptions(capped), (open) => open === ACCEPTS.length, 'every stream counted on /health');
+
+      const over = await openStream(capped.url, capped.client.authorization);
+      expect(over.statusCode).toBe(429);
+      expect(await json(over)).toEqual({ errors: [{ message: expect.any(String), extensions: { code: 'TOO_MANY_CONNECTIONS' } }] });
+      expect(await openSubscriptions(capped)).toBe(ACCEPTS.length);
+
+      streams.shift()!.destroy();
+      const retry = async () => {
+        const stream = await openStream(capped.url, capped.client.authorization);
+        if (stream.statusCode !== 200) stream.destroy();
+        return stream;
+      };
+      streams.push(await until(retry, (stream) => stream.statusCode === 200, 'a slot freed by the closed stream'));
+    } finally {
+      for (const stream of streams) stream.destroy();
     }
   });
 });

@@ -349,7 +349,7 @@ describe('CSRF prevention', () => {
     await server?.stop();
   });
 
-  const CSRF_REFUSAL = { errors: [{ message: 'Required CSRF header(s) not present' }] };
+  const CSRF_REFUSAL = { errors: [{ message: 'Required CSRF header(s) not present', extensions: { code: 'CSRF_REFUSED' } }] };
 
   /** The `operations` and `map` fields and a small CSV, as a multipart body. */
   function uploadForm(dataset: string): FormData {

@@ -1,13 +1,9 @@
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { readdir, rm } from 'node:fs/promises';
 import { type IncomingHttpHeaders, type IncomingMessage, request as httpRequest, type ServerResponse } from 'node:http';
 import { dirname, join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { json } from 'node:stream/consumers';
-import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { print } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -23,7 +19,7 @@ import {
 } from '../generated/graphql';
 import { CSRF_HEADER, type GraphQLClient } from '../helpers/client';
 import { expectedPerson, PERSON_COLUMNS, PERSON_HEADER, personLine, tempDir, writeGeneratedCsv } from '../helpers/files';
-import { SERVICE_ARGS, type ServerProcess, startServerProcess } from '../helpers/process';
+import { runServerToExit, type ServerProcess, startServerProcess } from '../helpers/process';
 import { ingest, jobCount, submit } from '../helpers/queries';
 import { startReceiver } from '../helpers/receiver';
 import { startServer, TERMINAL, until, waitForJob } from '../helpers/server';
@@ -31,8 +27,6 @@ import { startServer, TERMINAL, until, waitForJob } from '../helpers/server';
 // Graceful stop (SIGTERM/SIGINT), the forced second signal, one process per data directory, and
 // leases lapsing under a hung worker. Process tests run the real service as `npm start`
 // does (the built dist/main.mjs); the lease test runs in-process with short timings.
-
-const root = fileURLToPath(new URL('../..', import.meta.url));
 
 /** Rows of the large people file (about 70 MB): a job on it is still running seconds after it started, with two cores at work. */
 const ROWS = 1_000_000;
@@ -408,34 +402,6 @@ describe('a graceful stop', () => {
   });
 });
 
-/** Log lines of a process, parsed (a line that is not JSON is kept as its msg). */
-type LogLine = { level?: number; msg?: string; pid?: number };
-
-/** Runs the service on `dataDir` until it exits by itself (killed after 30 s), with what it logged. */
-async function runToExit(dataDir: string): Promise<{ code: number | null; lines: LogLine[] }> {
-  const child = spawn(process.execPath, SERVICE_ARGS, {
-    cwd: root,
-    env: { ...process.env, HOST: '127.0.0.1', PORT: '0', SLUICE_DATA_DIR: dataDir, LOG_LEVEL: 'info' },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const lines: LogLine[] = [];
-  createInterface({ input: child.stdout }).on('line', (line) => {
-    try {
-      lines.push(JSON.parse(line) as LogLine);
-    } catch {
-      lines.push({ msg: line });
-    }
-  });
-  const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-  try {
-    // 'close' comes after stdout has ended: every line has been read.
-    const [code] = (await once(child, 'close')) as [number | null];
-    return { code, lines };
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 describe('one process per data directory', () => {
   it('refuses a second process naming the first; once the first is SIGKILLed a new one starts at once and finishes its job, every row once', async () => {
     const dataDir = await tempDir();
@@ -448,7 +414,7 @@ describe('one process per data directory', () => {
       const { id } = await submit(first.client, { dataset: 'people', columns: PERSON_COLUMNS }, bigFile);
       await waitForJob(first.client, id, (job) => TERMINAL.has(job.status) || job.progress.processedRows > 0);
 
-      const second = await runToExit(dataDir);
+      const second = await runServerToExit(dataDir);
       expect(second.code).toBe(1);
       const fatal = second.lines.find((line) => line.level === 60);
       expect(fatal?.msg).toContain(`the data directory is in use by process ${first.child.pid}`);

@@ -1,7 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { text } from 'node:stream/consumers';
 import { fileURLToPath } from 'node:url';
 import { GraphQLClient } from './client';
 import { defaultKey } from './server';
@@ -28,13 +30,23 @@ export const SERVICE_ARGS: string[] = (JSON.parse(readFileSync(join(root, 'packa
   .split(' ')
   .slice(1);
 
+/** The service's environment: 127.0.0.1 and a free port unless `env` says otherwise. */
+function serviceEnv(dataDir: string, env: Record<string, string>): NodeJS.ProcessEnv {
+  return { ...process.env, HOST: '127.0.0.1', PORT: '0', SLUICE_DATA_DIR: dataDir, LOG_LEVEL: 'info', ...env };
+}
+
+/** The service as `npm start` runs it; its stdout (the log) is piped. */
+function spawnService(dataDir: string, env: Record<string, string>, nodeArgs: string[], stderr: 'inherit' | 'pipe'): ChildProcess {
+  return spawn(process.execPath, [...nodeArgs, ...SERVICE_ARGS], { cwd: root, env: serviceEnv(dataDir, env), stdio: ['ignore', 'pipe', stderr] });
+}
+
 /**
  * A shell that starts the service in the background, says its pid, and then becomes `sleep`, which
  * never reaps it: once killed, the service stays a zombie (as under a supervisor slow to reap).
  */
-function spawnUnderNonReapingParent(args: string[], env: NodeJS.ProcessEnv): ChildProcess {
-  const command = [process.execPath, ...args].map((arg) => `'${arg}'`).join(' ');
-  return spawn('sh', ['-c', `${command} & echo "{\\"servicePid\\":$!}"; exec sleep 600`], { cwd: root, env, stdio: ['ignore', 'pipe', 'inherit'] });
+function spawnUnderNonReapingParent(dataDir: string, env: Record<string, string>, nodeArgs: string[]): ChildProcess {
+  const command = [process.execPath, ...nodeArgs, ...SERVICE_ARGS].map((arg) => `'${arg}'`).join(' ');
+  return spawn('sh', ['-c', `${command} & echo "{\\"servicePid\\":$!}"; exec sleep 600`], { cwd: root, env: serviceEnv(dataDir, env), stdio: ['ignore', 'pipe', 'inherit'] });
 }
 
 /** Whether the process has ended (a zombie included). */
@@ -53,9 +65,7 @@ function ended(pid: number): boolean {
  * resolves (with null) once the service has died, and the parent stays until `child` is killed.
  */
 export async function startServerProcess(dataDir: string, env: Record<string, string> = {}, nodeArgs: string[] = [], zombie = false): Promise<ServerProcess> {
-  const serviceEnv = { ...process.env, HOST: '127.0.0.1', PORT: '0', SLUICE_DATA_DIR: dataDir, LOG_LEVEL: 'info', ...env };
-  const args = [...nodeArgs, ...SERVICE_ARGS];
-  const child = zombie ? spawnUnderNonReapingParent(args, serviceEnv) : spawn(process.execPath, args, { cwd: root, env: serviceEnv, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = zombie ? spawnUnderNonReapingParent(dataDir, env, nodeArgs) : spawnService(dataDir, env, nodeArgs, 'inherit');
   let pid = child.pid!;
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const url = await new Promise<string>((resolve, reject) => {
@@ -95,4 +105,29 @@ export async function startServerProcess(dataDir: string, env: Record<string, st
       return null;
     },
   };
+}
+
+/** Log lines of a process, parsed (a line that is not JSON is kept as its msg). */
+export type LogLine = { level?: number; msg?: string; pid?: number };
+
+/** Runs the service on `dataDir` until it exits by itself (killed after 30 s), with what it logged and wrote on stderr. */
+export async function runServerToExit(dataDir: string, env: Record<string, string> = {}): Promise<{ code: number | null; lines: LogLine[]; stderr: string }> {
+  const child = spawnService(dataDir, env, [], 'pipe');
+  const lines: LogLine[] = [];
+  createInterface({ input: child.stdout! }).on('line', (line) => {
+    try {
+      lines.push(JSON.parse(line) as LogLine);
+    } catch {
+      lines.push({ msg: line });
+    }
+  });
+  const stderr = text(child.stderr!);
+  const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+  try {
+    // 'close' comes after stdout and stderr have ended: every line has been read.
+    const [code] = (await once(child, 'close')) as [number | null];
+    return { code, lines, stderr: await stderr };
+  } finally {
+    clearTimeout(timer);
+  }
 }
