@@ -26,10 +26,13 @@ export const SERVICE_ARGS: string[] = (JSON.parse(readFileSync(join(root, 'packa
   .split(' ')
   .slice(1);
 
-/** Starts the service as `npm start` does, in its own process, on a free port; `nodeArgs` such as --cpu-prof go to node. */
-export async function startServerProcess(dataDir: string, env: Record<string, string> = {}, nodeArgs: string[] = []): Promise<ServerProcess> {
+/**
+ * Starts the service as `npm start` does (from the built `checkout`, this one by default), in its own
+ * process, on a free port; `nodeArgs` such as --cpu-prof go to node.
+ */
+export async function startServerProcess(dataDir: string, env: Record<string, string> = {}, nodeArgs: string[] = [], checkout = root): Promise<ServerProcess> {
   const child = spawn(process.execPath, [...nodeArgs, ...SERVICE_ARGS], {
-    cwd: root,
+    cwd: checkout,
     env: { ...process.env, HOST: '127.0.0.1', PORT: '0', SLUICE_DATA_DIR: dataDir, LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
