@@ -1,13 +1,26 @@
-// Bundles the service (and the `sluice` command line) into dist/ for `npm start`: plain JavaScript, so that no TypeScript is compiled at
+// Bundles the service (and the `sluice` command line) for `npm start`: plain JavaScript, so that no TypeScript is compiled at
 // run time and no thread (the main one, each ingest worker, each file reader) carries a TypeScript
 // loader: less memory per thread and faster worker start. Packages stay in node_modules.
 // The worker entries keep the names the source spawns them by (src/ingest/*-entry.mjs load the
 // TypeScript under tsx, as tests do in-process).
+//
+// The bundle goes to dist/builds/<hash of its files>/, which no later build changes; dist/main.mjs
+// and dist/cli.mjs are launchers of the latest build. A server loads its worker threads from its
+// own build's directory when a job starts, so rebuilding the checkout (`npm run sluice`, `npm start`
+// of another server) never changes the code a running server runs.
+import { createHash } from 'node:crypto';
+import { basename, join } from 'node:path';
 import { build } from 'esbuild';
+import { publishBuild, pruneBuilds, writeFileAtomically } from './build-store.mjs';
 
-await build({
+const BUILDS = join('dist', 'builds');
+const LAUNCHED = ['main', 'cli'];
+
+const { outputFiles } = await build({
   entryPoints: { main: 'src/main.ts', cli: 'src/cli.ts', 'worker-entry': 'src/ingest/worker.ts', 'reader-entry': 'src/ingest/reader.ts' },
-  outdir: 'dist',
+  // As deep as dist/builds/<hash>/, where the files go: the source maps' relative paths hold there.
+  outdir: join(BUILDS, 'next'),
+  write: false,
   outExtension: { '.js': '.mjs' },
   bundle: true,
   platform: 'node',
@@ -17,3 +30,22 @@ await build({
   sourcemap: 'linked',
   logLevel: 'warning',
 });
+
+const files = outputFiles.map((file) => ({ name: basename(file.path), contents: file.contents })).sort((a, b) => a.name.localeCompare(b.name));
+const hash = createHash('sha256');
+for (const file of files) hash.update(`${file.name}\0${file.contents.length}\0`).update(file.contents);
+const id = hash.digest('hex').slice(0, 16);
+
+publishBuild(join(BUILDS, id), files);
+for (const entry of LAUNCHED) {
+  writeFileAtomically(
+    join('dist', `${entry}.mjs`),
+    `// Written by scripts/build.mjs: runs build ${id}, whose files no later build changes.
+import { holdBuild } from '../scripts/build-store.mjs';
+
+holdBuild(new URL('./builds/${id}/', import.meta.url));
+await import('./builds/${id}/${entry}.mjs');
+`,
+  );
+}
+pruneBuilds(BUILDS, id);

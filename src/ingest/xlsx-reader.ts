@@ -47,7 +47,12 @@ export class ZipWorkbookReader extends ExcelJS.stream.xlsx.WorkbookReader {
     super('', options);
   }
 
-  /** File bytes behind what has been inflated so far: an entry's offset plus the share of its compressed bytes already inflated. Never goes back. */
+  /**
+   * How far into the worksheet reading has got, in bytes of the file: the share of the sheet's XML
+   * inflated so far times the file's size, so that bytesRead / file size is the share of the sheet
+   * read. The other parts count nothing: they are read first but may sit anywhere in the file (a
+   * streaming writer puts them after the sheet), and they are not the rows. Never goes back.
+   */
   get bytesRead(): number {
     return this.progress;
   }
@@ -73,23 +78,28 @@ export class ZipWorkbookReader extends ExcelJS.stream.xlsx.WorkbookReader {
     const target = sheet && self.workbookRels?.find((r) => r.Id === sheet.rId)?.Target;
     const entry = target === undefined ? undefined : this.zip.entries.get(partName(target));
     if (!sheet || !entry) return;
-    for (const event of self._parseWorksheet(await this.open(entry), String(sheet.id))) {
+    for (const event of self._parseWorksheet(await this.openSheet(entry), String(sheet.id))) {
       event.value.name = sheet.name;
       yield event;
     }
     this.progress = this.zip.fileSize;
   }
 
-  /** The entry's inflated bytes for exceljs, advancing the progress as they pass. */
-  private async open(entry: ZipEntry): Promise<Readable> {
-    let inflated = 0;
-    const stream = await this.zip.openEntry(entry, (bytes) => {
-      inflated += bytes;
-      const behind = entry.offset + Math.floor((entry.compressedSize * inflated) / Math.max(entry.uncompressedSize, 1));
-      this.progress = Math.max(this.progress, Math.min(behind, this.zip.fileSize));
-    });
+  /** The entry's inflated bytes for exceljs, each chunk counted by `inflated` on its way. */
+  private async open(entry: ZipEntry, inflated?: (bytes: number) => void): Promise<Readable> {
+    const stream = await this.zip.openEntry(entry, inflated);
     this.opened.push(stream);
     return stream;
+  }
+
+  /** The worksheet's inflated bytes, advancing the progress as they pass. */
+  private openSheet(entry: ZipEntry): Promise<Readable> {
+    let inflated = 0;
+    return this.open(entry, (bytes) => {
+      inflated += bytes;
+      const share = Math.min(1, inflated / Math.max(entry.uncompressedSize, 1));
+      this.progress = Math.max(this.progress, Math.floor(share * this.zip.fileSize));
+    });
   }
 
   /** Stops whatever is still inflating and releases the file. */

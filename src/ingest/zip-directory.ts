@@ -20,8 +20,6 @@ export class NotAWorkbookError extends Error {}
 /** One entry as the central directory declares it. */
 export interface ZipEntry {
   name: string;
-  /** Where the entry's local header starts in the file: progress is measured by it. */
-  offset: number;
   compressedSize: number;
   uncompressedSize: number;
   raw: yauzl.Entry;
@@ -83,7 +81,7 @@ export class ZipDirectory {
           if (uncompressedSize >= RATIO_MIN_BYTES && uncompressedSize > limits.maxRatio * compressedSize) {
             return fail(rejected(`the entry "${name}" would inflate ${Math.round(uncompressedSize / Math.max(compressedSize, 1))} times its size; at most ${limits.maxRatio} times is allowed`));
           }
-          entries.set(name, { name, offset: raw.relativeOffsetOfLocalHeader, compressedSize, uncompressedSize, raw });
+          entries.set(name, { name, compressedSize, uncompressedSize, raw });
           zip.readEntry();
         });
         zip.readEntry();

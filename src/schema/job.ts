@@ -59,8 +59,10 @@ const Progress = builder.objectRef<ProgressView>('Progress').implement({
     totalRows: t.exposeInt('totalRows', { nullable: true, description: 'Null until known' }),
     rowsWritten: t.exposeInt('rowsWritten'),
     rowsRejected: t.exposeInt('rowsRejected'),
-    bytesRead: t.exposeFloat('bytesRead'),
-    totalBytes: t.exposeFloat('totalBytes'),
+    bytesRead: t.exposeFloat('bytesRead', {
+      description: "How far reading has got, in bytes of the file: CSV bytes read; for XLSX the worksheet's share read times totalBytes (the parts read before it do not count)",
+    }),
+    totalBytes: t.exposeFloat('totalBytes', { description: 'The file size' }),
     percent: t.exposeFloat('percent', { description: '0..100, by bytes until the row total is known; 100 only when COMPLETED' }),
     rowsPerSecond: t.exposeFloat('rowsPerSecond', { nullable: true }),
     etaSeconds: t.exposeFloat('etaSeconds', { nullable: true }),

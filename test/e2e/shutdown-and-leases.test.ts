@@ -444,7 +444,7 @@ describe('one process per data directory', () => {
     let first: ServerProcess | undefined;
     let second: ServerProcess | undefined;
     try {
-      first = await startServerProcess(dataDir, env, [], true);
+      first = await startServerProcess(dataDir, env, { zombie: true });
       const { id } = await submit(first.client, { dataset: 'people', columns: PERSON_COLUMNS }, bigFile);
       await waitForJob(first.client, id, (job) => TERMINAL.has(job.status) || job.progress.processedRows > 0);
       await first.kill('SIGKILL');

@@ -21,9 +21,9 @@ export async function writeEncodedCsv(path: string, header: string, rows: number
   await finished(out);
 }
 
-/** Writes a one-sheet workbook with exceljs's streaming writer: a header row, then `rows` generated rows. */
-export async function writeGeneratedXlsx(path: string, sheet: string, header: string[], rows: number, row: (i: number) => unknown[]): Promise<void> {
-  const workbook = new ExcelJS.stream.xlsx.WorkbookWriter({ filename: path, useSharedStrings: false, useStyles: false });
+/** Writes a one-sheet workbook with exceljs's streaming writer: a header row, then `rows` generated rows (texts inline, or in shared strings written after the sheet). */
+export async function writeGeneratedXlsx(path: string, sheet: string, header: string[], rows: number, row: (i: number) => unknown[], useSharedStrings = false): Promise<void> {
+  const workbook = new ExcelJS.stream.xlsx.WorkbookWriter({ filename: path, useSharedStrings, useStyles: false });
   const worksheet = workbook.addWorksheet(sheet);
   worksheet.addRow(header).commit();
   for (let i = 1; i <= rows; i++) worksheet.addRow(row(i)).commit();

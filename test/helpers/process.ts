@@ -35,18 +35,28 @@ function serviceEnv(dataDir: string, env: Record<string, string>): NodeJS.Proces
   return { ...process.env, HOST: '127.0.0.1', PORT: '0', SLUICE_DATA_DIR: dataDir, LOG_LEVEL: 'info', ...env };
 }
 
+/** How a test starts the service: `nodeArgs` such as --cpu-prof go to node; `checkout` is the built checkout it runs from. */
+export interface StartOptions {
+  nodeArgs?: string[];
+  checkout?: string;
+  /** Runs it under a parent that never reaps it (see spawnUnderNonReapingParent). */
+  zombie?: boolean;
+}
+
 /** The service as `npm start` runs it; its stdout (the log) is piped. */
-function spawnService(dataDir: string, env: Record<string, string>, nodeArgs: string[], stderr: 'inherit' | 'pipe'): ChildProcess {
-  return spawn(process.execPath, [...nodeArgs, ...SERVICE_ARGS], { cwd: root, env: serviceEnv(dataDir, env), stdio: ['ignore', 'pipe', stderr] });
+function spawnService(dataDir: string, env: Record<string, string>, options: StartOptions, stderr: 'inherit' | 'pipe'): ChildProcess {
+  const { nodeArgs = [], checkout = root } = options;
+  return spawn(process.execPath, [...nodeArgs, ...SERVICE_ARGS], { cwd: checkout, env: serviceEnv(dataDir, env), stdio: ['ignore', 'pipe', stderr] });
 }
 
 /**
  * A shell that starts the service in the background, says its pid, and then becomes `sleep`, which
  * never reaps it: once killed, the service stays a zombie (as under a supervisor slow to reap).
  */
-function spawnUnderNonReapingParent(dataDir: string, env: Record<string, string>, nodeArgs: string[]): ChildProcess {
+function spawnUnderNonReapingParent(dataDir: string, env: Record<string, string>, options: StartOptions): ChildProcess {
+  const { nodeArgs = [], checkout = root } = options;
   const command = [process.execPath, ...nodeArgs, ...SERVICE_ARGS].map((arg) => `'${arg}'`).join(' ');
-  return spawn('sh', ['-c', `${command} & echo "{\\"servicePid\\":$!}"; exec sleep 600`], { cwd: root, env: serviceEnv(dataDir, env), stdio: ['ignore', 'pipe', 'inherit'] });
+  return spawn('sh', ['-c', `${command} & echo "{\\"servicePid\\":$!}"; exec sleep 600`], { cwd: checkout, env: serviceEnv(dataDir, env), stdio: ['ignore', 'pipe', 'inherit'] });
 }
 
 /** Whether the process has ended (a zombie included). */
@@ -60,12 +70,12 @@ function ended(pid: number): boolean {
 }
 
 /**
- * Starts the service as `npm start` does, in its own process, on a free port; `nodeArgs` such as
- * --cpu-prof go to node. With `zombie`, it runs under a parent that never reaps it: `kill` then
- * resolves (with null) once the service has died, and the parent stays until `child` is killed.
+ * Starts the service as `npm start` does, in its own process, on a free port. With `zombie`, `kill`
+ * resolves (with null) once the service has died, and its parent stays until `child` is killed.
  */
-export async function startServerProcess(dataDir: string, env: Record<string, string> = {}, nodeArgs: string[] = [], zombie = false): Promise<ServerProcess> {
-  const child = zombie ? spawnUnderNonReapingParent(dataDir, env, nodeArgs) : spawnService(dataDir, env, nodeArgs, 'inherit');
+export async function startServerProcess(dataDir: string, env: Record<string, string> = {}, options: StartOptions = {}): Promise<ServerProcess> {
+  const zombie = options.zombie ?? false;
+  const child = zombie ? spawnUnderNonReapingParent(dataDir, env, options) : spawnService(dataDir, env, options, 'inherit');
   let pid = child.pid!;
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const url = await new Promise<string>((resolve, reject) => {
@@ -112,7 +122,7 @@ export type LogLine = { level?: number; msg?: string; pid?: number };
 
 /** Runs the service on `dataDir` until it exits by itself (killed after 30 s), with what it logged and wrote on stderr. */
 export async function runServerToExit(dataDir: string, env: Record<string, string> = {}): Promise<{ code: number | null; lines: LogLine[]; stderr: string }> {
-  const child = spawnService(dataDir, env, [], 'pipe');
+  const child = spawnService(dataDir, env, {}, 'pipe');
   const lines: LogLine[] = [];
   createInterface({ input: child.stdout! }).on('line', (line) => {
     try {
