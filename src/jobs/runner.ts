@@ -30,6 +30,13 @@ interface RunningJob {
   exited: Promise<void>;
   /** What the reaper left to do once the worker has exited: queue the job again (never beside its old worker). */
   afterExit: (() => void) | null;
+  /** Whether the worker has exited. */
+  workerExited: boolean;
+  /** Whether the attempt's end is reported but not yet committed (the store refused; retried): it keeps its slot meanwhile. */
+  concluding: boolean;
+  /** Settles when the attempt is over: its worker exited and its end, if it has one, is committed. */
+  done: Promise<void>;
+  retire: () => void;
 }
 
 /**
@@ -103,6 +110,7 @@ export class JobRunner {
       task: ingestTask(job, this.config),
     });
     let exited!: () => void;
+    let retired!: () => void;
     const entry: RunningJob = {
       job,
       worker,
@@ -114,6 +122,14 @@ export class JobRunner {
       lastSeen: Date.now(),
       exited: new Promise<void>((resolve) => (exited = resolve)),
       afterExit: null,
+      workerExited: false,
+      concluding: false,
+      done: new Promise<void>((resolve) => (retired = resolve)),
+      retire: () => {
+        this.running.delete(job.lease!.token);
+        retired();
+        this.kick();
+      },
     };
     this.running.set(job.lease!.token, entry);
     // A file built to be slow (or a rule that hogs the thread) must not keep a core: past its time limit the attempt is stopped hard.
@@ -145,10 +161,10 @@ export class JobRunner {
       clearTimeout(deadline);
       // While stopping, workers are terminated on purpose; stop() settles their jobs.
       if (!entry.reported && !entry.lost && this.accepting) this.conclude(entry, entry.stoppedAs ?? { type: 'crashed', message: `worker exited with code ${code}` });
-      this.running.delete(job.lease!.token);
+      entry.workerExited = true;
       entry.afterExit?.();
       exited();
-      this.kick();
+      if (!entry.concluding) entry.retire();
     });
   }
 
@@ -179,19 +195,21 @@ export class JobRunner {
       const current = this.held(entry);
       if (!current) return;
       if (report.type === 'paused') this.registry.release(current);
-      else if (entry.cancelRequested && report.type !== 'failed') concluded = this.registry.cancel(current);
+      // Every row is in once the worker finished: a cancel that came too late does not undo the job.
       else if (report.type === 'finished') concluded = this.registry.complete(current);
-      else if (report.type === 'cancelled') concluded = this.registry.cancel(current);
       else if (report.type === 'failed') concluded = this.registry.fail(current, report.error);
+      else if (report.type === 'cancelled' || entry.cancelRequested) concluded = this.registry.cancel(current);
       else if (report.type === 'crashed') {
         entry.log.error({ detail: report.message }, 'ingest crashed');
         concluded = this.registry.fail(current, { code: 'INTERNAL_ERROR', message: 'the job failed unexpectedly; the error was logged' });
       }
     });
+    entry.concluding = !committed;
     if (!committed) {
       setTimeout(() => this.conclude(entry, report), CONCLUDE_RETRY_MS).unref();
       return;
     }
+    if (entry.workerExited) entry.retire();
     if (concluded) void this.ended(concluded);
   }
 
@@ -226,7 +244,7 @@ export class JobRunner {
     }
     entry.cancelRequested = true;
     entry.worker.postMessage({ type: 'cancel' });
-    const timedOut = await Promise.race([entry.exited.then(() => false), delay(this.config.cancelTimeoutMs).then(() => true)]);
+    const timedOut = await Promise.race([entry.done.then(() => false), delay(this.config.cancelTimeoutMs).then(() => true)]);
     if (timedOut) await this.stopHard(entry, null); // the exit handler concludes: cancelRequested makes it CANCELLED
     return this.registry.get(job.id);
   }

@@ -73,10 +73,11 @@ builder.mutationFields((t) => ({
     resolve: async (_root, { id }, { workspace, services }) => {
       const job = jobOfWorkspace(String(id), workspace, services.jobs);
       if (!job) return { job: null, userErrors: [{ code: 'NOT_FOUND', field: ['id'], message: 'no such job' }] };
-      if (job.status !== 'PENDING' && job.status !== 'RUNNING') {
-        return { job, userErrors: [{ code: 'NOT_CANCELLABLE', field: ['id'], message: `the job is already ${job.status}` }] };
-      }
-      return { job: await services.runner.cancel(job), userErrors: [] };
+      const notCancellable = (ended: unknown) => [{ code: 'NOT_CANCELLABLE', field: ['id'], message: `the job is already ${(ended as { status: string }).status}` }];
+      if (job.status !== 'PENDING' && job.status !== 'RUNNING') return { job, userErrors: notCancellable(job) };
+      // The job may end otherwise meanwhile (its worker had already finished): then it is left as it ended.
+      const outcome = await services.runner.cancel(job);
+      return { job: outcome, userErrors: outcome && outcome.status !== 'CANCELLED' ? notCancellable(outcome) : [] };
     },
   }),
 }));

@@ -597,3 +597,56 @@ describe('unexpected errors', () => {
     expect((await server.client.request(JobCountDocument, {})).jobs.totalCount).toBe(0);
   });
 });
+
+describe('cancelJob racing the end of the job', () => {
+  // One batch for the whole file and no progress commits: a job shows no processed row until its
+  // worker has read the file and commits everything at the end, just before it reports `finished`.
+  // Short rows: the whole file stays under the bytes that make a batch due early.
+  const ROWS = 200_000;
+  const columns: ColumnInput[] = [
+    { name: 'code', type: 'STRING' },
+    { name: 'n', type: 'INTEGER' },
+  ];
+  let server: TestServer;
+  let file: string;
+  beforeAll(async () => {
+    server = await startServer({ batchRows: 1_000_000, progressIntervalMs: 60_000 });
+    file = join(await tempDir(), 'race.csv');
+    await writeGeneratedCsv(file, 'code,n', ROWS, (i) => `c${i},${i}`);
+  });
+  afterAll(() => server.stop());
+
+  const run = async (dataset: string, cancelAfterMs: number | null) => {
+    const { id } = await submit(server.client, { dataset, columns }, file);
+    await waitForJob(server.client, id, (job) => job.status !== 'PENDING');
+    const startedAt = performance.now();
+    if (cancelAfterMs === null) return { answer: null, job: await waitForJob(server.client, id), tookMs: performance.now() - startedAt };
+    await new Promise((resolve) => setTimeout(resolve, cancelAfterMs));
+    const answer = (await server.client.request(CancelJobDocument, { id })).cancelJob;
+    return { answer, job: await waitForJob(server.client, id), tookMs: 0 };
+  };
+
+  it('a worker that already finished ends COMPLETED, and the cancel answers NOT_CANCELLABLE; a cancel in time ends CANCELLED with nothing written', async () => {
+    const { tookMs } = await run('race-calibration', null);
+    const outcomes: string[] = [];
+    for (let trial = 0; trial < 16; trial++) {
+      // Cancels spread from half the job's length to past its end: some land after the last read.
+      const { answer, job } = await run(`race-${trial}`, (tookMs * (0.5 + trial / 20)) | 0);
+      const dataset = (await server.client.request(DatasetDocument, { name: `race-${trial}` })).dataset!;
+      if (job.status === 'COMPLETED') {
+        expect(answer!.userErrors.map((error) => error.code)).toEqual(['NOT_CANCELLABLE']);
+        expect(answer!.job).toMatchObject({ id: job.id, status: 'COMPLETED' });
+        expect(dataset.rowCount).toBe(ROWS);
+      } else {
+        expect(job.status).toBe('CANCELLED');
+        expect(answer!.userErrors).toEqual([]);
+        // Cancelled at a batch boundary, before its one commit: a job whose worker had finished its file is never cancelled.
+        expect(job.progress.processedRows).toBe(0);
+        expect(dataset.rowCount).toBe(0);
+      }
+      outcomes.push(job.status);
+    }
+    expect(outcomes).toContain('CANCELLED');
+    expect(outcomes).toContain('COMPLETED');
+  }, 240_000);
+});
