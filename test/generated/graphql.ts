@@ -9,7 +9,7 @@ export type ColumnInput = {
   /** INTEGER/DECIMAL lower bound, or STRING/EMAIL minimum length */
   min?: number | null | undefined;
   name: string;
-  /** Regular expression (Unicode, unanchored: use ^...$ for the whole value) a STRING or EMAIL value must match */
+  /** Regular expression in RE2 syntax (matched in linear time, by code point, unanchored: use ^...$ for the whole value) a STRING or EMAIL value must match; no lookaround or backreferences */
   pattern?: string | null | undefined;
   /** A blank value rejects the row (default false) */
   required?: boolean | null | undefined;
