@@ -1,9 +1,10 @@
+import { compileUserPattern } from '../ingest/pattern';
 import { isBlank, MISMATCH, toColumnValue } from '../ingest/values';
 
 export const COLUMN_TYPES = ['STRING', 'INTEGER', 'DECIMAL', 'BOOLEAN', 'DATE', 'DATETIME', 'EMAIL'] as const;
 export type ColumnType = (typeof COLUMN_TYPES)[number];
 
-/** A column of a job's schema: the dataset's shape (name, type, required) plus the job's own rules. */
+/** A column of a job's schema: its name and type, and the rules its values are checked against. */
 export interface ColumnSpec {
   name: string;
   type: ColumnType;
@@ -15,12 +16,12 @@ export interface ColumnSpec {
   values: string[] | null;
 }
 
-/** The shape a dataset keeps: what every later ingest must match. */
-export interface DatasetColumn {
-  name: string;
-  type: ColumnType;
-  required: boolean;
-}
+/**
+ * A column as its dataset keeps it: the name and type every later job must match, and the rules
+ * it was declared with, which jobs sent without columns are checked against. Datasets stored
+ * before rules were kept have only name, type and required: a rule absent is no rule.
+ */
+export type DatasetColumn = Pick<ColumnSpec, 'name' | 'type' | 'required'> & Partial<ColumnSpec>;
 
 /** A problem with a caller's input, reported as a userError on the mutation payload. */
 export interface InputProblem {
@@ -73,7 +74,7 @@ export function checkColumns(columns: readonly ColumnSpec[], basePath: string[],
         problems.push({ code: 'INVALID_COLUMN', field: [...path, 'pattern'], message: `pattern applies to STRING and EMAIL columns, not ${column.type}` });
       } else {
         try {
-          new RegExp(column.pattern, 'u');
+          compileUserPattern(column.pattern);
         } catch (error) {
           problems.push({ code: 'INVALID_PATTERN', field: [...path, 'pattern'], message: `invalid regular expression: ${(error as Error).message}` });
         }
@@ -99,8 +100,9 @@ export function checkColumns(columns: readonly ColumnSpec[], basePath: string[],
   return problems;
 }
 
+/** What a dataset keeps of the columns it is declared (or inferred) with: all of them, rules included. */
 export function datasetShape(columns: readonly ColumnSpec[]): DatasetColumn[] {
-  return columns.map(({ name, type, required }) => ({ name, type, required }));
+  return columns.map((column) => ({ ...column }));
 }
 
 /** Why a job's columns do not fit a dataset's, or null when they do (same names, types and order). */
@@ -110,7 +112,7 @@ export function shapeMismatch(dataset: readonly DatasetColumn[], job: readonly D
   return same ? null : `the dataset has columns (${describe(dataset)}), the job has (${describe(job)})`;
 }
 
-/** A dataset's columns widened to full specs with no extra rules, for jobs that give no columns. */
+/** A dataset's columns as full specs, for jobs that give no columns: the rules it keeps, none where it keeps none. */
 export function specsOf(columns: readonly DatasetColumn[]): ColumnSpec[] {
-  return columns.map((c) => ({ ...c, unique: false, pattern: null, min: null, max: null, values: null }));
+  return columns.map((c) => ({ ...c, unique: c.unique ?? false, pattern: c.pattern ?? null, min: c.min ?? null, max: c.max ?? null, values: c.values ?? null }));
 }

@@ -1,6 +1,7 @@
 import type { ColumnSpec } from '../datasets/columns';
 import type { CellValue } from '../datasets/sqlite-dataset-store';
 import type { Issue } from '../jobs/model';
+import { compileUserPattern, type UserPattern } from './pattern';
 import { cellText, isBlank, MISMATCH, type RawCell, toColumnValue } from './values';
 
 /** The values already taken in UNIQUE columns, by the dataset or by earlier rows of the job. */
@@ -29,7 +30,7 @@ function lengthOf(value: string): number {
 interface CompiledColumn {
   spec: ColumnSpec;
   index: number;
-  pattern: RegExp | null;
+  pattern: UserPattern | null;
   allowed: Set<CellValue | typeof MISMATCH> | null;
   textual: boolean;
 }
@@ -38,7 +39,7 @@ function compile(spec: ColumnSpec, index: number): CompiledColumn {
   return {
     spec,
     index,
-    pattern: spec.pattern === null ? null : new RegExp(spec.pattern, 'u'),
+    pattern: spec.pattern === null ? null : compileUserPattern(spec.pattern),
     // Allowed values compare as stored values, so that "true" matches "TRUE" and "1.50" matches "1.5".
     allowed: spec.values === null ? null : new Set(spec.values.map((v) => toColumnValue(spec.type, v))),
     textual: spec.type === 'STRING' || spec.type === 'EMAIL',

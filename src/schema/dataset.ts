@@ -1,15 +1,21 @@
-import { COLUMN_TYPES, type DatasetColumn } from '../datasets/columns';
+import { COLUMN_TYPES, type ColumnSpec, specsOf } from '../datasets/columns';
 import type { Dataset as DatasetRecord, DatasetRow as DatasetRowRecord } from '../datasets/sqlite-dataset-store';
 import { builder } from './builder';
 import { connection, connectionType, decodeCursor, encodeCursor, pageSize } from './pagination';
 
 export const ColumnType = builder.enumType('ColumnType', { values: COLUMN_TYPES });
 
-const Column = builder.objectRef<DatasetColumn>('Column').implement({
+const Column = builder.objectRef<ColumnSpec>('Column').implement({
+  description: 'A column of a dataset, with the rules it was declared with: jobs sent without columns are checked against them',
   fields: (t) => ({
     name: t.exposeString('name'),
     type: t.field({ type: ColumnType, resolve: (c) => c.type }),
     required: t.exposeBoolean('required'),
+    unique: t.exposeBoolean('unique'),
+    pattern: t.exposeString('pattern', { nullable: true }),
+    min: t.exposeFloat('min', { nullable: true }),
+    max: t.exposeFloat('max', { nullable: true }),
+    values: t.exposeStringList('values', { nullable: true }),
   }),
 });
 
@@ -25,7 +31,7 @@ const DatasetRowConnection = connectionType('DatasetRow', DatasetRow);
 export const Dataset = builder.objectRef<DatasetRecord>('Dataset').implement({
   fields: (t) => ({
     name: t.exposeString('name'),
-    columns: t.field({ type: [Column], description: 'Empty until the first job has inferred them', resolve: (d) => d.columns ?? [] }),
+    columns: t.field({ type: [Column], description: 'Empty until the first job has inferred them', resolve: (d) => specsOf(d.columns ?? []) }),
     rowCount: t.exposeInt('rowCount', { description: 'Rows visible: only those of COMPLETED jobs' }),
     rows: t.field({
       type: DatasetRowConnection,

@@ -13,7 +13,7 @@ const ColumnInput = builder.inputType('ColumnInput', {
     type: t.field({ type: ColumnType, required: true }),
     required: t.boolean({ description: 'A blank value rejects the row (default false)' }),
     unique: t.boolean({ description: 'No two visible rows may share a value (default false)' }),
-    pattern: t.string({ description: 'Regular expression (Unicode, unanchored: use ^...$ for the whole value) a STRING or EMAIL value must match' }),
+    pattern: t.string({ description: 'Regular expression in RE2 syntax (matched in linear time, by code point, unanchored: use ^...$ for the whole value) a STRING or EMAIL value must match; no lookaround or backreferences' }),
     min: t.float({ description: 'INTEGER/DECIMAL lower bound, or STRING/EMAIL minimum length' }),
     max: t.float({ description: 'INTEGER/DECIMAL upper bound, or STRING/EMAIL maximum length' }),
     values: t.stringList({ description: 'Allowed values, compared after conversion to the column type' }),

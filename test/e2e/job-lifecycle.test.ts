@@ -9,6 +9,8 @@ import { CancelJobDocument, type ColumnInput, DatasetDocument, type JobFieldsFra
 import { expectedPerson, PERSON_COLUMNS, PERSON_HEADER, peopleFileForSuite, personLine, tempDir, writeText } from '../helpers/files';
 import { type IngestFileInput, ingest, jobCount, submit } from '../helpers/queries';
 import { CLEAN_SPOOL, spoolContents, startServer, TERMINAL, type TestServer, until, waitForJob } from '../helpers/server';
+import { HANGING_CELL, SLOW_PATTERN, slowCell } from '../helpers/slow-pattern';
+import { compileUserPattern } from '../../src/ingest/pattern';
 
 // The life of a job at its edges: jobs that end having written nothing, hard cancels, columns a
 // failed first job had inferred, inference from a header, hung workers, the heartbeat, and a stop
@@ -17,10 +19,6 @@ import { CLEAN_SPOOL, spoolContents, startServer, TERMINAL, type TestServer, unt
 /** Rows of the large people file: enough that a job is observed RUNNING between two batches of 100 000 rows. */
 const BIG_ROWS = 300_000;
 
-/** A pattern with catastrophic backtracking: `'a' * n + '!'` takes time exponential in n to refuse. */
-const EVIL_PATTERN = '^(a+)+$';
-/** A cell the EVIL_PATTERN takes a very long time (many seconds) to refuse: the worker hangs on it. */
-const HANGING_CELL = `${'a'.repeat(32)}!`;
 
 const csv = (...lines: string[]) => `${lines.join('\n')}\n`;
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
@@ -232,25 +230,26 @@ describe('on the default configuration', () => {
   describe('the heartbeat', () => {
     it('advances updatedAt at least every heartbeat interval while RUNNING, even when no batch is committed for seconds', async () => {
       const interval = server.app.config.heartbeatIntervalMs;
-      // Rows that are slow to validate: each costs the worker ~20 ms of backtracking, and the whole
+      // Rows that are slow to validate: each costs the worker ~20 ms of matching, and the whole
       // file is one burst, so the worker commits nothing for seconds and only the heartbeat moves updatedAt.
-      const evil = new RegExp(EVIL_PATTERN);
-      let n = 16;
+      const slow = compileUserPattern(SLOW_PATTERN);
+      let length = 1000;
       let cost = 0;
-      for (; n < 30; n++) {
+      for (; length < 64_000; length *= 2) {
         // The fastest of three runs: underestimating the cost only makes the job longer.
         cost = Math.min(
-          ...[1, 2, 3].map(() => {
+          ...[1, 2, 3].map((seed) => {
+            const cell = slowCell(length, seed);
             const started = performance.now();
-            evil.test(`${'a'.repeat(n)}!`);
+            slow.test(cell);
             return performance.now() - started;
           }),
         );
         if (cost >= 20) break;
       }
       const rows = Math.min(2000, Math.ceil(6000 / cost)); // about 6 s of work
-      const content = csv('code', ...Array.from({ length: rows }, () => `${'a'.repeat(n)}!`));
-      const job = await submit(server.client, { dataset: 'heartbeat', columns: [{ name: 'code', type: 'STRING', pattern: EVIL_PATTERN }] }, await writeText('slow.csv', content));
+      const content = csv('code', ...Array.from({ length: rows }, (_, row) => slowCell(length, 100 + row)));
+      const job = await submit(server.client, { dataset: 'heartbeat', columns: [{ name: 'code', type: 'STRING', pattern: SLOW_PATTERN }] }, await writeText('slow.csv', content));
 
       // Every distinct updatedAt seen while RUNNING, and how old updatedAt was at each look.
       const seen: number[] = [];
@@ -325,7 +324,7 @@ describe('hard cancel', () => {
 describe('a hung worker', () => {
   let server: TestServer;
   const hangingColumns: ColumnInput[] = [
-    { name: 'code', type: 'STRING', pattern: EVIL_PATTERN },
+    { name: 'code', type: 'STRING', pattern: SLOW_PATTERN },
     { name: 'n', type: 'INTEGER' },
   ];
   beforeAll(async () => {
@@ -384,7 +383,8 @@ describe('a hung worker', () => {
       const { cancelJob } = await server.client.request(CancelJobDocument, { id: hung.id });
       expect(cancelJob.job).toMatchObject({ status: 'CANCELLED', progress: { rowsWritten: 0 } });
 
-      const next = await ingestCsv(server, dataset, csv('code,n', 'aaa,1', 'a,2'));
+      // Its own columns: the dataset keeps the slow pattern it was declared with, which these values do not match.
+      const next = await ingestCsv(server, dataset, csv('code,n', 'aaa,1', 'a,2'), { columns: hangingColumns.map(({ pattern, ...column }) => column) });
       expect(next.error).toBeNull();
       expect(next.status).toBe('COMPLETED');
       expect(await datasetOf(server, dataset)).toMatchObject({
@@ -410,7 +410,7 @@ describe('stopping the server with a cancel pending', () => {
         // The worker hangs on its first row, so it never reaches a batch boundary where it could stop by itself.
         const job = await submit(
           first.client,
-          { dataset: 'stop-cancel', columns: [{ name: 'code', type: 'STRING', pattern: EVIL_PATTERN }] },
+          { dataset: 'stop-cancel', columns: [{ name: 'code', type: 'STRING', pattern: SLOW_PATTERN }] },
           await writeText('hung.csv', csv('code', HANGING_CELL, 'aaa')),
         );
         id = job.id;

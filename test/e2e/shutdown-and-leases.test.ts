@@ -23,6 +23,7 @@ import { runServerToExit, type ServerProcess, startServerProcess } from '../help
 import { ingest, jobCount, submit } from '../helpers/queries';
 import { startReceiver } from '../helpers/receiver';
 import { startServer, TERMINAL, until, waitForJob } from '../helpers/server';
+import { HANGING_CELL, SLOW_PATTERN } from '../helpers/slow-pattern';
 
 // Graceful stop (SIGTERM/SIGINT), the forced second signal, one process per data directory, and
 // leases lapsing under a hung worker. Process tests run the real service as `npm start`
@@ -34,10 +35,6 @@ const GRACE_MS = 5000;
 /** What a stop may take beyond its deadline: closing sockets and the database, and the exit itself. */
 const EXIT_MARGIN_MS = 2000;
 
-/** A pattern with catastrophic backtracking: `'a' * n + '!'` takes time exponential in n to refuse. */
-const EVIL_PATTERN = '^(a+)+$';
-/** A cell the EVIL_PATTERN takes minutes to refuse: a worker validating it hangs, out of reach of any message. */
-const HANGING_CELL = `${'a'.repeat(32)}!`;
 /** Rows before the hanging one: over a megabyte, so that several bursts (and checkpoints) come before it. */
 const ROWS_BEFORE_HANG = 100_000;
 
@@ -46,7 +43,7 @@ const plainColumns: ColumnInput[] = [
   { name: 'n', type: 'INTEGER' },
 ];
 const hangingColumns: ColumnInput[] = [
-  { name: 'code', type: 'STRING', pattern: EVIL_PATTERN },
+  { name: 'code', type: 'STRING', pattern: SLOW_PATTERN },
   { name: 'n', type: 'INTEGER' },
 ];
 

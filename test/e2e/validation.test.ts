@@ -3,10 +3,10 @@ import Database from 'better-sqlite3';
 import { rowsTable, storageColumn } from '../../src/datasets/sqlite-dataset-store';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DEFAULT_WORKSPACE } from '../../src/auth/first-key';
-import { type ColumnInput, DatasetDocument, type IssueSeverity, JobIssuesDocument } from '../generated/graphql';
+import { type ColumnInput, DatasetColumnRulesDocument, DatasetDocument, type IssueSeverity, JobIssuesDocument } from '../generated/graphql';
 import { writeText } from '../helpers/files';
-import { type IngestFileInput, ingest } from '../helpers/queries';
-import { startServer, type TestServer } from '../helpers/server';
+import { type IngestFileInput, ingest, submit, submitRefused } from '../helpers/queries';
+import { startServer, type TestServer, waitForJob } from '../helpers/server';
 
 // Small batches, so that files of a few rows already span several commits (and UNIQUE checks
 // reach rows already written, not only the batch in memory).
@@ -299,6 +299,120 @@ describe('row validators', () => {
     expect(await issuesOf(job.id)).toEqual([error('ENUM', 1, 'code', 'aa'), error('RANGE', 2, 'code', 'AA'), error('REQUIRED', 3, 'code', null), error('RANGE', 3, 'n', '-1')]);
     expect(job.result).toMatchObject({ rowsWritten: 1, rowsRejected: 3 });
     expect((await datasetOf('v-order')).values).toEqual([{ code: 'BBBB', n: 0 }]);
+  });
+});
+
+describe('patterns (linear-time matching)', () => {
+  it('matches a pattern that backtracks catastrophically in linear time: a long value is refused at once, valid ones pass', async () => {
+    const columns: ColumnInput[] = [{ name: 'code', type: 'STRING', pattern: '^(a+)+$' }];
+    // A backtracking engine needs minutes for 32 a's before the "!"; a linear one needs microseconds for 100,000.
+    const file = csv('code', 'aaaa', `${'a'.repeat(100_000)}!`, `${'a'.repeat(32)}!`, 'a', 'ab');
+    const path = await writeText('v-linear.csv', file);
+    const submitted = await submit(server.client, { dataset: 'v-linear', columns }, path, 'v-linear.csv');
+    const job = await waitForJob(server.client, submitted.id, undefined, 20_000);
+    expect(job.status).toBe('COMPLETED');
+    expect(job.result).toMatchObject({ rowsWritten: 2, rowsRejected: 3 });
+    expect((await issuesOf(job.id)).map(({ code, row }) => [code, row])).toEqual([
+      ['PATTERN', 2],
+      ['PATTERN', 3],
+      ['PATTERN', 5],
+    ]);
+  });
+
+  it('refuses at submission (INVALID_PATTERN) what a linear-time engine cannot run: lookaround, backreferences, huge programs', async () => {
+    const path = await writeText('v-unsupported.csv', csv('a,b,c,d,e', 'x,x,x,x,x'));
+    const columns: ColumnInput[] = [
+      { name: 'a', type: 'STRING', pattern: '^(?=.*\\d)\\w+$' },
+      { name: 'b', type: 'STRING', pattern: '^(\\w)\\1$' },
+      { name: 'c', type: 'STRING', pattern: '(?<!x)y' },
+      { name: 'd', type: 'STRING', pattern: '(?:[a-z]?){1000}!' },
+      { name: 'e', type: 'STRING', pattern: '^[A-Z]{3}-\\d{2}$' },
+    ];
+    const userErrors = await submitRefused(server.client, { dataset: 'v-unsupported', columns }, path);
+    expect(userErrors.map(({ code, field }) => ({ code, field }))).toEqual(
+      ['0', '1', '2', '3'].map((index) => ({ code: 'INVALID_PATTERN', field: ['input', 'columns', index, 'pattern'] })),
+    );
+    expect(await server.app.services.datasets.get(DEFAULT_WORKSPACE, 'v-unsupported')).toBeNull();
+  });
+});
+
+describe("a dataset's rules", () => {
+  const declared: ColumnInput[] = [
+    { name: 'id', type: 'INTEGER', required: true, unique: true },
+    { name: 'code', type: 'STRING', pattern: '^[A-Z]{3}-\\d{2}$' },
+    { name: 'amount', type: 'DECIMAL', min: 0, max: 100 },
+    { name: 'status', type: 'STRING', values: ['open', 'closed'] },
+  ];
+
+  it('checks a later job sent without columns against every rule the dataset was declared with', async () => {
+    const first = await ingestCsv('v-kept', csv('id,code,amount,status', '1,ABC-01,10,open', '2,ABC-02,20,closed'), { columns: declared });
+    expect(first.status).toBe('COMPLETED');
+
+    const second = await ingestCsv(
+      'v-kept',
+      csv(
+        'id,code,amount,status',
+        '3,ABC-03,30,open', // valid
+        '1,ABC-04,40,open', // id taken by the first job
+        '4,abc-04,40,open', // pattern
+        '5,ABC-05,-1,open', // below min
+        '6,ABC-06,101,open', // above max
+        '7,ABC-07,50,pending', // not an allowed value
+        ',ABC-08,50,open', // required
+        'eight,ABC-09,50,open', // not an INTEGER
+        '3,ABC-10,50,open', // id taken earlier in this job
+        '9,ABC-11,100,closed', // valid
+      ),
+    );
+    expect(second.status).toBe('COMPLETED');
+    expect(await issuesOf(second.id)).toEqual([
+      error('UNIQUE', 2, 'id', '1'),
+      error('PATTERN', 3, 'code', 'abc-04'),
+      error('RANGE', 4, 'amount', '-1'),
+      error('RANGE', 5, 'amount', '101'),
+      error('ENUM', 6, 'status', 'pending'),
+      error('REQUIRED', 7, 'id', null),
+      error('TYPE_MISMATCH', 8, 'id', 'eight'),
+      error('UNIQUE', 9, 'id', '3'),
+    ]);
+    expect(second.result).toMatchObject({ rowsWritten: 2, rowsRejected: 8 });
+    expect((await datasetOf('v-kept')).values.map((row) => row.id)).toEqual([1, 2, 3, 9]);
+  });
+
+  it('shows the rules in Dataset.columns', async () => {
+    const { dataset } = await server.client.request(DatasetColumnRulesDocument, { name: 'v-kept' });
+    expect(dataset!.columns).toEqual([
+      { name: 'id', type: 'INTEGER', required: true, unique: true, pattern: null, min: null, max: null, values: null },
+      { name: 'code', type: 'STRING', required: false, unique: false, pattern: '^[A-Z]{3}-\\d{2}$', min: null, max: null, values: null },
+      { name: 'amount', type: 'DECIMAL', required: false, unique: false, pattern: null, min: 0, max: 100, values: null },
+      { name: 'status', type: 'STRING', required: false, unique: false, pattern: null, min: null, max: null, values: ['open', 'closed'] },
+    ]);
+  });
+
+  it("applies a later job's own columns to that job only; the dataset keeps the rules it was declared with", async () => {
+    const own: ColumnInput[] = declared.map((column) => (column.name === 'status' ? { ...column, values: ['pending'] } : column));
+    const withOwn = await ingestCsv('v-kept', csv('id,code,amount,status', '10,ABC-12,1,pending', '11,ABC-13,1,open'), { columns: own });
+    expect(await issuesOf(withOwn.id)).toEqual([error('ENUM', 2, 'status', 'open')]);
+    const { dataset } = await server.client.request(DatasetColumnRulesDocument, { name: 'v-kept' });
+    expect(dataset!.columns[3].values).toEqual(['open', 'closed']);
+    const without = await ingestCsv('v-kept', csv('id,code,amount,status', '12,ABC-14,1,pending', '13,ABC-15,1,open'));
+    expect(await issuesOf(without.id)).toEqual([error('ENUM', 1, 'status', 'pending')]);
+  });
+
+  it('reads a dataset stored before rules were kept (name, type, required) as one without rules', async () => {
+    expect((await ingestCsv('v-old-shape', csv('id,code', '1,x'), { columns: [{ name: 'id', type: 'INTEGER', unique: true }, declared[1]] })).status).toBe('COMPLETED');
+    const db = new Database(join(server.dataDir, 'sluice.db'));
+    try {
+      const oldShape = JSON.stringify([{ name: 'id', type: 'INTEGER', required: false }, { name: 'code', type: 'STRING', required: false }]);
+      db.prepare('UPDATE datasets SET columns = ? WHERE name = ?').run(oldShape, 'v-old-shape');
+    } finally {
+      db.close();
+    }
+    const { dataset } = await server.client.request(DatasetColumnRulesDocument, { name: 'v-old-shape' });
+    expect(dataset!.columns[0]).toEqual({ name: 'id', type: 'INTEGER', required: false, unique: false, pattern: null, min: null, max: null, values: null });
+    const later = await ingestCsv('v-old-shape', csv('id,code', '1,lower case'));
+    expect(later.status).toBe('COMPLETED');
+    expect(later.result).toMatchObject({ rowsWritten: 1, rowsRejected: 0 });
   });
 });
 
