@@ -1,3 +1,4 @@
+import { dirname, join, relative } from 'node:path';
 import { type Db, writeTransaction } from '../storage/sqlite';
 import type { Issue, IssueSeverity, Job, JobStatus } from './model';
 import type { JobFilter, JobStore, NewJob, ProgressUpdate, TransitionPatch } from './store';
@@ -42,7 +43,7 @@ interface JobRow {
   fruitless_attempts: number;
 }
 
-function toJob(row: JobRow): Job {
+function toJob(row: JobRow, dataDir: string): Job {
   return {
     num: row.num,
     id: row.id,
@@ -51,7 +52,7 @@ function toJob(row: JobRow): Job {
     status: row.status,
     stage: row.stage,
     file: { name: row.file_name, format: row.file_format, size: row.file_size, sha256: row.file_sha256 },
-    spoolPath: row.spool_path,
+    spoolPath: row.spool_path === null ? null : join(dataDir, row.spool_path),
     options: JSON.parse(row.options),
     progress: {
       processedRows: row.processed_rows,
@@ -94,8 +95,11 @@ function filterSql(filter: JobFilter): { where: string; params: unknown[] } {
 
 export class SqliteJobStore implements JobStore {
   private readonly statements;
+  /** Spool paths are stored relative to the data directory, the database's own folder: a moved directory keeps them. */
+  private readonly dataDir: string;
 
   constructor(private readonly db: Db) {
+    this.dataDir = dirname(db.name);
     this.statements = {
       insert: db.prepare(`
         INSERT INTO jobs (id, workspace, dataset_id, status, stage, file_name, file_format, file_size, file_sha256,
@@ -167,7 +171,7 @@ export class SqliteJobStore implements JobStore {
       fileFormat: job.file.format,
       fileSize: job.file.size,
       fileSha256: job.file.sha256,
-      spoolPath: job.spoolPath,
+      spoolPath: relative(this.dataDir, job.spoolPath),
       options: JSON.stringify(job.options),
       now: job.now,
       idempotencyKey: job.idempotencyKey,
@@ -177,17 +181,17 @@ export class SqliteJobStore implements JobStore {
 
   get(id: string): Job | null {
     const row = this.statements.byId.get(id) as JobRow | undefined;
-    return row ? toJob(row) : null;
+    return row ? toJob(row, this.dataDir) : null;
   }
 
   getByNum(num: number): Job | null {
     const row = this.statements.byNum.get(num) as JobRow | undefined;
-    return row ? toJob(row) : null;
+    return row ? toJob(row, this.dataDir) : null;
   }
 
   findByIdempotencyKey(workspace: string, key: string): Job | null {
     const row = this.statements.byKey.get(workspace, key) as JobRow | undefined;
-    return row ? toJob(row) : null;
+    return row ? toJob(row, this.dataDir) : null;
   }
 
   list(filter: JobFilter, limit: number, beforeNum?: number): Job[] {
@@ -196,7 +200,7 @@ export class SqliteJobStore implements JobStore {
     const rows = this.db
       .prepare(`SELECT * FROM jobs WHERE ${where}${before} ORDER BY num DESC LIMIT ?`)
       .all(...params, ...(beforeNum === undefined ? [] : [beforeNum]), limit) as JobRow[];
-    return rows.map(toJob);
+    return rows.map((row) => toJob(row, this.dataDir));
   }
 
   count(filter: JobFilter): number {
@@ -206,11 +210,11 @@ export class SqliteJobStore implements JobStore {
 
   nextRunnable(): Job | null {
     const row = this.statements.nextRunnable.get() as JobRow | undefined;
-    return row ? toJob(row) : null;
+    return row ? toJob(row, this.dataDir) : null;
   }
 
   withVoidLease(liveOwner: string, now: number): Job[] {
-    return (this.statements.withVoidLease.all({ owner: liveOwner, now }) as JobRow[]).map(toJob);
+    return (this.statements.withVoidLease.all({ owner: liveOwner, now }) as JobRow[]).map((row) => toJob(row, this.dataDir));
   }
 
   transition(num: number, from: JobStatus, to: JobStatus, patch: TransitionPatch, now: number, leaseToken?: string): boolean {
@@ -291,12 +295,12 @@ export class SqliteJobStore implements JobStore {
         this.statements.deleteDeliveries.run(num);
         this.statements.deleteJob.run(num);
       }
-      return expired.map((job) => job.spool_path);
+      return expired.map((job) => job.spool_path && join(this.dataDir, job.spool_path));
     });
   }
 
   spoolPaths(includeEnded: boolean): Set<string> {
-    return new Set(this.statements.spoolPaths.all(includeEnded ? 1 : 0) as string[]);
+    return new Set((this.statements.spoolPaths.all(includeEnded ? 1 : 0) as string[]).map((path) => join(this.dataDir, path)));
   }
 
   issueCount(num: number, severity: IssueSeverity | null): number {

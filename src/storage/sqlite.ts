@@ -153,6 +153,11 @@ const migrations: string[] = [
   ALTER TABLE jobs ADD COLUMN fruitless_attempts INTEGER NOT NULL DEFAULT 0;
   UPDATE jobs SET attempt_started_at = started_at;
   `,
+  `
+  -- Spooled uploads are named by their path inside the data directory, so a directory moved while
+  -- jobs wait keeps them (the spool has always held each job's upload as spool/<job id>).
+  UPDATE jobs SET spool_path = 'spool/' || id WHERE spool_path IS NOT NULL;
+  `,
 ];
 
 export function openDatabase(path: string, options: { busyTimeoutMs: number; migrate: boolean }): Db {

@@ -1,14 +1,36 @@
-import { stat } from 'node:fs/promises';
+import { rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DatasetDocument, IngestDocument } from '../generated/graphql';
 import { expectedPerson, PERSON_COLUMNS, PERSON_HEADER, personLine, tempDir, writeGeneratedCsv } from '../helpers/files';
 import { startServerProcess } from '../helpers/process';
+import { submit } from '../helpers/queries';
 import { waitForJob } from '../helpers/server';
 
-
-
 describe('the service as a process', () => {
+  it('finds the uploads of waiting jobs after its data directory was moved', async () => {
+    const dataDir = await tempDir();
+    const moved = `${dataDir}-moved`;
+    const path = join(await tempDir(), 'people.csv');
+    await writeGeneratedCsv(path, PERSON_HEADER, 200_000, personLine);
+    // One job at a time: the second waits, its upload spooled, while the first runs.
+    const env = { SLUICE_MAX_CONCURRENT_JOBS: '1' };
+    const first = await startServerProcess(dataDir, env);
+    const ids = [
+      (await submit(first.client, { dataset: 'a', columns: PERSON_COLUMNS }, path)).id,
+      (await submit(first.client, { dataset: 'b', columns: PERSON_COLUMNS }, path)).id,
+    ];
+    await first.kill('SIGTERM');
+    await rename(dataDir, moved);
+    const second = await startServerProcess(moved, env);
+    try {
+      for (const id of ids) expect(await waitForJob(second.client, id, undefined, 120_000)).toMatchObject({ status: 'COMPLETED', error: null });
+    } finally {
+      await second.kill('SIGTERM');
+      await rm(moved, { recursive: true, force: true });
+    }
+  });
+
   it('re-queues a job left RUNNING by a killed process and completes it after restart, every row once', async () => {
     const dataDir = await tempDir();
     const path = join(await tempDir(), 'people.csv');
