@@ -100,7 +100,7 @@ export class JobRunner {
         batchRows: this.config.batchRows,
         progressIntervalMs: this.config.progressIntervalMs,
         inferSampleRows: this.config.inferSampleRows,
-        limits: { maxRecordBytes: this.config.maxRecordBytes, maxColumns: this.config.maxColumns, zip: this.config.zipLimits },
+        limits: { maxRecordBytes: this.config.maxRecordBytes, maxColumns: this.config.maxColumns, zip: this.config.zipLimits, issues: this.config.issueLimits },
         leaseToken: job.lease!.token,
         leaseMs: this.config.leaseMs,
         resume: job.checkpoint && { checkpoint: job.checkpoint, counters: job.progress },
