@@ -11,6 +11,7 @@ import { listSheets } from './xlsx-sheets';
 import { NotAWorkbookError } from './zip-directory';
 import type { Config } from '../config';
 import { IngestError } from './source';
+import { WorkspaceLimitError, type WorkspaceQuota } from '../workspaces/limits';
 
 export interface ColumnInput {
   name: string;
@@ -86,6 +87,7 @@ export class IngestSubmission {
     private readonly spool: Spool,
     private readonly destinations: DestinationPolicy,
     private readonly limits: Pick<Config, 'maxColumns' | 'zipLimits'>,
+    private readonly quota: WorkspaceQuota,
   ) {}
 
   async submit(workspace: string, input: IngestInput): Promise<Submission> {
@@ -132,6 +134,7 @@ export class IngestSubmission {
           idempotencyKey: key,
         },
         { name: input.dataset, columns: columns && datasetShape(columns) },
+        () => this.quota.admitJob(workspace, file.size),
       );
       if (outcome.created) return { job: outcome.job, userErrors: [] };
       await rm(spoolPath, { force: true });
@@ -142,6 +145,7 @@ export class IngestSubmission {
       };
     } catch (error) {
       await rm(spoolPath, { force: true });
+      if (error instanceof WorkspaceLimitError) return { job: null, userErrors: [error.problem] };
       throw error;
     }
   }
