@@ -29,6 +29,7 @@ import { Spool } from './uploads/spool';
 import { WebhookDispatcher } from './webhooks/dispatcher';
 import { WebhookOutbox } from './webhooks/outbox';
 import { SqliteWebhookStore } from './webhooks/sqlite-webhook-store';
+import { WorkspaceQuota } from './workspaces/limits';
 import packageJson from '../package.json' with { type: 'json' };
 
 export interface App {
@@ -80,9 +81,10 @@ export function buildApp(config: Config, log: Logger = createLogger(config.logLe
   });
   const retention = new RetentionSweeper(jobs, config.jobRetentionMs, config.cleanupIntervalMs, log);
   const spool = new Spool(join(config.dataDir, 'spool'));
-  const submission = new IngestSubmission(registry, jobs, datasets, spool, destinations, config);
+  const quota = new WorkspaceQuota(db, config.workspaceLimits);
+  const submission = new IngestSubmission(registry, jobs, datasets, spool, destinations, config, quota);
   const draining = new Draining();
-  const services: Services = { config, jobs, datasets, bus, registry, runner, submission, webhooks: webhookStore, destinations, dispatcher, draining };
+  const services: Services = { config, jobs, datasets, bus, registry, runner, submission, webhooks: webhookStore, destinations, dispatcher, draining, quota };
   const keys = new SqliteApiKeyStore(db);
   const access = { auth: new Authenticator(config.authEnabled ? keys : null), quota: new ConnectionQuota(config.maxConnectionsPerKey) };
   const yoga = {

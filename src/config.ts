@@ -93,6 +93,24 @@ export interface Config {
   readonly parseTimeLimitMs: number;
   /** Columns of a file's rows and of a dataset (SQLite allows 2000 per table, one is the row number); a wider file fails with TOO_MANY_COLUMNS. */
   readonly maxColumns: number;
+  /**
+   * Issue details stored per row and per job; past them issues are still counted (issueCounts,
+   * rowsRejected) but not stored, so that a file of blank cells cannot fill the disk with issues.
+   */
+  readonly issueLimits: IssueLimits;
+  /** What one workspace may have at once: uploads of its pending and running jobs (bytes), such jobs, and webhook endpoints. */
+  readonly workspaceLimits: WorkspaceLimits;
+}
+
+export interface IssueLimits {
+  readonly perRow: number;
+  readonly perJob: number;
+}
+
+export interface WorkspaceLimits {
+  readonly queuedBytes: number;
+  readonly activeJobs: number;
+  readonly webhookEndpoints: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -179,6 +197,15 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     },
     parseTimeLimitMs: integer(env, 'SLUICE_PARSE_TIME_LIMIT_MS', 3_600_000, 100),
     maxColumns: integer(env, 'SLUICE_MAX_COLUMNS', 1000, 1, 1999),
+    issueLimits: {
+      perRow: integer(env, 'SLUICE_MAX_ISSUES_PER_ROW', 20, 1, 10_000),
+      perJob: integer(env, 'SLUICE_MAX_ISSUES_PER_JOB', 10_000, 0),
+    },
+    workspaceLimits: {
+      queuedBytes: integer(env, 'SLUICE_MAX_QUEUED_BYTES_PER_WORKSPACE', 10 * 1024 ** 3, 1),
+      activeJobs: integer(env, 'SLUICE_MAX_ACTIVE_JOBS_PER_WORKSPACE', 1000, 1),
+      webhookEndpoints: integer(env, 'SLUICE_MAX_WEBHOOK_ENDPOINTS_PER_WORKSPACE', 100, 0),
+    },
     ...overrides,
   };
   if (config.leaseMs <= 2 * config.heartbeatIntervalMs) {

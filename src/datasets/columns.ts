@@ -26,7 +26,8 @@ export type DatasetColumn = Pick<ColumnSpec, 'name' | 'type' | 'required'> & Par
 /** A problem with a caller's input, reported as a userError on the mutation payload. */
 export interface InputProblem {
   code: string;
-  field: string[];
+  /** The offending input field; null when no field is wrong (a workspace limit). */
+  field: string[] | null;
   message: string;
 }
 

@@ -1,9 +1,9 @@
 import { type ColumnSpec, datasetShape, shapeMismatch, specsOf } from '../datasets/columns';
 import { type CellValue, SqliteDatasetStore } from '../datasets/sqlite-dataset-store';
-import type { Checkpoint, FileFormat, Issue, JobError, JobOptions, ProgressCounters } from '../jobs/model';
+import type { FileFormat, Issue, JobError, JobOptions } from '../jobs/model';
 import { SqliteJobStore } from '../jobs/sqlite-job-store';
 import type { Db } from '../storage/sqlite';
-import { Batch, fenced } from './batch';
+import { Batch, type BatchResume, fenced } from './batch';
 import { headerNames, inferColumns } from './infer';
 import { layoutFor } from './layout';
 import { openSource, type SourceSpec } from './open-source';
@@ -31,7 +31,7 @@ export interface IngestTask {
   leaseToken: string;
   leaseMs: number;
   /** Where an earlier attempt of the job left off, with its counters; null for a fresh start. */
-  resume: { checkpoint: Checkpoint; counters: ProgressCounters } | null;
+  resume: BatchResume | null;
 }
 
 export type IngestOutcome = 'finished' | 'cancelled' | 'paused';
@@ -42,8 +42,6 @@ export interface IngestControl {
   /** `cancel`: stop at the next batch boundary; `pause`: commit a checkpoint at the next burst and stop. */
   stopRequested(): 'cancel' | 'pause' | null;
 }
-
-const ZERO: ProgressCounters = { processedRows: 0, totalRows: null, rowsWritten: 0, rowsRejected: 0, bytesRead: 0, issueErrors: 0, issueWarnings: 0 };
 
 /** From this size on, a file is parsed in a thread of its own (starting one costs about 0.3 s of a core); XLSX packs more rows per byte. */
 const READER_THREAD_MIN_BYTES = { CSV: 8 * 1024 ** 2, XLSX: 1024 ** 2 };
@@ -111,7 +109,7 @@ export async function runIngest(db: Db, task: IngestTask, control: IngestControl
   const datasets = new SqliteDatasetStore(db);
   const source = await open(task);
   const owner = { jobNum: task.jobNum, leaseToken: task.leaseToken, leaseMs: task.leaseMs };
-  const batch = new Batch(db, jobs, owner, task.batchRows, task.progressIntervalMs, task.resume?.counters ?? ZERO);
+  const batch = new Batch(db, jobs, owner, task.batchRows, task.progressIntervalMs, task.limits.issues, task.resume);
   // Where the rows handled so far end; advances only after a whole burst is handled, and never goes back.
   let position: SourcePosition = resumed ?? START;
   const advance = (after: SourcePosition | null) => {
@@ -169,7 +167,7 @@ export async function runIngest(db: Db, task: IngestTask, control: IngestControl
     const { fromRow } = opened;
     batch.writer = new RowWriter(db, task.datasetId, columns.length);
     uniqueness = new DatasetUniqueness(datasets, datasets.getById(task.datasetId)!, fromRow, task.options.mode === 'REPLACE');
-    const validator = new RowValidator(columns, uniqueness);
+    const validator = new RowValidator(columns, uniqueness, task.limits.issues.perRow);
     settled = true;
     // A resumed attempt's layout warnings were committed by the attempt that first settled the columns.
     if (!resumed) layout.warnings.forEach((issue) => batch.note(issue));
@@ -197,8 +195,9 @@ export async function runIngest(db: Db, task: IngestTask, control: IngestControl
         for (let i = 0; i < layout.fileIndex.length; i++) cells[i] = layout.fileIndex[i] === -1 ? null : item.cells[layout.fileIndex[i]];
         const out: CellValue[] = new Array(cells.length);
         const rowIssues: Issue[] = [];
-        if (validator.validate(cells, item.row, out, rowIssues)) batch.accept(out);
-        else batch.reject(rowIssues);
+        const problems = validator.validate(cells, item.row, out, rowIssues);
+        if (problems === 0) batch.accept(out);
+        else batch.reject(rowIssues, problems);
       }
       if (task.options.maxErrors !== null && counters.rowsRejected > task.options.maxErrors) {
         const error = new IngestError('TOO_MANY_ERRORS', `more than ${task.options.maxErrors} row(s) were rejected`);

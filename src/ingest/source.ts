@@ -1,3 +1,4 @@
+import type { IssueLimits } from '../config';
 import type { RawCell } from './values';
 import type { ZipLimits } from './zip-directory';
 
@@ -43,11 +44,15 @@ export class IngestError extends Error {
   }
 }
 
-/** What a file may hold before its job fails: a CSV record's bytes, a row's cells, an XLSX file's zip directory. */
+/**
+ * What a file may hold before its job fails: a CSV record's bytes, a row's cells, an XLSX file's zip
+ * directory; and the issue details its job keeps, which also bound how many rows an XLSX burst holds.
+ */
 export interface FileLimits {
   maxRecordBytes: number;
   maxColumns: number;
   zip: ZipLimits;
+  issues: IssueLimits;
 }
 
 /** Fails the job on a record wider than the limit: a file's width is bounded, not only its records' bytes. */

@@ -12,6 +12,7 @@ import { listSheets } from './xlsx-sheets';
 import { NotAWorkbookError } from './zip-directory';
 import type { Config } from '../config';
 import { IngestError } from './source';
+import { WorkspaceLimitError, type WorkspaceQuota } from '../workspaces/limits';
 
 export interface ColumnInput {
   name: string;
@@ -97,6 +98,7 @@ export class IngestSubmission {
     private readonly spool: Spool,
     private readonly destinations: DestinationPolicy,
     private readonly limits: Pick<Config, 'maxColumns' | 'zipLimits'>,
+    private readonly quota: WorkspaceQuota,
   ) {}
 
   async submit(workspace: string, input: IngestInput): Promise<Submission> {
@@ -146,6 +148,7 @@ export class IngestSubmission {
           idempotencyKey: key,
         },
         { name: input.dataset, columns: columns && datasetShape(columns) },
+        () => this.quota.admitJob(workspace, file.size),
       );
       if (outcome.created) return { job: outcome.job, userErrors: [] };
       // A request with the same key committed in between.
@@ -153,6 +156,7 @@ export class IngestSubmission {
       return answerReusedKey(outcome.job, file);
     } catch (error) {
       await rm(spoolPath, { force: true });
+      if (error instanceof WorkspaceLimitError) return { job: null, userErrors: [error.problem] };
       throw error;
     }
   }

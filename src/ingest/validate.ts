@@ -50,19 +50,23 @@ function compile(spec: ColumnSpec, index: number): CompiledColumn {
 export class RowValidator {
   private readonly columns: CompiledColumn[];
 
-  constructor(specs: readonly ColumnSpec[], private readonly uniqueness: UniquenessCheck) {
+  constructor(
+    specs: readonly ColumnSpec[],
+    private readonly uniqueness: UniquenessCheck,
+    /** Issues described per row; the rest are only counted, so that a row of a thousand blank required cells holds few objects. */
+    private readonly maxIssuesPerRow: number,
+  ) {
     this.columns = specs.map(compile);
   }
 
   /**
-   * Validates one row given in column order. Fills `out` with stored values and returns true, or
-   * appends one issue per problem to `issues` and returns false.
+   * Validates one row given in column order. Fills `out` with stored values and returns 0, or returns
+   * how many problems the row has, of which the first `maxIssuesPerRow` are appended to `issues` (errors all).
    */
-  validate(cells: readonly RawCell[], row: number, out: CellValue[], issues: Issue[]): boolean {
-    let valid = true;
+  validate(cells: readonly RawCell[], row: number, out: CellValue[], issues: Issue[]): number {
+    let problems = 0;
     const problem = (column: CompiledColumn, code: string, message: string, cell: RawCell) => {
-      issues.push({ severity: 'ERROR', code, message, row, column: column.spec.name, value: isBlank(cell) ? null : shown(cell) });
-      valid = false;
+      if (problems++ < this.maxIssuesPerRow) issues.push({ severity: 'ERROR', code, message, row, column: column.spec.name, value: isBlank(cell) ? null : shown(cell) });
     };
     for (const column of this.columns) {
       const cell = cells[column.index];
@@ -96,19 +100,19 @@ export class RowValidator {
       }
     }
     // Uniqueness is claimed last, so that a rejected row does not take a value away from a later valid one.
-    if (valid) {
+    if (problems === 0) {
       for (const column of this.columns) {
         if (column.spec.unique && out[column.index] !== null && this.uniqueness.isTaken(column.index, out[column.index])) {
           problem(column, 'UNIQUE', `${column.spec.name} must be unique; this value is already taken`, cells[column.index]);
         }
       }
-      if (valid) {
+      if (problems === 0) {
         for (const column of this.columns) {
           if (column.spec.unique && out[column.index] !== null) this.uniqueness.claim(column.index, out[column.index]);
         }
       }
     }
-    return valid;
+    return problems;
   }
 }
 

@@ -8,6 +8,16 @@ import { ZipDirectory } from './zip-directory';
 const BURST_ROWS = 500;
 /** ...and at most about this much text, whatever the rows hold: a burst is copied to the worker thread. */
 const BURST_BYTES = 4 * 1024 ** 2;
+/**
+ * ...and at most this many issue details: the worker holds a whole burst's issues until its batch
+ * commits, and a tiny XLSX row can miss every one of a thousand required columns.
+ */
+const BURST_ISSUES = 10_000;
+
+/** Rows per burst, so that rows × the issue details a row may keep stays within BURST_ISSUES. */
+function burstRows(issuesPerRow: number): number {
+  return Math.max(1, Math.min(BURST_ROWS, Math.floor(BURST_ISSUES / issuesPerRow)));
+}
 
 /** Reduces an exceljs cell value (rich text, formula, hyperlink, error…) to a plain typed value. */
 export function plainCell(value: unknown): RawCell {
@@ -48,6 +58,7 @@ export function xlsxSource(path: string, sheet: string | null, limits: FileLimit
       const progress = reader;
       for await (const worksheet of reader) {
         found = true;
+        const rowsPerBurst = burstRows(limits.issues.perRow);
         let headerNumber: number | null = null;
         let items: SourceItem[] = [];
         let size = 0;
@@ -62,7 +73,7 @@ export function xlsxSource(path: string, sheet: string | null, limits: FileLimit
           for (let i = 1; i < values.length; i++) cells.push(plainCell(values[i]));
           items.push({ kind: 'row', row: number, cells });
           size += approxBytes(cells);
-          if (items.length === BURST_ROWS || size >= BURST_BYTES) {
+          if (items.length === rowsPerBurst || size >= BURST_BYTES) {
             yield { items, after: { nextRow: number + 1, byteOffset: null } };
             items = [];
             size = 0;

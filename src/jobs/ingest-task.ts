@@ -14,7 +14,7 @@ export function ingestTask(job: Job, config: Config): IngestTask {
     batchRows: config.batchRows,
     progressIntervalMs: config.progressIntervalMs,
     inferSampleRows: config.inferSampleRows,
-    limits: { maxRecordBytes: config.maxRecordBytes, maxColumns: config.maxColumns, zip: config.zipLimits },
+    limits: { maxRecordBytes: config.maxRecordBytes, maxColumns: config.maxColumns, zip: config.zipLimits, issues: config.issueLimits },
     leaseToken: job.lease!.token,
     leaseMs: config.leaseMs,
     resume: job.checkpoint && { checkpoint: job.checkpoint, counters: job.progress },

@@ -66,6 +66,8 @@ export interface Checkpoint {
   extraCellsNoted: boolean;
   /** Set when the attempt decided the job fails (TOO_MANY_ERRORS) in the same commit as the issues that explain it. */
   failure?: JobError;
+  /** Issues stored so far (the next one's index; at most the per-job cap); absent from checkpoints written before issues were capped. */
+  issuesStored?: number;
 }
 
 export interface AttemptStart {

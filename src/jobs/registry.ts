@@ -30,12 +30,14 @@ export class JobRegistry {
 
   /**
    * Creates a job, and its dataset when this is the dataset's first job. With an idempotency key
-   * already used in the workspace, creates nothing and returns the earlier job instead.
+   * already used in the workspace, creates nothing and returns the earlier job instead. `admit` may
+   * throw to refuse a new job (a workspace limit); it runs in the same transaction as the creation.
    */
-  create(job: Omit<NewJob, 'now' | 'datasetId'>, dataset: { name: string; columns: DatasetColumn[] | null }): { job: Job; created: boolean } {
+  create(job: Omit<NewJob, 'now' | 'datasetId'>, dataset: { name: string; columns: DatasetColumn[] | null }, admit: () => void = () => {}): { job: Job; created: boolean } {
     const outcome = this.transaction(() => {
       const earlier = job.idempotencyKey === null ? null : this.jobs.findByIdempotencyKey(job.workspace, job.idempotencyKey);
       if (earlier) return { job: earlier, created: false };
+      admit();
       const now = this.now();
       const datasetId = (this.datasets.get(job.workspace, dataset.name) ?? this.datasets.create(job.workspace, dataset.name, dataset.columns, now)).id;
       return { job: this.jobs.insert({ ...job, datasetId, now }), created: true };

@@ -5,6 +5,7 @@ import type { Delivery, WebhookEndpoint as WebhookEndpointRecord } from '../webh
 import { builder } from './builder';
 import { Job } from './job';
 import { UserError } from './user-error';
+import { WorkspaceLimitError } from '../workspaces/limits';
 
 const WebhookDelivery = builder.objectRef<Delivery>('WebhookDelivery').implement({
   fields: (t) => ({
@@ -126,8 +127,13 @@ builder.mutationFields((t) => ({
         problems.push({ code: 'INVALID_EVENTS', field: ['events'], message: `events must be some of ${WEBHOOK_EVENTS.join(', ')}` });
       }
       if (problems.length > 0) return { endpoint: null, secret: null, userErrors: problems };
-      const { endpoint, secret } = services.webhooks.createEndpoint(workspace, url, [...new Set(wanted)], Date.now());
-      return { endpoint, secret, userErrors: [] };
+      try {
+        const { endpoint, secret } = services.quota.withEndpointRoom(workspace, () => services.webhooks.createEndpoint(workspace, url, [...new Set(wanted)], Date.now()));
+        return { endpoint, secret, userErrors: [] };
+      } catch (error) {
+        if (error instanceof WorkspaceLimitError) return { endpoint: null, secret: null, userErrors: [error.problem] };
+        throw error;
+      }
     },
   }),
   deleteWebhook: t.field({

@@ -8,6 +8,7 @@ import type { JobStore } from '../jobs/store';
 import type { DestinationPolicy } from '../webhooks/destination';
 import type { WebhookDispatcher } from '../webhooks/dispatcher';
 import type { SqliteWebhookStore } from '../webhooks/sqlite-webhook-store';
+import type { WorkspaceQuota } from '../workspaces/limits';
 import type { Draining } from './draining';
 
 /** What resolvers may use. Reads go to the stores; every change of a job goes through the registry. */
@@ -24,6 +25,8 @@ export interface Services {
   destinations: DestinationPolicy;
   dispatcher: WebhookDispatcher;
   draining: Draining;
+  /** Per-workspace limits, checked in the transaction that creates a job or webhook endpoint. */
+  quota: WorkspaceQuota;
 }
 
 export interface GraphQLContext {

@@ -10,8 +10,8 @@ import { threadedSource } from '../../src/ingest/threaded-source';
 import { tempDir, writeGeneratedCsv, writeText } from '../helpers/files';
 
 const CSV = { delimiter: null, quote: '"', header: true, encoding: 'utf-8' };
-const { maxColumns, zipLimits } = loadConfig({});
-const LIMITS = { maxRecordBytes: 1024 ** 2, maxColumns, zip: zipLimits };
+const { maxColumns, zipLimits, issueLimits } = loadConfig({});
+const LIMITS = { maxRecordBytes: 1024 ** 2, maxColumns, zip: zipLimits, issues: issueLimits };
 
 function spec(path: string, overrides: Partial<SourceSpec> = {}): SourceSpec {
   return { path, format: 'CSV', csv: CSV, sheet: null, limits: LIMITS, ...overrides };

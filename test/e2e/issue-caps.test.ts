@@ -1,0 +1,159 @@
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ColumnInput, JobFieldsFragment } from '../generated/graphql';
+import { allIssues, writeGeneratedXlsx } from '../helpers/crash';
+import { tempDir, writeGeneratedCsv } from '../helpers/files';
+import { ingest, messagesOf, submit } from '../helpers/queries';
+import { startServer, type TestServer, waitForJob } from '../helpers/server';
+
+// Issue details are capped per row and per job; the counts (issueCounts, rowsRejected) stay exact.
+
+const requiredColumns = (width: number): ColumnInput[] => Array.from({ length: width }, (_, i) => ({ name: `c${i + 1}`, type: 'STRING', required: true }));
+const headerOf = (width: number) => requiredColumns(width).map((column) => column.name).join(',');
+/** A CSV row of `width` blank cells: every required column is an issue. */
+const blankRow = (width: number) => ','.repeat(width - 1);
+
+/** What the job's stored issues are in the database: how many, and whether their indexes run 0..n-1 without a gap. */
+function storedIssues(dataDir: string, jobId: string): { count: number; contiguous: boolean } {
+  const db = new Database(join(dataDir, 'sluice.db'), { readonly: true, fileMustExist: true });
+  try {
+    const { count, first, last } = db
+      .prepare('SELECT count(*) AS count, min(idx) AS first, max(idx) AS last FROM job_issues WHERE job_num = (SELECT num FROM jobs WHERE id = ?)')
+      .get(jobId) as { count: number; first: number | null; last: number | null };
+    return { count, contiguous: count === 0 || (first === 0 && last === count - 1) };
+  } finally {
+    db.close();
+  }
+}
+
+/** The job as the database holds it between two servers. */
+function jobRow(dataDir: string, jobId: string): { status: string; processed_rows: number; checkpointed: number } {
+  const db = new Database(join(dataDir, 'sluice.db'), { readonly: true, fileMustExist: true });
+  try {
+    return db.prepare('SELECT status, processed_rows, checkpoint IS NOT NULL AS checkpointed FROM jobs WHERE id = ?').get(jobId) as never;
+  } finally {
+    db.close();
+  }
+}
+
+/** The database's size once its WAL is folded in, in bytes. */
+async function databaseBytes(dataDir: string): Promise<number> {
+  const db = new Database(join(dataDir, 'sluice.db'), { fileMustExist: true });
+  try {
+    db.pragma('wal_checkpoint(TRUNCATE)');
+  } finally {
+    db.close();
+  }
+  return (await stat(join(dataDir, 'sluice.db'))).size;
+}
+
+/** Every stored issue is a REQUIRED error of the first `perRow` columns of rows 1.., in order. */
+function expectFirstRequiredIssues(issues: Awaited<ReturnType<typeof allIssues>>, perRow: number): void {
+  issues.forEach((issue, i) => {
+    expect(issue).toMatchObject({ severity: 'ERROR', code: 'REQUIRED', row: Math.floor(i / perRow) + 1, column: `c${(i % perRow) + 1}`, value: null });
+  });
+}
+
+describe('a CSV whose every cell of many required columns is blank', () => {
+  const WIDTH = 200;
+  const ROWS = 3000;
+  const CAPS = { perRow: 5, perJob: 1000 };
+  let server: TestServer;
+  let path: string;
+  beforeAll(async () => {
+    server = await startServer({ batchRows: 100, issueLimits: CAPS });
+    path = join(await tempDir(), 'blank.csv');
+    await writeGeneratedCsv(path, headerOf(WIDTH), ROWS, () => blankRow(WIDTH));
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it('stores at most the caps of issue details, counts every issue, says so in messages, and keeps the database small', async () => {
+    const job = await ingest(server.client, { dataset: 'blank', columns: requiredColumns(WIDTH) }, path);
+    expect(job).toMatchObject({ status: 'COMPLETED', error: null, progress: { processedRows: ROWS, rowsWritten: 0, rowsRejected: ROWS } });
+    expect(job.issueCounts).toEqual({ errors: ROWS * WIDTH, warnings: 0 });
+    expect(messagesOf(job).issues).toMatch(/at most 5 per row and 1000 per job/);
+
+    expect(storedIssues(server.dataDir, job.id)).toEqual({ count: CAPS.perJob, contiguous: true });
+    const issues = await allIssues(server.client, job.id);
+    expect(issues).toHaveLength(CAPS.perJob);
+    expectFirstRequiredIssues(issues, CAPS.perRow);
+    // 600,000 issues stored in full took about 80 MB.
+    expect(await databaseBytes(server.dataDir)).toBeLessThan(2 * 1024 ** 2);
+  });
+});
+
+describe('an XLSX sheet of wide rows with one cell each', () => {
+  const WIDTH = 1000;
+  const ROWS = 1500;
+  let server: TestServer;
+  let path: string;
+  beforeAll(async () => {
+    server = await startServer(); // the default caps
+    path = join(await tempDir(), 'sparse.xlsx');
+    await writeGeneratedXlsx(path, 'Sheet1', headerOf(WIDTH).split(','), ROWS, (i) => [`row ${i}`]);
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it('holds a bounded number of issues per burst (no OUT_OF_MEMORY) and stores the default caps', async () => {
+    const job = await ingest(server.client, { dataset: 'sparse', columns: requiredColumns(WIDTH) }, path);
+    expect(job).toMatchObject({ status: 'COMPLETED', error: null, progress: { processedRows: ROWS, rowsRejected: ROWS } });
+    expect(job.issueCounts).toEqual({ errors: ROWS * (WIDTH - 1), warnings: 0 });
+    const { perRow, perJob } = server.app.config.issueLimits;
+    expect(storedIssues(server.dataDir, job.id)).toEqual({ count: Math.min(perJob, ROWS * perRow), contiguous: true });
+    expect(messagesOf(job).issues).toBeDefined();
+  });
+});
+
+describe('a job stopped and resumed from its checkpoint', () => {
+  const WIDTH = 10;
+  const ROWS = 200_000;
+  let path: string;
+  beforeAll(async () => {
+    path = join(await tempDir(), 'resumed.csv');
+    await writeGeneratedCsv(path, headerOf(WIDTH), ROWS, () => blankRow(WIDTH));
+  });
+
+  // 100: the cap is reached before the stop; 100,000: after the resume, which numbers on.
+  it.each([
+    { perJob: 100, reachedBeforeStop: true },
+    { perJob: 100_000, reachedBeforeStop: false },
+  ])('keeps the issue numbering and the per-job cap of $perJob across the resume', async ({ perJob, reachedBeforeStop }) => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'sluice-issue-resume-'));
+    const overrides = { batchRows: 1000, issueLimits: { perRow: 1, perJob } };
+    try {
+      let server = await startServer(overrides, dataDir);
+      let job: JobFieldsFragment;
+      try {
+        job = await submit(server.client, { dataset: 'resumed', columns: requiredColumns(WIDTH) }, path);
+        await waitForJob(server.client, job.id, (seen) => seen.status === 'RUNNING' && seen.progress.processedRows > 0);
+      } finally {
+        await server.stop();
+      }
+      // The stop came mid-job: the rest is a resumed attempt.
+      expect(jobRow(dataDir, job.id)).toMatchObject({ status: 'PENDING', checkpointed: 1 });
+      expect(jobRow(dataDir, job.id).processed_rows).toBeLessThan(ROWS);
+      const storedAtStop = storedIssues(dataDir, job.id).count;
+      expect(storedAtStop).toBe(Math.min(perJob, jobRow(dataDir, job.id).processed_rows));
+      expect(storedAtStop === perJob).toBe(reachedBeforeStop);
+      server = await startServer(overrides, dataDir);
+      try {
+        const ended = await waitForJob(server.client, job.id);
+        expect(ended).toMatchObject({ status: 'COMPLETED', progress: { processedRows: ROWS, rowsRejected: ROWS } });
+        expect(ended.issueCounts).toEqual({ errors: ROWS * WIDTH, warnings: 0 });
+        expect(storedIssues(dataDir, job.id)).toEqual({ count: perJob, contiguous: true });
+        expectFirstRequiredIssues(await allIssues(server.client, job.id), 1);
+      } finally {
+        await server.stop();
+      }
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+});
