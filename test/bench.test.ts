@@ -12,7 +12,7 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 it('npm run bench -- --quick measures every case against its reference and writes the figures', () => {
   const run = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/bench/main.ts', '--quick'], { cwd: root, encoding: 'utf8', timeout: 240_000 });
   expect(run.status, run.stderr).toBe(0);
-  for (const label of ['CSV ingest', 'sqlite3 `.import`', 'csv-parse alone', 'XLSX ingest', 'exceljs WorkbookReader alone', 'Server peak RSS', 'polling', 'bare graphql-yoga', 'latency while', 'Fan-out']) {
+  for (const label of ['CSV ingest', 'sqlite3 `.import`', 'csv-parse alone', 'XLSX ingest', 'exceljs WorkbookReader alone', 'Server peak RSS', 'polling', 'bare graphql-yoga', 'latency while', 'Fan-out', 'Late UNIQUE rule']) {
     expect(run.stdout).toContain(label);
   }
   const written = /figures written to (bench\/results\/\S+\.json)/.exec(run.stderr)![1];
@@ -23,4 +23,6 @@ it('npm run bench -- --quick measures every case against its reference and write
   expect(results.memory.csv.median).toBeGreaterThan(0);
   expect(results.memory.bigCsv.median).toBeGreaterThan(0);
   expect(results.fanOut.ms.median).toBeGreaterThanOrEqual(0);
+  expect(results.lateUnique.seconds.median).toBeGreaterThan(0);
+  expect(results.lateUnique.concurrent).toEqual(['COMPLETED']);
 }, 300_000);

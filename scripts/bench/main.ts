@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateCsv, generateXlsx } from './data';
 import { csvParseAlone, ensureSqliteCli, exceljsAlone, sqliteImport, startBareYoga } from './references';
-import { fanOut, ingest, type IngestSample, load, type LoadSample, polling } from './sluice';
+import { fanOut, ingest, type IngestSample, lateUnique, type LateUniqueSample, load, type LoadSample, polling } from './sluice';
 import { spread } from './stats';
 import { formatTable } from './table';
 
@@ -33,6 +33,8 @@ export interface Results {
   memory: { csv: ReturnType<typeof spread>; bigCsv: ReturnType<typeof spread> };
   polling: { sluice: ReturnType<typeof spread>; bareYoga: ReturnType<typeof spread>; p99Ms: number; whileIngesting: { p50Ms: number; p99Ms: number } };
   fanOut: { subscribers: number; ms: ReturnType<typeof spread> };
+  /** A UNIQUE rule a later job declares on the big dataset: its check, the API meanwhile, and a concurrent ingest's end. */
+  lateUnique: { seconds: ReturnType<typeof spread>; pollP99Ms: number; pollMaxMs: number; concurrent: string[] };
 }
 
 async function main(): Promise<void> {
@@ -61,6 +63,7 @@ async function main(): Promise<void> {
     pollSluice: [] as LoadSample[],
     pollYoga: [] as LoadSample[],
     fanOutMs: [] as number[],
+    lateUnique: [] as LateUniqueSample[],
   };
   for (let round = 1; round <= SIZES.repeats; round++) {
     const step = (name: string) => console.error(`bench: round ${round}/${SIZES.repeats}: ${name}`);
@@ -87,6 +90,8 @@ async function main(): Promise<void> {
     runs.fanOutMs.push(await fanOut(serverDir, csv, SIZES.subscribers));
     step('sluice big CSV');
     runs.bigCsvSluice.push(await ingest(serverDir, bigCsv, SIZES.bigCsvRows));
+    step('sluice late UNIQUE rule on the big dataset');
+    runs.lateUnique.push(await lateUnique(serverDir, bigCsv, sample, 1_000, csv));
   }
 
   const file = (path: string, rows: number) => ({ path: path.slice(root.length), bytes: statSync(path).size, rows });
@@ -114,6 +119,12 @@ async function main(): Promise<void> {
       },
     },
     fanOut: { subscribers: SIZES.subscribers, ms: spread(runs.fanOutMs) },
+    lateUnique: {
+      seconds: spread(runs.lateUnique.map((s) => s.seconds)),
+      pollP99Ms: Math.max(...runs.lateUnique.map((s) => s.pollP99Ms)),
+      pollMaxMs: Math.max(...runs.lateUnique.map((s) => s.pollMaxMs)),
+      concurrent: runs.lateUnique.map((s) => s.concurrent),
+    },
   };
   console.log(formatTable(results));
   const name = `${results.date.slice(0, 19).replaceAll(':', '-')}${quick ? '-quick' : ''}.json`;

@@ -106,10 +106,57 @@ export function fanOut(dataDir: string, path: string, subscribers: number): Prom
   });
 }
 
-/** Runs `measure` against a fresh server on its own data directory, stopped and removed afterwards. */
-async function withServer<T>(dataDir: string, measure: (server: ServerProcess) => Promise<T>): Promise<T> {
+export interface LateUniqueSample {
+  /** From the submission of the job declaring the rule to its end. */
+  seconds: number;
+  /** job(id) latency seen while it ran (polled every 20 ms). */
+  pollP99Ms: number;
+  pollMaxMs: number;
+  /** How the job ingesting another dataset meanwhile ended. */
+  concurrent: string;
+}
+
+/**
+ * A UNIQUE rule declared by a later job on a large dataset that has no index for it: `sample`'s rows
+ * (the first rows of `big`: every uuid is taken) checked against all of `big`'s, while `other` is
+ * ingested into another dataset. What it costs, and that neither the API nor the other job waits.
+ */
+export function lateUnique(dataDir: string, big: string, sample: string, sampleRows: number, other: string, checkout?: string): Promise<LateUniqueSample> {
+  return withServer(dataDir, async (server) => {
+    const upload = async (dataset: string, path: string, columns: ColumnInput[]) =>
+      (await server.client.upload(IngestDocument, { input: { dataset, columns } }, path, path.split('/').at(-1)!)).data!.ingest.job!.id;
+    const until = async (id: string, done: (job: { status: string }) => boolean) => {
+      for (;;) {
+        const job = (await server.client.request(JobDocument, { id })).job!;
+        if (done(job)) return job;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    };
+    await until(await upload('big', big, COLUMNS), (job) => job.status === 'COMPLETED');
+    const concurrent = await upload('other', other, COLUMNS);
+    await until(concurrent, (job) => job.status !== 'PENDING');
+    const started = performance.now();
+    const id = await upload('big', sample, COLUMNS.map((column) => (column.name === 'uuid' ? { ...column, unique: true } : column)));
+    const latencies: number[] = [];
+    let job;
+    for (;;) {
+      const asked = performance.now();
+      job = (await server.client.request(JobDocument, { id })).job!;
+      latencies.push(performance.now() - asked);
+      if (job.status !== 'RUNNING' && job.status !== 'PENDING') break;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    const seconds = (performance.now() - started) / 1000;
+    if (job.status !== 'COMPLETED' || job.progress.rowsRejected !== sampleRows) throw new Error(`the late UNIQUE job ended ${job.status} with ${JSON.stringify(job.progress)} ${JSON.stringify(job.error)}`);
+    const ended = await until(concurrent, (j) => !['PENDING', 'RUNNING'].includes(j.status));
+    return { seconds, pollP99Ms: percentile(latencies, 0.99), pollMaxMs: Math.max(...latencies), concurrent: ended.status };
+  }, checkout);
+}
+
+/** Runs `measure` against a fresh server (built in `checkout`, this one by default) on its own data directory, stopped and removed afterwards. */
+async function withServer<T>(dataDir: string, measure: (server: ServerProcess) => Promise<T>, checkout?: string): Promise<T> {
   rmSync(dataDir, { recursive: true, force: true });
-  const server = await startServerProcess(dataDir);
+  const server = await startServerProcess(dataDir, {}, { checkout });
   try {
     return await measure(server);
   } finally {

@@ -24,6 +24,8 @@ export function formatTable(r: Results): string {
     ['`job(id)` polling, 50 connections, requests/s', range(r.polling.sluice, count), `bare graphql-yoga: ${range(r.polling.bareYoga, count)}`, ratio(pollRatio), `≥ 0.80× (${verdict(pollRatio >= 0.8)})`],
     [`\`job(id)\` latency while a ${count(r.files.csv.rows)}-row CSV ingests, p50 / p99`, `${r.polling.whileIngesting.p50Ms.toFixed(1)} / ${r.polling.whileIngesting.p99Ms.toFixed(1)} ms`, '', '', `p99 ≤ 50 ms (${verdict(r.polling.whileIngesting.p99Ms <= 50)})`],
     [`Fan-out: ${count(r.fanOut.subscribers)} graphql-ws subscribers, completion → last terminal event`, range(r.fanOut.ms, (n) => `${count(n)} ms`), '', '', `≤ 1,000 ms (${verdict(r.fanOut.ms.median <= 1000)})`],
+    [`Late UNIQUE rule: 1,000 rows checked against the ${count(r.files.bigCsv.rows)}-row dataset (no index), s`, range(r.lateUnique.seconds, (n) => n.toFixed(1)), '', '', ''],
+    ['`job(id)` latency meanwhile, p99 / max; a concurrent ingest ended', `${r.lateUnique.pollP99Ms.toFixed(1)} / ${r.lateUnique.pollMaxMs.toFixed(1)} ms; ${r.lateUnique.concurrent.join(', ')}`, '', '', `p99 ≤ 50 ms, all COMPLETED (${verdict(r.lateUnique.pollP99Ms <= 50 && r.lateUnique.concurrent.every((s) => s === 'COMPLETED'))})`],
   ];
   const header = ['Case', 'Sluice: median (min–max)', 'Reference, same run', 'Ratio', 'Target'];
   const line = (cells: string[]) => `| ${cells.join(' | ')} |`;

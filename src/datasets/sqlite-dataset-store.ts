@@ -1,6 +1,7 @@
 import { type Db, writeTransaction } from '../storage/sqlite';
 import type { IngestMode } from '../jobs/model';
 import type { ColumnType, DatasetColumn } from './columns';
+import { SqliteValueSet } from './sqlite-value-set';
 
 export interface Dataset {
   id: number;
@@ -60,6 +61,10 @@ export function storageColumn(index: number): string {
   return `c${index}`;
 }
 
+function indexName(datasetId: number, columnIndex: number): string {
+  return `${rowsTable(datasetId)}_${storageColumn(columnIndex)}`;
+}
+
 function toDataset(record: DatasetRecord): Dataset {
   return {
     id: record.id,
@@ -112,6 +117,7 @@ export class SqliteDatasetStore {
       closedRanges: db.prepare('SELECT dataset_id, job_num, from_row, to_row FROM dataset_hidden_ranges WHERE to_row IS NOT NULL LIMIT 1'),
       lastRow: db.prepare('SELECT seq FROM sqlite_sequence WHERE name = ?'),
       superseded: db.prepare('SELECT id, visible_from_row FROM datasets WHERE visible_from_row > 0 AND columns IS NOT NULL'),
+      index: db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = ?`).pluck(),
     };
   }
 
@@ -144,14 +150,22 @@ export class SqliteDatasetStore {
     return true;
   }
 
+  /**
+   * Creates the rows table, with an index for each UNIQUE column: built now, on an empty table, it
+   * costs nothing. (Built later, on a table with rows, CREATE INDEX would hold the write lock for its
+   * whole run: a rule declared later is checked through a value set instead, see uniqueValues.)
+   */
   private createRowsTable(id: number, columns: readonly DatasetColumn[]): void {
     const definitions = columns.map((column, i) => `${storageColumn(i)} ${STORAGE_TYPE[column.type]}`);
     this.db.exec(`CREATE TABLE IF NOT EXISTS ${rowsTable(id)} (_row INTEGER PRIMARY KEY AUTOINCREMENT, ${definitions.join(', ')})`);
+    columns.forEach((column, i) => {
+      if (column.unique) this.db.exec(`CREATE INDEX IF NOT EXISTS ${indexName(id, i)} ON ${rowsTable(id)} (${storageColumn(i)})`);
+    });
   }
 
-  /** An index that makes UNIQUE checks on one column a lookup instead of a scan. */
-  ensureIndex(id: number, columnIndex: number): void {
-    this.db.exec(`CREATE INDEX IF NOT EXISTS ${rowsTable(id)}_${storageColumn(columnIndex)} ON ${rowsTable(id)} (${storageColumn(columnIndex)})`);
+  /** Whether UNIQUE checks on the column can be lookups in an index of the dataset's table. */
+  hasIndex(id: number, columnIndex: number): boolean {
+    return this.statements.index.get(indexName(id, columnIndex)) !== undefined;
   }
 
   /** The highest row number ever given out in the dataset (AUTOINCREMENT never reuses one). */
@@ -216,17 +230,32 @@ export class SqliteDatasetStore {
   }
 
   /**
-   * A lookup of whether a UNIQUE column already holds a value among the rows a job must not repeat:
-   * its own (from `ownFromRow` on) and, unless it replaces them, the dataset's visible rows.
+   * The rows whose UNIQUE values a job must not repeat: its own (from `ownFromRow` on) and, unless it
+   * replaces them, the dataset's visible rows.
    */
-  uniqueLookup(dataset: Dataset, columnIndex: number, ownFromRow: number, replace: boolean): (value: CellValue) => boolean {
+  private uniqueScope(dataset: Dataset, ownFromRow: number, replace: boolean): { sql: string; params: number[] } {
+    if (replace) return { sql: '_row >= ?', params: [ownFromRow] };
     const others = visibilitySql(dataset, (this.statements.hidden.all(dataset.id) as HiddenRange[]).filter((r) => r.from_row !== ownFromRow));
-    const scope = replace ? '_row >= ?' : `(_row >= ? OR (${others.sql}))`;
-    const statement = this.db
-      .prepare(`SELECT 1 FROM ${rowsTable(dataset.id)} WHERE ${storageColumn(columnIndex)} = ? AND ${scope} LIMIT 1`)
-      .pluck();
-    const params = replace ? [ownFromRow] : [ownFromRow, ...others.params];
-    return (value) => statement.get(value, ...params) !== undefined;
+    return { sql: `(_row >= ? OR (${others.sql}))`, params: [ownFromRow, ...others.params] };
+  }
+
+  /** A lookup, in the column's index, of whether a UNIQUE column already holds a value among the rows in scope. */
+  uniqueLookup(dataset: Dataset, columnIndex: number, ownFromRow: number, replace: boolean): (value: CellValue) => boolean {
+    const scope = this.uniqueScope(dataset, ownFromRow, replace);
+    const statement = this.db.prepare(`SELECT 1 FROM ${rowsTable(dataset.id)} WHERE ${storageColumn(columnIndex)} = ? AND ${scope.sql} LIMIT 1`).pluck();
+    return (value) => statement.get(value, ...scope.params) !== undefined;
+  }
+
+  /** The values in scope of a UNIQUE column that has no index, as a set private to this connection (to be filled before use). */
+  uniqueValues(dataset: Dataset, columnIndex: number, ownFromRow: number, replace: boolean): SqliteValueSet {
+    const source = {
+      table: rowsTable(dataset.id),
+      column: storageColumn(columnIndex),
+      storageType: STORAGE_TYPE[dataset.columns![columnIndex].type],
+      scope: this.uniqueScope(dataset, ownFromRow, replace),
+      lastRow: this.lastRow(dataset.id),
+    };
+    return new SqliteValueSet(this.db, `unique_values_${dataset.id}_${columnIndex}`, source);
   }
 
   /**

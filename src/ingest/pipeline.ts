@@ -158,15 +158,13 @@ export async function runIngest(db: Db, task: IngestTask, control: IngestControl
       if (!datasets.getById(task.datasetId)!.columns) datasets.setColumns(task.datasetId, shape, task.jobNum, Date.now());
       const mismatch = shapeMismatch(datasets.getById(task.datasetId)!.columns!, shape);
       if (mismatch) return { mismatch, fromRow: 0 };
-      columns.forEach((column, i) => {
-        if (column.unique) datasets.ensureIndex(task.datasetId, i);
-      });
       return { mismatch: null, fromRow: datasets.beginJobRows(task.datasetId, task.jobNum) };
     });
     if (opened.mismatch) throw new IngestError('SCHEMA_MISMATCH', opened.mismatch);
     const { fromRow } = opened;
     batch.writer = new RowWriter(db, task.datasetId, columns.length);
     uniqueness = new DatasetUniqueness(datasets, datasets.getById(task.datasetId)!, fromRow, task.options.mode === 'REPLACE');
+    await uniqueness.prepare(columns.flatMap((column, i) => (column.unique ? [i] : [])));
     const validator = new RowValidator(columns, uniqueness, task.limits.issues.perRow);
     settled = true;
     // A resumed attempt's layout warnings were committed by the attempt that first settled the columns.

@@ -1,0 +1,62 @@
+import type { Statement } from 'better-sqlite3';
+import type { Db } from '../storage/sqlite';
+import type { CellValue } from './sqlite-dataset-store';
+
+/** Row numbers copied per step: each step is one short read of the dataset, and the worker's event loop turns between steps. */
+const ROWS_PER_STEP = 50_000;
+
+/** Where the values come from: a dataset table's column and the rows in scope, as SQL over `_row`. */
+export interface ValueSource {
+  table: string;
+  column: string;
+  storageType: string;
+  scope: { sql: string; params: number[] };
+  lastRow: number;
+}
+
+/**
+ * The values a job must not repeat in one UNIQUE column whose dataset table has no index for it (a
+ * later job declared the rule on a dataset with rows). Building an index would hold the database's
+ * write lock for its whole run and stall every other writer; instead the values go into a table of
+ * the job's own connection's temporary database, copied from the dataset by reads alone (WAL readers
+ * block no writer), in steps; then the job's own values are added as its batches commit.
+ */
+export class SqliteValueSet {
+  private readonly table: string;
+  private readonly lookup: Statement;
+  private readonly insert: Statement;
+
+  constructor(
+    private readonly db: Db,
+    name: string,
+    private readonly source: ValueSource,
+  ) {
+    this.table = `temp.${name}`;
+    db.exec(`DROP TABLE IF EXISTS ${this.table}; CREATE TABLE ${this.table} (v ${source.storageType} PRIMARY KEY) WITHOUT ROWID`);
+    this.lookup = db.prepare(`SELECT 1 FROM ${this.table} WHERE v = ?`).pluck();
+    this.insert = db.prepare(`INSERT OR IGNORE INTO ${this.table} (v) VALUES (?)`);
+  }
+
+  /** Copies the values of the rows in scope, a step at a time, yielding to the event loop between steps. */
+  async fill(): Promise<void> {
+    const { table, column, scope, lastRow } = this.source;
+    const copy = this.db.prepare(
+      `INSERT OR IGNORE INTO ${this.table} (v) SELECT ${column} FROM ${table} WHERE _row > ? AND _row <= ? AND ${column} IS NOT NULL AND (${scope.sql})`,
+    );
+    for (let from = 0; from < lastRow; from += ROWS_PER_STEP) {
+      copy.run(from, from + ROWS_PER_STEP, ...scope.params);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  }
+
+  has(value: CellValue): boolean {
+    return this.lookup.get(value) !== undefined;
+  }
+
+  /** Adds values the job has committed (a transaction of the temporary database only: the dataset's lock is not taken). */
+  addAll(values: Iterable<CellValue>): void {
+    this.db.transaction(() => {
+      for (const value of values) this.insert.run(value);
+    })();
+  }
+}
