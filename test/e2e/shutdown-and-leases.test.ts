@@ -504,19 +504,26 @@ describe('leases', () => {
       const seen: JobFieldsFragment[] = [];
       await until(
         async () => {
+          // The job behind is read first: if the hung one has not ended after, the other was read while it lived.
+          const waiting = await getJob(server.client, behind.id);
           const job = await getJob(server.client, hung.id);
           seen.push(job);
-          if (!TERMINAL.has(job.status)) expect((await getJob(server.client, behind.id)).status).toBe('PENDING');
+          if (!TERMINAL.has(job.status)) expect(waiting.status).toBe('PENDING');
           return job;
         },
         (job) => TERMINAL.has(job.status),
         `job ${hung.id} to end`,
-        30_000,
+        60_000,
       );
       const ended = seen.at(-1)!;
-      // The first attempt advanced the checkpoint up to the hanging row; the next two hung there without progress.
-      expect(ended).toMatchObject({ status: 'FAILED', attempts: 3, stalled: false, error: { code: 'INTERRUPTED' } });
-      expect(ended.error!.message).toContain('stopped responding');
+      // Attempts that advanced the checkpoint towards the hanging row do not count (the second may
+      // still commit rows of the burst before it, as its reads start at the checkpoint); the last two
+      // hung there without progress.
+      expect(ended).toMatchObject({ status: 'FAILED', stalled: false, error: { code: 'INTERRUPTED' } });
+      expect(ended.attempts).toBeGreaterThanOrEqual(3);
+      expect(ended.error!.message).toContain('2 times in a row without progress, the last time because its worker stopped responding');
+      const lastTwo = seen.filter((job) => job.attempts >= ended.attempts - 1 && job.status === 'RUNNING');
+      expect(new Set(lastTwo.map((job) => job.progress.processedRows)).size).toBe(1);
 
       // First attempt: stalled (no renewal past the stall threshold) while its lease still held, last seen at its checkpoint.
       const firstStalled = seen.findLast((job) => job.status === 'RUNNING' && job.attempts === 1 && job.stalled);
@@ -526,7 +533,6 @@ describe('leases', () => {
       // Second attempt: the reaped job was claimed again and resumed from its checkpoint, counters kept.
       const retried = seen.filter((job) => job.status === 'RUNNING' && job.attempts === 2);
       expect(retried.some((job) => job.stage === 'resuming' && job.progress.processedRows === checkpointed)).toBe(true);
-      expect(seen.some((job) => job.attempts > 3)).toBe(false);
 
       // Nothing of it is visible: the dataset is as the first job left it.
       const { dataset } = await server.client.request(DatasetDocument, { name: 'leased', first: 10 });
