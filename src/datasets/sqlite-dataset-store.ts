@@ -1,6 +1,6 @@
 import { type Db, writeTransaction } from '../storage/sqlite';
 import type { IngestMode } from '../jobs/model';
-import type { ColumnType, DatasetColumn } from './columns';
+import type { CellValue, ColumnType, DatasetColumn } from './columns';
 import { SqliteValueSet } from './sqlite-value-set';
 
 export interface Dataset {
@@ -14,7 +14,6 @@ export interface Dataset {
   updatedAt: number;
 }
 
-export type CellValue = string | number | boolean | null;
 
 export interface DatasetRow {
   row: number;

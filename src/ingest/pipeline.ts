@@ -1,5 +1,5 @@
-import { type ColumnSpec, datasetShape, shapeMismatch, specsOf } from '../datasets/columns';
-import { type CellValue, SqliteDatasetStore } from '../datasets/sqlite-dataset-store';
+import { type CellValue, type ColumnSpec, datasetShape, shapeMismatch, specsOf } from '../datasets/columns';
+import { SqliteDatasetStore } from '../datasets/sqlite-dataset-store';
 import type { FileFormat, Issue, JobError, JobOptions } from '../jobs/model';
 import { SqliteJobStore } from '../jobs/sqlite-job-store';
 import type { Db } from '../storage/sqlite';

@@ -1,4 +1,5 @@
-import type { CellValue, Dataset, SqliteDatasetStore } from '../datasets/sqlite-dataset-store';
+import type { CellValue } from '../datasets/columns';
+import type { Dataset, SqliteDatasetStore } from '../datasets/sqlite-dataset-store';
 import type { SqliteValueSet } from '../datasets/sqlite-value-set';
 import type { UniquenessCheck } from './validate';
 

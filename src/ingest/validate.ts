@@ -1,5 +1,5 @@
 import type { ColumnSpec } from '../datasets/columns';
-import type { CellValue } from '../datasets/sqlite-dataset-store';
+import type { CellValue } from '../datasets/columns';
 import type { Issue } from '../jobs/model';
 import { compileUserPattern, type UserPattern } from './pattern';
 import { cellText, isBlank, MISMATCH, type RawCell, toColumnValue } from './values';

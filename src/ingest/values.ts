@@ -1,5 +1,5 @@
 import type { ColumnType } from '../datasets/columns';
-import type { CellValue } from '../datasets/sqlite-dataset-store';
+import type { CellValue } from '../datasets/columns';
 
 /** A cell as a parser delivers it: CSV gives strings, XLSX typed values. */
 export type RawCell = string | number | boolean | Date | null | undefined;
