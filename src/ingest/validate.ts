@@ -1,8 +1,20 @@
-import type { ColumnSpec } from '../datasets/columns';
-import type { CellValue } from '../datasets/columns';
+import type { CellValue, ColumnSpec } from '../datasets/columns';
 import type { Issue } from '../jobs/model';
 import { compileUserPattern, type UserPattern } from './pattern';
+import { IngestError } from './source';
 import { cellText, isBlank, MISMATCH, type RawCell, toColumnValue } from './values';
+
+/**
+ * A column's pattern, compiled. Submission refuses what the engine cannot run, but a job queued
+ * before the engine changed may carry such a pattern: that job fails typed, not as a crash.
+ */
+function runnablePattern(column: string, pattern: string): UserPattern {
+  try {
+    return compileUserPattern(pattern);
+  } catch (error) {
+    throw new IngestError('INVALID_PATTERN', `the pattern of column "${column}" cannot be run: ${(error as Error).message}; the dataset is unchanged`);
+  }
+}
 
 /** The values already taken in UNIQUE columns, by the dataset or by earlier rows of the job. */
 export interface UniquenessCheck {
@@ -39,7 +51,7 @@ function compile(spec: ColumnSpec, index: number): CompiledColumn {
   return {
     spec,
     index,
-    pattern: spec.pattern === null ? null : compileUserPattern(spec.pattern),
+    pattern: spec.pattern === null ? null : runnablePattern(spec.name, spec.pattern),
     // Allowed values compare as stored values, so that "true" matches "TRUE" and "1.50" matches "1.5".
     allowed: spec.values === null ? null : new Set(spec.values.map((v) => toColumnValue(spec.type, v))),
     textual: spec.type === 'STRING' || spec.type === 'EMAIL',

@@ -1,13 +1,12 @@
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { copyFile, readdir, readFile, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_WORKSPACE } from '../../src/auth/first-key';
 import type { ColumnSpec } from '../../src/datasets/columns';
 import { type ColumnInput, JobIssuesDocument, type JobFieldsFragment } from '../generated/graphql';
 import { tempDir, writeText, writeWorkbook } from '../helpers/files';
-import { allRows, type IngestFileInput, ingest, jobCount, submit, submitRefused } from '../helpers/queries';
+import { allRows, type IngestFileInput, ingest, jobCount, submit, submitRefused, submitUnchecked } from '../helpers/queries';
 import { CLEAN_SPOOL, spoolContents, startServer, type TestServer, until, waitForJob } from '../helpers/server';
 import { HANGING_CELL, SLOW_PATTERN } from '../helpers/slow-pattern';
 import { zipArchive, type ZipEntryInput } from '../helpers/zip';
@@ -108,24 +107,8 @@ async function expectRejected(server: TestServer, path: string, fileName: string
  */
 async function expectRejectedUnchecked(server: TestServer, path: string, sheet: string | null, code: string): Promise<JobFieldsFragment> {
   const dataset = await seededDataset(server);
-  const { registry, runner } = server.app.services;
-  const id = `job_${randomUUID()}`;
-  const spoolPath = join(server.dataDir, 'spool', id);
-  await copyFile(path, spoolPath);
-  const bytes = await readFile(path);
   const columns: ColumnSpec[] = COLUMNS.map((c) => ({ name: c.name, type: c.type, required: c.required ?? false, unique: false, pattern: null, min: null, max: null, values: null }));
-  registry.create(
-    {
-      id,
-      workspace: DEFAULT_WORKSPACE,
-      file: { name: basename(path), format: 'XLSX', size: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') },
-      spoolPath,
-      options: { columns, csv: { delimiter: null, quote: '"', header: true, encoding: 'utf-8' }, sheet, mode: 'REPLACE', maxErrors: null, webhookUrl: null },
-      idempotencyKey: null,
-    },
-    { name: dataset, columns: null },
-  );
-  runner.kick();
+  const id = await submitUnchecked(server, { dataset, format: 'XLSX', columns, sheet, mode: 'REPLACE' }, path);
   return expectFailedHarmlessly(server, await waitForJob(server.client, id), dataset, code);
 }
 

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DEFAULT_WORKSPACE } from '../../src/auth/first-key';
 import { type ColumnInput, DatasetColumnRulesDocument, DatasetDocument, type IssueSeverity, JobIssuesDocument } from '../generated/graphql';
 import { writeText } from '../helpers/files';
-import { type IngestFileInput, ingest, submit, submitRefused } from '../helpers/queries';
+import { type IngestFileInput, ingest, submit, submitRefused, submitUnchecked } from '../helpers/queries';
 import { startServer, type TestServer, waitForJob } from '../helpers/server';
 
 // Small batches, so that files of a few rows already span several commits (and UNIQUE checks
@@ -333,6 +333,15 @@ describe('patterns (linear-time matching)', () => {
       ['0', '1', '2', '3'].map((index) => ({ code: 'INVALID_PATTERN', field: ['input', 'columns', index, 'pattern'] })),
     );
     expect(await server.app.services.datasets.get(DEFAULT_WORKSPACE, 'v-unsupported')).toBeNull();
+  });
+
+  it('fails a job that reached a worker with a pattern the engine cannot run (queued before the engine changed) with INVALID_PATTERN, typed', async () => {
+    const path = await writeText('v-queued.csv', csv('code', 'a1'));
+    const columns = [{ name: 'code', type: 'STRING' as const, required: false, unique: false, pattern: '^(?=.*\\d)\\w+$', min: null, max: null, values: null }];
+    const id = await submitUnchecked(server, { dataset: 'v-queued', format: 'CSV', columns }, path);
+    const job = await waitForJob(server.client, id);
+    expect(job).toMatchObject({ status: 'FAILED', error: { code: 'INVALID_PATTERN' } });
+    expect(job.error!.message).toContain('"code"');
   });
 });
 

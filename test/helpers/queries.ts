@@ -1,7 +1,13 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { copyFile, readFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
 import { expect } from 'vitest';
+import { DEFAULT_WORKSPACE } from '../../src/auth/first-key';
+import type { ColumnSpec } from '../../src/datasets/columns';
+import type { FileFormat, IngestMode } from '../../src/jobs/model';
 import { DatasetDocument, IngestDocument, type IngestInput, type IngestMutation, type JobFieldsFragment, JobCountDocument, type JobStatus } from '../generated/graphql';
 import type { GraphQLClient } from './client';
-import { waitForJob } from './server';
+import { type TestServer, waitForJob } from './server';
 
 /** An ingest's input without the file, which travels as a multipart part instead. */
 export type IngestFileInput = Omit<IngestInput, 'file'>;
@@ -59,4 +65,31 @@ export async function submitRefused(
   expect(answer.errors).toBeUndefined();
   expect(answer.data!.ingest.job).toBeNull();
   return answer.data!.ingest.userErrors;
+}
+
+/** What a job committed past the submission's checks is made of: the rest takes defaults. */
+export interface UncheckedJob {
+  dataset: string;
+  format: FileFormat;
+  columns: ColumnSpec[] | null;
+  sheet?: string | null;
+  mode?: IngestMode;
+}
+
+/**
+ * Commits a job through the real server's registry, as the submission would but without its checks,
+ * and starts it: how a job of an older version (accepted by rules since tightened), or a file the
+ * checks would refuse, reaches a worker. Returns its id.
+ */
+export async function submitUnchecked(server: TestServer, job: UncheckedJob, path: string): Promise<string> {
+  const { registry, runner } = server.app.services;
+  const id = `job_${randomUUID()}`;
+  const spoolPath = join(server.dataDir, 'spool', id);
+  await copyFile(path, spoolPath);
+  const bytes = await readFile(path);
+  const options = { columns: job.columns, csv: { delimiter: null, quote: '"', header: true, encoding: 'utf-8' }, sheet: job.sheet ?? null, mode: job.mode ?? 'APPEND', maxErrors: null, webhookUrl: null };
+  const file = { name: basename(path), format: job.format, size: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') };
+  registry.create({ id, workspace: DEFAULT_WORKSPACE, file, spoolPath, options, idempotencyKey: null }, { name: job.dataset, columns: null });
+  runner.kick();
+  return id;
 }
