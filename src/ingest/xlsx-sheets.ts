@@ -24,7 +24,7 @@ function decodeXml(text: string): string {
  */
 function sheetNames(xml: string): string[] {
   return [...xml.matchAll(/<(?:\w+:)?sheet\s(?:[^<>"']|"[^"<]*"|'[^'<]*')*>/g)].flatMap((tag) => {
-    const name = /\sname=(?:"([^"]*)"|'([^']*)')/.exec(tag[0]);
+    const name = /\sname\s*=\s*(?:"([^"]*)"|'([^']*)')/.exec(tag[0]);
     return name ? [decodeXml(name[1] ?? name[2])] : [];
   });
 }

@@ -251,6 +251,17 @@ describe('hostile files', () => {
     });
   });
 
+  it('XLSX: reads sheet names written with white space around the = of their attribute (as XML allows)', async () => {
+    const entries = workbookEntries(sheetXml([['id', 'name'], [1, 'one']])).map((entry) =>
+      entry.name === 'xl/workbook.xml' ? { ...entry, data: String(entry.data).replace('name="Data"', 'name = "Data"') } : entry,
+    );
+    const path = await writeZip('spaced-name.xlsx', entries);
+    for (const sheet of [null, 'Data']) {
+      const job = await ingest(server.client, { dataset: `spaced-${++datasets}`, columns: COLUMNS, sheet }, path, 'spaced-name.xlsx');
+      expect(job).toMatchObject({ status: 'COMPLETED', result: { rowsWritten: 1, rowsRejected: 0 } });
+    }
+  });
+
   describe('CSV', () => {
     it('fails a CSV with a 10 MB line with RECORD_TOO_LARGE', async () => {
       const path = await writeText('long-line.csv', `id,name\n1,one\n2,${'x'.repeat(10 * 1024 * 1024)}\n3,three\n`);
