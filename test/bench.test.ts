@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect, it } from 'vitest';
-import type { Results } from '../scripts/bench/main';
+import type { Results } from '../scripts/bench/results';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 

@@ -9,33 +9,19 @@ import { fileURLToPath } from 'node:url';
 import { generateCsv, generateXlsx } from './data';
 import { csvParseAlone, ensureSqliteCli, exceljsAlone, sqliteImport, startBareYoga } from './references';
 import { fanOut, ingest, type IngestSample, lateUnique, type LateUniqueSample, load, type LoadSample, polling } from './sluice';
+import type { Results, Sizes } from './results';
 import { spread } from './stats';
 import { formatTable } from './table';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const quick = process.argv.includes('--quick');
-const SIZES = quick
+const SIZES: Sizes = quick
   ? { csvRows: 20_000, bigCsvRows: 60_000, xlsxRows: 5_000, repeats: 1, loadSeconds: 2, subscribers: 100 }
   : { csvRows: 1_000_000, bigCsvRows: 3_000_000, xlsxRows: 200_000, repeats: 3, loadSeconds: 10, subscribers: 1_000 };
 const CONNECTIONS = 50;
 const dataDir = join(root, 'bench', 'data');
 const resultsDir = join(root, 'bench', 'results');
 
-export interface Results {
-  date: string;
-  quick: boolean;
-  sizes: typeof SIZES;
-  files: Record<string, { path: string; bytes: number; rows: number }>;
-  csv: { sluice: ReturnType<typeof spread>; sqlite3: ReturnType<typeof spread>; csvParse: ReturnType<typeof spread> };
-  bigCsv: { sluice: ReturnType<typeof spread> };
-  xlsx: { sluice: ReturnType<typeof spread>; exceljs: ReturnType<typeof spread> };
-  /** The server's peak RSS in each round (bytes): a peak is a noisy figure, so it is summarized like the others. */
-  memory: { csv: ReturnType<typeof spread>; bigCsv: ReturnType<typeof spread> };
-  polling: { sluice: ReturnType<typeof spread>; bareYoga: ReturnType<typeof spread>; p99Ms: number; whileIngesting: { p50Ms: number; p99Ms: number } };
-  fanOut: { subscribers: number; ms: ReturnType<typeof spread> };
-  /** A UNIQUE rule a later job declares on the big dataset: its check, the API meanwhile, and a concurrent ingest's end. */
-  lateUnique: { seconds: ReturnType<typeof spread>; pollP99Ms: number; pollMaxMs: number; concurrent: string[] };
-}
 
 async function main(): Promise<void> {
   ensureSqliteCli();

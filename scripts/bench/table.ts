@@ -1,4 +1,4 @@
-import type { Results } from './main';
+import type { Results } from './results';
 import type { Spread } from './stats';
 
 const count = (n: number) => Math.round(n).toLocaleString('en-US');

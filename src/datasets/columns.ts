@@ -1,11 +1,7 @@
 import { compileUserPattern } from '../ingest/pattern';
+import type { ColumnType } from './column-types';
 import { isBlank, MISMATCH, toColumnValue } from '../ingest/values';
 
-export const COLUMN_TYPES = ['STRING', 'INTEGER', 'DECIMAL', 'BOOLEAN', 'DATE', 'DATETIME', 'EMAIL'] as const;
-export type ColumnType = (typeof COLUMN_TYPES)[number];
-
-/** A value as a dataset stores it, after conversion to its column's type. */
-export type CellValue = string | number | boolean | null;
 
 /** A column of a job's schema: its name and type, and the rules its values are checked against. */
 export interface ColumnSpec {

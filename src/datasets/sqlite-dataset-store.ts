@@ -1,6 +1,7 @@
 import { type Db, writeTransaction } from '../storage/sqlite';
 import type { IngestMode } from '../jobs/model';
-import type { CellValue, ColumnType, DatasetColumn } from './columns';
+import type { CellValue, ColumnType } from './column-types';
+import type { DatasetColumn } from './columns';
 import { SqliteValueSet } from './sqlite-value-set';
 
 export interface Dataset {

@@ -1,6 +1,6 @@
 import type { Statement } from 'better-sqlite3';
 import type { Db } from '../storage/sqlite';
-import type { CellValue } from './columns';
+import type { CellValue } from './column-types';
 
 /** Row numbers copied per step: each step is one short read of the dataset, and the worker's event loop turns between steps. */
 const ROWS_PER_STEP = 50_000;

@@ -1,5 +1,5 @@
 import type { IssueLimits } from '../config';
-import type { CellValue } from '../datasets/columns';
+import type { CellValue } from '../datasets/column-types';
 import type { Checkpoint, Issue, ProgressCounters } from '../jobs/model';
 import type { SqliteJobStore } from '../jobs/sqlite-job-store';
 import { type Db, writeTransaction } from '../storage/sqlite';

@@ -3,7 +3,8 @@ import { once } from 'node:events';
 import { type CsvError, Parser } from 'csv-parse';
 import type { CsvOptions } from '../jobs/model';
 import { isStorageFault } from './storage-fault';
-import { checkWidth, type FileLimits, IngestError, type RowSource, type SourceBurst, type SourceItem, type SourcePosition, START } from './source';
+import { checkWidth, type FileLimits, type RowSource, type SourceBurst, type SourceItem, type SourcePosition, START } from './source';
+import { IngestError } from './ingest-error';
 import { decodingGuard, utf8Guard } from './text-guard';
 
 const CANDIDATE_DELIMITERS = [',', ';', '\t', '|'];

@@ -1,4 +1,5 @@
-import { type ColumnSpec, type ColumnType, MAX_NAME_LENGTH } from '../datasets/columns';
+import type { ColumnType } from '../datasets/column-types';
+import { type ColumnSpec, MAX_NAME_LENGTH } from '../datasets/columns';
 import type { FileFormat } from '../jobs/model';
 import { isBlank, MISMATCH, type RawCell, toColumnValue } from './values';
 

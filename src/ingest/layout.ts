@@ -1,7 +1,7 @@
 import type { ColumnSpec } from '../datasets/columns';
 import type { FileFormat, Issue } from '../jobs/model';
 import { headerNames } from './infer';
-import { IngestError } from './source';
+import { IngestError } from './ingest-error';
 import { isBlank, type RawCell } from './values';
 
 /** Where each column's cell sits in a file row (-1: the file has no such column). */

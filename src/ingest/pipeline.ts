@@ -1,4 +1,5 @@
-import { type CellValue, type ColumnSpec, datasetShape, shapeMismatch, specsOf } from '../datasets/columns';
+import type { CellValue } from '../datasets/column-types';
+import { type ColumnSpec, datasetShape, shapeMismatch, specsOf } from '../datasets/columns';
 import { SqliteDatasetStore } from '../datasets/sqlite-dataset-store';
 import type { FileFormat, Issue, JobError, JobOptions } from '../jobs/model';
 import { SqliteJobStore } from '../jobs/sqlite-job-store';
@@ -7,7 +8,8 @@ import { Batch, type BatchResume, fenced } from './batch';
 import { headerNames, inferColumns } from './infer';
 import { layoutFor } from './layout';
 import { openSource, type SourceSpec } from './open-source';
-import { type FileLimits, IngestError, type RowSource, type SourceBurst, type SourceItem, type SourcePosition, START } from './source';
+import { type FileLimits, type RowSource, type SourceBurst, type SourceItem, type SourcePosition, START } from './source';
+import { IngestError } from './ingest-error';
 import { DatasetUniqueness } from './uniqueness';
 import { threadedSource } from './threaded-source';
 import { RowValidator } from './validate';

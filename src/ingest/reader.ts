@@ -2,7 +2,8 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { pack } from './burst-codec';
 import { openSource } from './open-source';
 import type { ReaderCommand, ReaderData, ReaderFailure, ReaderMessage } from './reader-protocol';
-import { IngestError, type RowSource } from './source';
+import { type RowSource } from './source';
+import { IngestError } from './ingest-error';
 import { runInBackground } from './thread-priority';
 import { isStorageFault } from './storage-fault';
 

@@ -1,4 +1,5 @@
 import type { IssueLimits } from '../config';
+import { IngestError } from './ingest-error';
 import type { RawCell } from './values';
 import type { ZipLimits } from './zip-directory';
 
@@ -34,16 +35,6 @@ export interface RowSource {
   readonly messages: Record<string, string>;
 }
 
-/** A failure that ends the job with a code a caller can act on. */
-export class IngestError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
 /**
  * What a file may hold before its job fails: a CSV record's bytes, a row's cells, an XLSX file's zip
  * directory; and the issue details its job keeps, which also bound how many rows an XLSX burst holds.
@@ -58,10 +49,4 @@ export interface FileLimits {
 /** Fails the job on a record wider than the limit: a file's width is bounded, not only its records' bytes. */
 export function checkWidth(width: number, row: number, maxColumns: number): void {
   if (width > maxColumns) throw new IngestError('TOO_MANY_COLUMNS', `${row === 0 ? 'the header' : `row ${row}`} has ${width} columns; at most ${maxColumns} are supported`);
-}
-
-/** The job's failure when a thread of it ran out of its heap (exceljs keeps every distinct text of a workbook, say); null for any other error. */
-export function outOfMemory(error: unknown): IngestError | null {
-  if ((error as { code?: unknown } | null)?.code !== 'ERR_WORKER_OUT_OF_MEMORY') return null;
-  return new IngestError('OUT_OF_MEMORY', 'reading the file needed more memory than a job may use; the dataset is unchanged');
 }

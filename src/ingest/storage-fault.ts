@@ -1,4 +1,4 @@
-import { IngestError } from './source';
+import { IngestError } from './ingest-error';
 
 // SQLite result codes that mean the storage failed, not the statement: full, locked past the busy
 // timeout, I/O errors, corruption, unopenable or read-only files.

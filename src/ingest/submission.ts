@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { rm } from 'node:fs/promises';
-import { type ColumnSpec, type ColumnType, checkColumns, checkName, datasetShape, type InputProblem, shapeMismatch } from '../datasets/columns';
+import type { ColumnType } from '../datasets/column-types';
+import { type ColumnSpec, checkColumns, checkName, datasetShape, type InputProblem, shapeMismatch } from '../datasets/columns';
 import type { SqliteDatasetStore } from '../datasets/sqlite-dataset-store';
 import { type CsvOptions, type FileFormat, type IngestMode, type Job, JOB_ID_PREFIX } from '../jobs/model';
 import type { JobRegistry } from '../jobs/registry';
@@ -11,7 +12,7 @@ import { checkWebhookUrl, type DestinationPolicy } from '../webhooks/destination
 import { listSheets } from './xlsx-sheets';
 import { NotAWorkbookError } from './zip-directory';
 import type { Config } from '../config';
-import { IngestError } from './source';
+import { IngestError } from './ingest-error';
 import { WorkspaceLimitError, type WorkspaceQuota } from '../workspaces/limits';
 
 export interface ColumnInput {

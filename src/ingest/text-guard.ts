@@ -1,6 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import { Transform } from 'node:stream';
-import { IngestError } from './source';
+import { IngestError } from './ingest-error';
 
 /** The length of the UTF-8 sequence a byte starts, or 0 when it cannot start one. */
 function sequenceLength(byte: number): number {

@@ -4,7 +4,8 @@ import { Worker } from 'node:worker_threads';
 import { unpack } from './burst-codec';
 import type { SourceSpec } from './open-source';
 import type { ReaderCommand, ReaderData, ReaderFailure, ReaderMessage } from './reader-protocol';
-import { IngestError, outOfMemory, type RowSource, type SourceBurst, type SourcePosition, START } from './source';
+import { type RowSource, type SourceBurst, type SourcePosition, START } from './source';
+import { IngestError, outOfMemory } from './ingest-error';
 
 const entry = new URL('./reader-entry.mjs', import.meta.url);
 /** Bursts the reader may have sent ahead of the one being handled: enough to keep it busy, few enough to keep memory flat. */

@@ -1,4 +1,4 @@
-import type { CellValue } from '../datasets/columns';
+import type { CellValue } from '../datasets/column-types';
 import type { Dataset, SqliteDatasetStore } from '../datasets/sqlite-dataset-store';
 import type { SqliteValueSet } from '../datasets/sqlite-value-set';
 import type { UniquenessCheck } from './validate';

@@ -1,7 +1,8 @@
-import type { CellValue, ColumnSpec } from '../datasets/columns';
+import type { CellValue } from '../datasets/column-types';
+import type { ColumnSpec } from '../datasets/columns';
 import type { Issue } from '../jobs/model';
 import { compileUserPattern, type UserPattern } from './pattern';
-import { IngestError } from './source';
+import { IngestError } from './ingest-error';
 import { cellText, isBlank, MISMATCH, type RawCell, toColumnValue } from './values';
 
 /**

@@ -1,5 +1,4 @@
-import type { ColumnType } from '../datasets/columns';
-import type { CellValue } from '../datasets/columns';
+import type { CellValue, ColumnType } from '../datasets/column-types';
 
 /** A cell as a parser delivers it: CSV gives strings, XLSX typed values. */
 export type RawCell = string | number | boolean | Date | null | undefined;

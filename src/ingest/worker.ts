@@ -2,7 +2,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { openDatabase } from '../storage/sqlite';
 import { LeaseLostError } from './batch';
 import { type IngestTask, runIngest } from './pipeline';
-import { IngestError } from './source';
+import { IngestError } from './ingest-error';
 import { runInBackground } from './thread-priority';
 import { isStorageFault, storageError } from './storage-fault';
 import type { WorkerCommand, WorkerData, WorkerReport } from './worker-protocol';

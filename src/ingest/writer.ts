@@ -1,6 +1,6 @@
 import type { Statement } from 'better-sqlite3';
 import type { Db } from '../storage/sqlite';
-import type { CellValue } from '../datasets/columns';
+import type { CellValue } from '../datasets/column-types';
 import { rowsTable, storageColumn } from '../datasets/sqlite-dataset-store';
 
 const ROWS_PER_STATEMENT = 100;

@@ -1,5 +1,6 @@
 import { isStorageFault } from './storage-fault';
-import { checkWidth, type FileLimits, IngestError, type RowSource, type SourceBurst, type SourceItem, type SourcePosition, START } from './source';
+import { checkWidth, type FileLimits, type RowSource, type SourceBurst, type SourceItem, type SourcePosition, START } from './source';
+import { IngestError } from './ingest-error';
 import { approxBytes, type RawCell } from './values';
 import { ZipWorkbookReader } from './xlsx-reader';
 import { ZipDirectory } from './zip-directory';

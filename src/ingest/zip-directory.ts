@@ -1,6 +1,6 @@
 import { type Readable, Transform } from 'node:stream';
 import yauzl from 'yauzl';
-import { IngestError } from './source';
+import { IngestError } from './ingest-error';
 
 /** What an XLSX file's zip directory may declare; beyond it the file is rejected before anything is inflated. */
 export interface ZipLimits {

@@ -5,7 +5,7 @@ import type { Config } from '../config';
 import { delay } from '../delay';
 import { ingestTask } from './ingest-task';
 import { spawnIngestWorker } from '../ingest/spawn';
-import { outOfMemory } from '../ingest/source';
+import { outOfMemory } from '../ingest/ingest-error';
 import type { WorkerReport } from '../ingest/worker-protocol';
 import type { Job } from './model';
 import type { JobRegistry } from './registry';

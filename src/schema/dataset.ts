@@ -1,4 +1,5 @@
-import { COLUMN_TYPES, type ColumnSpec, specsOf } from '../datasets/columns';
+import { COLUMN_TYPES } from '../datasets/column-types';
+import { type ColumnSpec, specsOf } from '../datasets/columns';
 import type { Dataset as DatasetRecord, DatasetRow as DatasetRowRecord } from '../datasets/sqlite-dataset-store';
 import { builder } from './builder';
 import { connection, connectionType, decodeCursor, encodeCursor, pageSize } from './pagination';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ColumnType } from '../../src/datasets/columns';
+import type { ColumnType } from '../../src/datasets/column-types';
 import { MAX_NAME_LENGTH } from '../../src/datasets/columns';
 import { headerNames, inferColumns } from '../../src/ingest/infer';
 import type { FileFormat } from '../../src/jobs/model';

@@ -1,0 +1,28 @@
+import type { spread } from './stats';
+
+/** How large each case is, and how often it runs. */
+export interface Sizes {
+  csvRows: number;
+  bigCsvRows: number;
+  xlsxRows: number;
+  repeats: number;
+  loadSeconds: number;
+  subscribers: number;
+}
+
+/** What one run of the bench measured: every case's figures, summarized over its rounds. */
+export interface Results {
+  date: string;
+  quick: boolean;
+  sizes: Sizes;
+  files: Record<string, { path: string; bytes: number; rows: number }>;
+  csv: { sluice: ReturnType<typeof spread>; sqlite3: ReturnType<typeof spread>; csvParse: ReturnType<typeof spread> };
+  bigCsv: { sluice: ReturnType<typeof spread> };
+  xlsx: { sluice: ReturnType<typeof spread>; exceljs: ReturnType<typeof spread> };
+  /** The server's peak RSS in each round (bytes): a peak is a noisy figure, so it is summarized like the others. */
+  memory: { csv: ReturnType<typeof spread>; bigCsv: ReturnType<typeof spread> };
+  polling: { sluice: ReturnType<typeof spread>; bareYoga: ReturnType<typeof spread>; p99Ms: number; whileIngesting: { p50Ms: number; p99Ms: number } };
+  fanOut: { subscribers: number; ms: ReturnType<typeof spread> };
+  /** A UNIQUE rule a later job declares on the big dataset: its check, the API meanwhile, and a concurrent ingest's end. */
+  lateUnique: { seconds: ReturnType<typeof spread>; pollP99Ms: number; pollMaxMs: number; concurrent: string[] };
+}
