@@ -19,6 +19,7 @@ import {
 } from '../generated/graphql';
 import { CSRF_HEADER, type GraphQLClient } from '../helpers/client';
 import { expectedPerson, PERSON_COLUMNS, PERSON_HEADER, personLine, tempDir, writeGeneratedCsv } from '../helpers/files';
+import { openWriteLockProbe } from '../helpers/crash';
 import { runServerToExit, type ServerProcess, startServerProcess } from '../helpers/process';
 import { ingest, jobCount, submit } from '../helpers/queries';
 import { startReceiver } from '../helpers/receiver';
@@ -399,6 +400,25 @@ describe('a graceful stop', () => {
   });
 });
 
+/**
+ * Stops the process (SIGSTOP) at a moment it holds no SQLite write lock: frozen inside a write, it
+ * would block every other process's writes for as long as it stays frozen, which no product can help.
+ */
+async function freezeOutsideAWrite(server: ServerProcess, dataDir: string): Promise<void> {
+  const probe = openWriteLockProbe(dataDir);
+  try {
+    for (;;) {
+      server.child.kill('SIGSTOP');
+      await sleep(50); // the signal has landed
+      if (!probe.held()) return;
+      server.child.kill('SIGCONT');
+      await sleep(20);
+    }
+  } finally {
+    probe.close();
+  }
+}
+
 describe('one process per data directory', () => {
   it('refuses a second process naming the first; once the first is SIGKILLed a new one starts at once and finishes its job, every row once', async () => {
     const dataDir = await tempDir();
@@ -468,7 +488,7 @@ describe('one process per data directory', () => {
       const firstExit = exitOf(first);
       const { id } = await submit(first.client, { dataset: 'people', columns: PERSON_COLUMNS }, bigFile);
       await waitForJob(first.client, id, (job) => TERMINAL.has(job.status) || job.progress.processedRows > 0);
-      first.child.kill('SIGSTOP');
+      await freezeOutsideAWrite(first, dataDir);
       await sleep(2500); // past the lock's staleness: the frozen holder counts as gone
 
       second = await startServerProcess(dataDir, env);
