@@ -54,6 +54,16 @@ export class InstanceLock {
 
   /** Takes the data directory, or throws DataDirInUseError naming the live holder. */
   acquire(now = Date.now()): void {
+    try {
+      this.take(now);
+    } catch (error) {
+      // Past the busy timeout: another process holds a write open (one frozen mid-write, say), and would block this one's every write.
+      if ((error as { code?: string }).code !== 'SQLITE_BUSY') throw error;
+      throw new DataDirInUseError('the database is locked by another process that has held a write open past SLUICE_SQLITE_BUSY_TIMEOUT_MS (one stopped or frozen mid-write?); stop it first, or give this process its own SLUICE_DATA_DIR');
+    }
+  }
+
+  private take(now: number): void {
     writeTransaction(this.db, () => {
       const holder = this.db.prepare('SELECT owner, host, pid, seen_at FROM instance_lock WHERE id = 1').get() as Holder | undefined;
       if (holder && this.isLive(holder, now)) {

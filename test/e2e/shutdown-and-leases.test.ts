@@ -401,18 +401,18 @@ describe('a graceful stop', () => {
 });
 
 /**
- * Stops the process (SIGSTOP) at a moment it holds no SQLite write lock: frozen inside a write, it
- * would block every other process's writes for as long as it stays frozen, which no product can help.
+ * Stops the process (SIGSTOP) at a moment it holds SQLite's write lock (`inside`) or does not: frozen
+ * inside a write, it blocks every other process's writes for as long as it stays frozen.
  */
-async function freezeOutsideAWrite(server: ServerProcess, dataDir: string): Promise<void> {
+async function freeze(server: ServerProcess, dataDir: string, inside: boolean): Promise<void> {
   const probe = openWriteLockProbe(dataDir);
   try {
     for (;;) {
       server.child.kill('SIGSTOP');
       await sleep(50); // the signal has landed
-      if (!probe.held()) return;
+      if (probe.held() === inside) return;
       server.child.kill('SIGCONT');
-      await sleep(20);
+      await sleep(inside ? 1 : 20);
     }
   } finally {
     probe.close();
@@ -478,6 +478,28 @@ describe('one process per data directory', () => {
     }
   });
 
+  it('refuses to start, saying why, while a process frozen inside a write holds the database locked', async () => {
+    const dataDir = await tempDir();
+    const env = { SLUICE_LEASE_MS: '1500', SLUICE_HEARTBEAT_INTERVAL_MS: '200', SLUICE_SQLITE_BUSY_TIMEOUT_MS: '500' };
+    let first: ServerProcess | undefined;
+    try {
+      first = await startServerProcess(dataDir, env);
+      const { id } = await submit(first.client, { dataset: 'people', columns: PERSON_COLUMNS }, bigFile);
+      await waitForJob(first.client, id, (job) => TERMINAL.has(job.status) || job.progress.processedRows > 0);
+      await freeze(first, dataDir, true);
+      await sleep(2000); // past the lock's staleness: only the database lock stands in the way
+
+      const second = await runServerToExit(dataDir, env);
+      expect(second.code).toBe(1);
+      expect(second.lines.find((line) => line.level === 60)?.msg).toContain('the database is locked by another process');
+      expect(second.stderr).not.toContain('    at '); // no stack trace
+    } finally {
+      first?.child.kill('SIGCONT');
+      await killAll(first);
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+
   it('a process resumed after a freeze that another took the directory from takes none of its jobs, and exits 1', async () => {
     const dataDir = await tempDir();
     const env = { SLUICE_LEASE_MS: '1500', SLUICE_HEARTBEAT_INTERVAL_MS: '200' };
@@ -488,7 +510,7 @@ describe('one process per data directory', () => {
       const firstExit = exitOf(first);
       const { id } = await submit(first.client, { dataset: 'people', columns: PERSON_COLUMNS }, bigFile);
       await waitForJob(first.client, id, (job) => TERMINAL.has(job.status) || job.progress.processedRows > 0);
-      await freezeOutsideAWrite(first, dataDir);
+      await freeze(first, dataDir, false);
       await sleep(2500); // past the lock's staleness: the frozen holder counts as gone
 
       second = await startServerProcess(dataDir, env);
