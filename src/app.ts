@@ -69,9 +69,11 @@ export function buildApp(config: Config, log: Logger = createLogger(config.logLe
   const lock = new InstanceLock(db, config.leaseMs);
   let loseLock!: (error: Error) => void;
   const lost = new Promise<Error>((resolve) => (loseLock = resolve));
+  const lostDataDir = () => loseLock(new Error('another process took over the data directory while this one was unresponsive'));
+  // Checked (a read) before each claim and each reaping; the lock timer below renews the hold.
   const holdsDataDir = (): boolean => {
-    if (lock.renew()) return true;
-    loseLock(new Error('another process took over the data directory while this one was unresponsive'));
+    if (lock.holds()) return true;
+    lostDataDir();
     return false;
   };
   const runner = new JobRunner(config, dbPath, registry, lock.owner, holdsDataDir, log, () => purger.kick());
@@ -124,7 +126,7 @@ export function buildApp(config: Config, log: Logger = createLogger(config.logLe
       else warnAuthOff(log);
       lockTimer = setInterval(() => {
         try {
-          holdsDataDir();
+          if (!lock.renew()) lostDataDir();
         } catch (error) {
           log.warn({ err: error }, 'renewing the data directory lock failed; retried on the next tick');
         }

@@ -1,7 +1,6 @@
 import { compileUserPattern } from '../ingest/pattern';
-import type { ColumnType } from './column-types';
 import { isBlank, MISMATCH, toColumnValue } from '../ingest/values';
-
+import type { ColumnType } from './column-types';
 
 /** A column of a job's schema: its name and type, and the rules its values are checked against. */
 export interface ColumnSpec {

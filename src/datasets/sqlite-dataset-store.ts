@@ -15,7 +15,6 @@ export interface Dataset {
   updatedAt: number;
 }
 
-
 export interface DatasetRow {
   row: number;
   values: Record<string, CellValue>;

@@ -156,14 +156,12 @@ export async function runIngest(db: Db, task: IngestTask, control: IngestControl
     // The dataset's shape is fixed by its first job; every later one must match it. Settling the
     // columns and opening the job's row range are writes of this attempt: fenced by its lease.
     const shape = datasetShape(columns);
-    const opened = fenced(db, jobs, owner, () => {
+    const fromRow = fenced(db, jobs, owner, () => {
       if (!datasets.getById(task.datasetId)!.columns) datasets.setColumns(task.datasetId, shape, task.jobNum, Date.now());
       const mismatch = shapeMismatch(datasets.getById(task.datasetId)!.columns!, shape);
-      if (mismatch) return { mismatch, fromRow: 0 };
-      return { mismatch: null, fromRow: datasets.beginJobRows(task.datasetId, task.jobNum) };
+      if (mismatch) throw new IngestError('SCHEMA_MISMATCH', mismatch); // rolls back nothing: the columns were there already
+      return datasets.beginJobRows(task.datasetId, task.jobNum);
     });
-    if (opened.mismatch) throw new IngestError('SCHEMA_MISMATCH', opened.mismatch);
-    const { fromRow } = opened;
     batch.writer = new RowWriter(db, task.datasetId, columns.length);
     uniqueness = new DatasetUniqueness(datasets, datasets.getById(task.datasetId)!, fromRow, task.options.mode === 'REPLACE');
     await uniqueness.prepare(columns.flatMap((column, i) => (column.unique ? [i] : [])));

@@ -3,10 +3,10 @@ import type { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import type { Config } from '../config';
 import { delay } from '../delay';
-import { ingestTask } from './ingest-task';
-import { spawnIngestWorker } from '../ingest/spawn';
 import { outOfMemory } from '../ingest/ingest-error';
+import { spawnIngestWorker } from '../ingest/spawn';
 import type { WorkerReport } from '../ingest/worker-protocol';
+import { ingestTask } from './ingest-task';
 import type { Job } from './model';
 import type { JobRegistry } from './registry';
 
@@ -60,8 +60,8 @@ export class JobRunner {
     /** This process, as lease owner: leases of any other owner are void (one process serves a data directory). */
     private readonly owner: string,
     /**
-     * Renews this process's hold on the data directory; false once another process took it (this one
-     * was frozen past the lock's staleness). Only a holder may reap others' leases or claim jobs.
+     * Whether this process still holds the data directory; false once another process took it (this
+     * one was frozen past the lock's staleness). Only a holder may reap others' leases or claim jobs.
      */
     private readonly holdsDataDir: () => boolean,
     private readonly log: Logger,

@@ -73,7 +73,7 @@ builder.mutationFields((t) => ({
     resolve: async (_root, { id }, { workspace, services }) => {
       const job = jobOfWorkspace(String(id), workspace, services.jobs);
       if (!job) return { job: null, userErrors: [{ code: 'NOT_FOUND', field: ['id'], message: 'no such job' }] };
-      const notCancellable = (ended: unknown) => [{ code: 'NOT_CANCELLABLE', field: ['id'], message: `the job is already ${(ended as { status: string }).status}` }];
+      const notCancellable = (ended: { status: string }) => [{ code: 'NOT_CANCELLABLE', field: ['id'], message: `the job is already ${ended.status}` }];
       if (job.status !== 'PENDING' && job.status !== 'RUNNING') return { job, userErrors: notCancellable(job) };
       // The job may end otherwise meanwhile (its worker had already finished): then it is left as it ended.
       const outcome = await services.runner.cancel(job);

@@ -16,7 +16,7 @@ interface Holder {
  * Whether the process runs. A process killed but not yet reaped by its parent (a zombie) still
  * answers kill(pid, 0), yet it is dead: it holds nothing, so a restart at once must not wait for it.
  */
-function processAlive(pid: number): boolean {
+export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
   } catch (error) {
@@ -83,6 +83,11 @@ export class InstanceLock {
     if (holder.host !== this.host) return true;
     // The same pid on this host is an earlier life of this very process slot (a restarted container's pid 1).
     return holder.pid !== process.pid && processAlive(holder.pid);
+  }
+
+  /** Whether this process still holds the lock (a read: it renews nothing). */
+  holds(): boolean {
+    return this.db.prepare('SELECT 1 FROM instance_lock WHERE id = 1 AND owner = ?').get(this.owner) !== undefined;
   }
 
   /** Renews the lock; false when another process has taken it (this one was frozen past `staleMs`). */

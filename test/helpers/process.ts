@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { text } from 'node:stream/consumers';
 import { fileURLToPath } from 'node:url';
+import { processAlive } from '../../src/storage/instance-lock';
 import { GraphQLClient } from './client';
 import { defaultKey } from './server';
 
@@ -59,16 +60,6 @@ function spawnUnderNonReapingParent(dataDir: string, env: Record<string, string>
   return spawn('sh', ['-c', `${command} & echo "{\\"servicePid\\":$!}"; exec sleep 600`], { cwd: checkout, env: serviceEnv(dataDir, env), stdio: ['ignore', 'pipe', 'inherit'] });
 }
 
-/** Whether the process has ended (a zombie included). */
-function ended(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return /^[ZX]$/.test(stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3));
-  } catch {
-    return true;
-  }
-}
-
 /**
  * Starts the service as `npm start` does, in its own process, on a free port. With `zombie`, `kill`
  * resolves (with null) once the service has died, and its parent stays until `child` is killed.
@@ -111,7 +102,7 @@ export async function startServerProcess(dataDir: string, env: Record<string, st
         return exited;
       }
       process.kill(pid, signal);
-      while (!ended(pid)) await new Promise((resolve) => setTimeout(resolve, 20));
+      while (processAlive(pid)) await new Promise((resolve) => setTimeout(resolve, 20));
       return null;
     },
   };
