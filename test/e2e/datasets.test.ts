@@ -222,6 +222,19 @@ describe('schema mismatch', () => {
     expect(await snapshot(server, 'shaped')).toEqual({ rowCount: 3, columns: personShape, values: range(1, 3).map(expectedPerson) });
   });
 
+  it('fails a job whose columns differ from those an earlier queued job settled with SCHEMA_MISMATCH, the first job untouched', async () => {
+    // Both are accepted while the dataset has no columns yet; the first to run settles them by inference.
+    const first = await submit(server.client, { dataset: 'settled-first' }, await writeText('settle-a.csv', 'id,name\n1,one\n'));
+    const columns: ColumnInput[] = [
+      { name: 'code', type: 'STRING' },
+      { name: 'amount', type: 'DECIMAL' },
+    ];
+    const second = await submit(server.client, { dataset: 'settled-first', columns }, await writeText('settle-b.csv', 'code,amount\nx,1.5\n'));
+    expect(await waitForJob(server.client, first.id)).toMatchObject({ status: 'COMPLETED' });
+    expect(await waitForJob(server.client, second.id)).toMatchObject({ status: 'FAILED', error: { code: 'SCHEMA_MISMATCH' } });
+    expect((await allRows(server.client, 'settled-first')).map((row) => row.values)).toEqual([{ id: 1, name: 'one' }]);
+  });
+
   it("fails a job without columns whose header lacks the dataset's required columns with MISSING_COLUMNS", async () => {
     await ingestPeople(server, 'headers', range(1, 3));
     const other = await ingest(server.client, { dataset: 'headers' }, await writeText('other.csv', 'code,label\nA,x\nB,y\n'));
