@@ -1,21 +1,19 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
 import type { Logger } from 'pino';
+import { ConnectionQuota } from './auth/connection-quota';
+import { ensureFirstKey, warnAuthOff } from './auth/first-key';
 import type { Config } from './config';
 import { RowPurger } from './datasets/purger';
 import { delay } from './delay';
-import { SqliteDatasetStore } from './datasets/sqlite-dataset-store';
-import { EventBus } from './events/bus';
+import { openEngine } from './engines';
+import { Feeds } from './events/feeds';
 import { IngestSubmission } from './ingest/submission';
 import { JobRegistry } from './jobs/registry';
 import { RetentionSweeper } from './jobs/retention';
 import { JobRunner } from './jobs/runner';
-import { SqliteJobStore } from './jobs/sqlite-job-store';
 import { createLogger } from './log';
-import { ConnectionQuota } from './auth/connection-quota';
-import { ensureFirstKey, warnAuthOff } from './auth/first-key';
-import { SqliteApiKeyStore } from './auth/sqlite-api-key-store';
+import type { Engine } from './ports/engine';
 import { Authenticator } from './server/auth';
 import type { Services } from './server/context';
 import { Draining } from './server/draining';
@@ -23,19 +21,13 @@ import { buildHttpServer } from './server/http';
 import { listen } from './server/listen';
 import { attachWebSocket } from './server/websocket';
 import { buildYoga } from './server/yoga';
-import { InstanceLock } from './storage/instance-lock';
-import { openDatabase, writeTransaction } from './storage/sqlite';
-import { Spool } from './uploads/spool';
 import { WebhookDispatcher } from './webhooks/dispatcher';
-import { WebhookOutbox } from './webhooks/outbox';
-import { SqliteWebhookStore } from './webhooks/sqlite-webhook-store';
-import { WorkspaceQuota } from './workspaces/limits';
 import packageJson from '../package.json' with { type: 'json' };
 
 export interface App {
   readonly config: Config;
+  readonly engine: Engine;
   readonly services: Services;
-  readonly bus: EventBus;
   readonly server: Server;
   readonly log: Logger;
   /** Settles if the process loses its data directory to another one (it was frozen past the lease): it must stop. */
@@ -49,91 +41,113 @@ export interface App {
   stop(): Promise<void>;
 }
 
-/** Wires store, registry, runner, events and server together from a config. Nothing runs until start(). */
-export function buildApp(config: Config, log: Logger = createLogger(config.logLevel)): App {
-  const dbPath = join(config.dataDir, 'sluice.db');
-  const db = openDatabase(dbPath, { busyTimeoutMs: config.sqliteBusyTimeoutMs, migrate: true });
-  const transaction = <T>(work: () => T): T => writeTransaction(db, work);
-  const jobs = new SqliteJobStore(db);
-  const datasets = new SqliteDatasetStore(db);
-  const bus = new EventBus();
-  const webhookStore = new SqliteWebhookStore(db);
+/** Tells the process it lost its hold on the engine (another took over while it was frozen), once. */
+function lossSignal(): { lost: Promise<Error>; lose: () => void } {
+  let resolve!: (error: Error) => void;
+  const lost = new Promise<Error>((settle) => (resolve = settle));
+  return { lost, lose: () => resolve(new Error('another process took over the data directory while this one was unresponsive')) };
+}
+
+/** The job machinery and what resolvers use, over the engine's ports. */
+function wireServices(config: Config, engine: Engine, log: Logger, lose: () => void) {
+  const registry = new JobRegistry(engine.jobs, engine.events, log);
   const destinations = { allowPrivate: config.webhookAllowPrivate, allowedHosts: new Set(config.webhookAllowedHosts) };
-  const registry = new JobRegistry(jobs, datasets, transaction, bus, log, new WebhookOutbox(webhookStore, datasets));
-  const dispatcher = new WebhookDispatcher(
-    webhookStore,
-    { timeoutMs: config.webhookTimeoutMs, retryDelaysMs: config.webhookRetryDelaysMs, policy: destinations },
-    log,
-  );
-  const purger = new RowPurger(datasets, log);
-  const lock = new InstanceLock(db, config.leaseMs);
-  let loseLock!: (error: Error) => void;
-  const lost = new Promise<Error>((resolve) => (loseLock = resolve));
-  const lostDataDir = () => loseLock(new Error('another process took over the data directory while this one was unresponsive'));
-  // Checked (a read) before each claim and each reaping; the lock timer below renews the hold.
-  const holdsDataDir = (): boolean => {
-    if (lock.holds()) return true;
-    lostDataDir();
+  const dispatcher = new WebhookDispatcher(engine.webhooks, { timeoutMs: config.webhookTimeoutMs, retryDelaysMs: config.webhookRetryDelaysMs, policy: destinations }, log);
+  const purger = new RowPurger(engine.datasets, log);
+  // Checked (a read) before each claim and each reaping; the coordination timer renews the hold.
+  const holdsDataDir = async (): Promise<boolean> => {
+    if (await engine.coordination.holds()) return true;
+    lose();
     return false;
   };
-  const runner = new JobRunner(config, dbPath, registry, lock.owner, holdsDataDir, log, () => purger.kick());
+  const runner = new JobRunner(config, {
+    registry,
+    blobs: engine.blobs,
+    workerEngine: engine.workerSpec,
+    owner: engine.coordination.id,
+    holdsDataDir,
+    log,
+    onSettled: () => purger.kick(),
+  });
   // Transitions may have written webhook deliveries (job.started, the job's end): send them now.
-  bus.subscribe(({ kind }) => {
+  engine.events.subscribe(({ kind }) => {
     if (kind === 'transition') dispatcher.kick();
   });
-  const retention = new RetentionSweeper(jobs, config.jobRetentionMs, config.cleanupIntervalMs, log);
-  const spool = new Spool(join(config.dataDir, 'spool'));
-  const quota = new WorkspaceQuota(db, config.workspaceLimits);
-  const submission = new IngestSubmission(registry, jobs, datasets, spool, destinations, config, quota);
-  const draining = new Draining();
-  const services: Services = { config, jobs, datasets, bus, registry, runner, submission, webhooks: webhookStore, destinations, dispatcher, draining, quota };
-  const keys = new SqliteApiKeyStore(db);
-  const access = { auth: new Authenticator(config.authEnabled ? keys : null), quota: new ConnectionQuota(config.maxConnectionsPerKey) };
+  const services: Services = {
+    config,
+    jobs: engine.jobs,
+    datasets: engine.datasets,
+    feeds: new Feeds(engine.events),
+    registry,
+    runner,
+    submission: new IngestSubmission(registry, engine.jobs, engine.datasets, engine.blobs, destinations, config),
+    webhooks: engine.webhooks,
+    destinations,
+    dispatcher,
+    draining: new Draining(),
+  };
+  const retention = new RetentionSweeper(engine.jobs, engine.blobs, config.jobRetentionMs, config.cleanupIntervalMs, log);
+  return { services, runner, dispatcher, purger, retention };
+}
+
+/** HTTP (GraphQL, uploads, /health) and WebSocket, over the services. */
+function buildServers(config: Config, engine: Engine, services: Services, log: Logger) {
+  const access = { auth: new Authenticator(config.authEnabled ? engine.keys : null), quota: new ConnectionQuota(config.maxConnectionsPerKey) };
   const yoga = {
     api: buildYoga(services, log, { maxBytes: config.maxRequestBytes }, access),
-    uploads: buildYoga(services, log, { maxBytes: config.maxUploadBytes, uploads: spool }, access),
+    uploads: buildYoga(services, log, { maxBytes: config.maxUploadBytes, uploads: engine.blobs }, access),
   };
-  const server = buildHttpServer(
-    yoga,
-    () => ({
-      status: draining.active ? 'stopping' : 'ok',
-      store: 'sqlite',
-      version: packageJson.version,
-      activeJobs: runner.activeCount,
-      subscriptions: bus.feedCount,
-    }),
-    draining,
-  );
+  const health = () => ({
+    status: services.draining.active ? ('stopping' as const) : ('ok' as const),
+    store: engine.name,
+    version: packageJson.version,
+    activeJobs: services.runner.activeCount,
+    subscriptions: services.feeds.count,
+  });
+  const server = buildHttpServer(yoga, health, services.draining);
   const websocket = attachWebSocket(server, yoga.api, access, {
     keepAliveMs: config.websocketKeepAliveMs,
     maxPayloadBytes: config.websocketMaxPayloadBytes,
     connectionInitWaitTimeoutMs: config.connectionInitWaitTimeoutMs,
     maxSubscriptionsPerConnection: config.maxSubscriptionsPerConnection,
   });
+  return { server, websocket };
+}
 
-  let lockTimer: NodeJS.Timeout | null = null;
+/** Renews this instance's hold on the heartbeat; a hold found lost ends the process (through `lose`). */
+function keepHold(engine: Engine, intervalMs: number, log: Logger, lose: () => void): NodeJS.Timeout {
+  const timer = setInterval(() => {
+    engine.coordination.renew().then(
+      (held) => held || lose(),
+      (error) => log.warn({ err: error }, 'renewing the data directory lock failed; retried on the next tick'),
+    );
+  }, intervalMs);
+  timer.unref();
+  return timer;
+}
+
+/** Wires engine, registry, runner, events and server together from a config. Nothing runs until start(). */
+export function buildApp(config: Config, log: Logger = createLogger(config.logLevel)): App {
+  const engine = openEngine(config);
+  const { lost, lose } = lossSignal();
+  const { services, runner, dispatcher, purger, retention } = wireServices(config, engine, log, lose);
+  const { server, websocket } = buildServers(config, engine, services, log);
+  let holdTimer: NodeJS.Timeout | null = null;
 
   return {
     config,
+    engine,
     services,
-    bus,
     server,
     log,
     lost,
     async start() {
-      lock.acquire();
-      if (config.authEnabled) ensureFirstKey(keys, config.dataDir, log);
+      await engine.coordination.join();
+      if (config.authEnabled) await ensureFirstKey(engine.keys, config.dataDir, log);
       else warnAuthOff(log);
-      lockTimer = setInterval(() => {
-        try {
-          if (!lock.renew()) lostDataDir();
-        } catch (error) {
-          log.warn({ err: error }, 'renewing the data directory lock failed; retried on the next tick');
-        }
-      }, config.heartbeatIntervalMs);
-      lockTimer.unref();
-      await spool.init(jobs.spoolPaths(config.keepUploads));
-      runner.start();
+      holdTimer = keepHold(engine, config.heartbeatIntervalMs, log, lose);
+      await removeOrphanUploads(engine, config.keepUploads);
+      await runner.start();
       purger.kick();
       dispatcher.kick();
       retention.start();
@@ -144,7 +158,7 @@ export function buildApp(config: Config, log: Logger = createLogger(config.logLe
       return url;
     },
     async stop() {
-      draining.active = true;
+      services.draining.active = true;
       // Jobs pause at a checkpoint and go back to the queue while webhook attempts in flight finish.
       // An attempt still out at the deadline is left to its lease: it is retried after the restart.
       const webhooksDone = Promise.race([dispatcher.stop(), delay(config.shutdownGraceMs)]);
@@ -156,9 +170,19 @@ export function buildApp(config: Config, log: Logger = createLogger(config.logLe
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
       await closed;
-      if (lockTimer) clearInterval(lockTimer);
-      lock.release();
-      db.close();
+      if (holdTimer) clearInterval(holdTimer);
+      await engine.coordination.leave();
+      await engine.close();
     },
   };
+}
+
+/**
+ * Deletes what a previous process left behind: half-received uploads, and uploads of jobs that
+ * ended or were never committed (with `keepUploads`, those of ended jobs stay until the jobs expire).
+ */
+async function removeOrphanUploads(engine: Engine, keepUploads: boolean): Promise<void> {
+  await engine.blobs.clearStaging();
+  const keep = await engine.jobs.uploadKeys(keepUploads);
+  for (const key of await engine.blobs.list()) if (!keep.has(key)) await engine.blobs.delete(key);
 }

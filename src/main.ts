@@ -1,7 +1,7 @@
 import { buildApp } from './app';
 import { ConfigError, loadConfig } from './config';
 import { checkCanListen, ListenError } from './server/listen';
-import { DataDirInUseError } from './storage/instance-lock';
+import { InstanceConflictError } from './ports/errors';
 
 /** A start that cannot go on: one line on stderr, exit code 1. */
 function refuseToStart(message: string): never {
@@ -23,7 +23,7 @@ try {
   await app.start();
 } catch (error) {
   if (error instanceof ListenError) refuseToStart(error.message); // taken between the check and the start
-  if (!(error instanceof DataDirInUseError)) throw error;
+  if (!(error instanceof InstanceConflictError)) throw error;
   app.log.fatal(error.message);
   process.exit(1);
 }

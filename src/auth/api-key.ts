@@ -44,3 +44,17 @@ export function secretMatches(secret: string, secretHash: string): boolean {
 export function keyHint(id: string): string {
   return `${PREFIX}${id}_…`;
 }
+
+export interface ApiKeyRecord {
+  id: string;
+  workspace: string;
+  name: string | null;
+  createdAt: number;
+  revokedAt: number | null;
+}
+
+/** Who a request comes from: the key it presented and the workspace that key belongs to. */
+export interface Caller {
+  keyId: string;
+  workspace: string;
+}

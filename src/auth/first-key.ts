@@ -1,7 +1,7 @@
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import type { SqliteApiKeyStore } from './sqlite-api-key-store';
+import type { ApiKeyStore } from '../ports/key-store';
 
 export const DEFAULT_WORKSPACE = 'default';
 
@@ -15,9 +15,9 @@ export function defaultKeyFile(dataDir: string): string {
  * printed once (on stderr, for the person who started the server, rather than into logs that may be
  * shipped elsewhere) and written to the data directory (mode 0600), so that the quick start can read it.
  */
-export function ensureFirstKey(keys: SqliteApiKeyStore, dataDir: string, log: Logger): void {
-  if (keys.any()) return;
-  const { record, token } = keys.create(DEFAULT_WORKSPACE, 'created at first start');
+export async function ensureFirstKey(keys: ApiKeyStore, dataDir: string, log: Logger): Promise<void> {
+  if (await keys.any()) return;
+  const { record, token } = await keys.create(DEFAULT_WORKSPACE, 'created at first start', Date.now());
   const file = defaultKeyFile(dataDir);
   // A file left from an earlier database may have other permissions: create it anew.
   rmSync(file, { force: true });

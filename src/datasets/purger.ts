@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { SqliteDatasetStore } from './sqlite-dataset-store';
+import type { DatasetStore } from '../ports/dataset-store';
 
 const ROWS_PER_STEP = 2000;
 
@@ -12,26 +12,23 @@ export class RowPurger {
   private stopped = false;
 
   constructor(
-    private readonly datasets: SqliteDatasetStore,
+    private readonly datasets: DatasetStore,
     private readonly log: Logger,
   ) {}
 
   kick(): void {
     if (this.active || this.stopped) return;
     this.active = true;
-    const step = () => {
-      if (this.stopped) return;
-      try {
-        if (this.datasets.purgeStep(ROWS_PER_STEP) > 0) {
-          setImmediate(step);
-          return;
-        }
-      } catch (error) {
-        this.log.error({ err: error }, 'purging hidden rows failed; retried on the next kick');
-      }
-      this.active = false;
-    };
-    setImmediate(step);
+    void this.purge().finally(() => (this.active = false));
+  }
+
+  private async purge(): Promise<void> {
+    try {
+      do await new Promise((resolve) => setImmediate(resolve));
+      while (!this.stopped && (await this.datasets.purgeStep(ROWS_PER_STEP)) > 0);
+    } catch (error) {
+      this.log.error({ err: error }, 'purging hidden rows failed; retried on the next kick');
+    }
   }
 
   stop(): void {

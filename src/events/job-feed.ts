@@ -1,5 +1,5 @@
 import { isTerminal, type Job } from '../jobs/model';
-import type { EventBus } from './bus';
+import type { Feeds } from './feeds';
 
 export interface FeedOptions {
   /** Which jobs the subscriber follows. */
@@ -14,7 +14,7 @@ export interface FeedOptions {
  * or anyone else), and deliveries per job are spaced to the configured rate. It listens from the
  * moment it is created, so a caller can read a snapshot afterwards without missing a change.
  */
-export function jobFeed(bus: EventBus, options: FeedOptions): AsyncIterableIterator<Job> {
+export function jobFeed(feeds: Feeds, options: FeedOptions): AsyncIterableIterator<Job> {
   const spacingMs = 1000 / options.maxPerSecond;
   const waiting = new Map<string, Job>(); // latest undelivered state per job, in arrival order
   // Per job still running: when its last state went out, and its sequence (older or equal states are dropped).
@@ -23,7 +23,7 @@ export function jobFeed(bus: EventBus, options: FeedOptions): AsyncIterableItera
   let timer: NodeJS.Timeout | null = null;
   let closed = false;
 
-  const unsubscribe = bus.openFeed(({ job }) => {
+  const unsubscribe = feeds.openFeed(({ job }) => {
     if (closed) return;
     if (!options.accepts(job)) {
       waiting.delete(job.id); // a held state of this job is outdated now, even if the new one is filtered out

@@ -1,19 +1,18 @@
 import { randomUUID } from 'node:crypto';
-import { rm } from 'node:fs/promises';
 import type { ColumnType } from '../datasets/column-types';
 import { type ColumnSpec, checkColumns, checkName, datasetShape, type InputProblem, shapeMismatch } from '../datasets/columns';
-import type { SqliteDatasetStore } from '../datasets/sqlite-dataset-store';
 import { type CsvOptions, type FileFormat, type IngestMode, type Job, JOB_ID_PREFIX } from '../jobs/model';
 import type { JobRegistry } from '../jobs/registry';
-import type { JobStore } from '../jobs/store';
-import type { Spool, SpooledUpload } from '../uploads/spool';
+import type { BlobStore, StagedUpload } from '../ports/blob-store';
+import type { DatasetStore } from '../ports/dataset-store';
+import type { JobStore } from '../ports/job-store';
 import { sniffFormat } from './sniff';
 import { checkWebhookUrl, type DestinationPolicy } from '../webhooks/destination';
 import { listSheets } from './xlsx-sheets';
 import { NotAWorkbookError } from './zip-directory';
 import type { Config } from '../config';
 import { IngestError } from './ingest-error';
-import { WorkspaceLimitError, type WorkspaceQuota } from '../workspaces/limits';
+import { admitJob, WorkspaceLimitError } from '../workspaces/limits';
 
 export interface ColumnInput {
   name: string;
@@ -27,7 +26,7 @@ export interface ColumnInput {
 }
 
 export interface IngestInput {
-  file: SpooledUpload;
+  file: StagedUpload;
   dataset: string;
   format?: FileFormat | null;
   columns?: readonly ColumnInput[] | null;
@@ -44,7 +43,7 @@ export type Submission = { job: Job; userErrors: [] } | { job: null; userErrors:
 const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
 
 /** The answer to a request under a key used before: that job again for the same file, else IDEMPOTENCY_KEY_REUSED alone. */
-function answerReusedKey(earlier: Job, file: SpooledUpload): Submission {
+function answerReusedKey(earlier: Job, file: StagedUpload): Submission {
   if (earlier.file.sha256 === file.sha256) return { job: earlier, userErrors: [] };
   return {
     job: null,
@@ -95,16 +94,15 @@ export class IngestSubmission {
   constructor(
     private readonly registry: JobRegistry,
     private readonly jobs: Pick<JobStore, 'findByIdempotencyKey'>,
-    private readonly datasets: SqliteDatasetStore,
-    private readonly spool: Spool,
+    private readonly datasets: Pick<DatasetStore, 'get'>,
+    private readonly blobs: BlobStore,
     private readonly destinations: DestinationPolicy,
-    private readonly limits: Pick<Config, 'maxColumns' | 'zipLimits'>,
-    private readonly quota: WorkspaceQuota,
+    private readonly limits: Pick<Config, 'maxColumns' | 'zipLimits' | 'workspaceLimits'>,
   ) {}
 
   async submit(workspace: string, input: IngestInput): Promise<Submission> {
     // A retry is answered as the first request was, before any check: the dataset or the rules may have changed since.
-    const earlier = input.idempotencyKey ? this.jobs.findByIdempotencyKey(workspace, input.idempotencyKey) : null;
+    const earlier = input.idempotencyKey ? await this.jobs.findByIdempotencyKey(workspace, input.idempotencyKey) : null;
     if (earlier) return answerReusedKey(earlier, input.file);
     const problems: InputProblem[] = [];
     const push = (problem: InputProblem | null) => problem && problems.push(problem);
@@ -132,37 +130,38 @@ export class IngestSubmission {
     }
     if (problems.length > 0) return { job: null, userErrors: problems };
 
-    const existingDataset = this.datasets.get(workspace, input.dataset);
+    const existingDataset = await this.datasets.get(workspace, input.dataset);
     const mismatch = columns && existingDataset?.columns ? shapeMismatch(existingDataset.columns, datasetShape(columns)) : null;
     if (mismatch) return { job: null, userErrors: [{ code: 'SCHEMA_MISMATCH', field: ['input', 'columns'], message: mismatch }] };
 
+    // The upload is the job's id in the blob store: durable before the job that names it is committed.
     const id = `${JOB_ID_PREFIX}${randomUUID()}`;
-    const spoolPath = await this.spool.adopt(file, id);
+    await this.blobs.put(file, id);
     try {
-      const outcome = this.registry.create(
+      const outcome = await this.registry.create(
         {
           id,
           workspace,
           file: { name: file.name, format, size: file.size, sha256: file.sha256 },
-          spoolPath,
+          upload: id,
           options: { columns, csv, sheet, mode: input.mode ?? 'APPEND', maxErrors: input.maxErrors ?? null, webhookUrl: input.webhookUrl ?? null },
           idempotencyKey: key,
         },
         { name: input.dataset, columns: columns && datasetShape(columns) },
-        () => this.quota.admitJob(workspace, file.size),
+        (load) => admitJob(load, file.size, this.limits.workspaceLimits),
       );
       if (outcome.created) return { job: outcome.job, userErrors: [] };
       // A request with the same key committed in between.
-      await rm(spoolPath, { force: true });
+      await this.blobs.delete(id);
       return answerReusedKey(outcome.job, file);
     } catch (error) {
-      await rm(spoolPath, { force: true });
+      await this.blobs.delete(id);
       if (error instanceof WorkspaceLimitError) return { job: null, userErrors: [error.problem] };
       throw error;
     }
   }
 
-  private async resolveSheet(file: SpooledUpload, wanted: string | null, problems: InputProblem[]): Promise<string | null> {
+  private async resolveSheet(file: StagedUpload, wanted: string | null, problems: InputProblem[]): Promise<string | null> {
     let sheets: string[];
     try {
       sheets = await listSheets(file.path, this.limits.zipLimits);

@@ -1,54 +1,46 @@
 import type { CellValue } from '../datasets/column-types';
-import type { Dataset, SqliteDatasetStore } from '../datasets/sqlite-dataset-store';
-import type { SqliteValueSet } from '../datasets/sqlite-value-set';
+import type { RowSink } from '../ports/row-sink';
 import type { UniquenessCheck } from './validate';
 
 /**
- * UNIQUE values a job must not repeat: those of the rows that will be visible beside its own (none
- * for REPLACE), those it has written, and those of its batch not yet written. Memory holds only the
- * current batch; the rest is a lookup in the column's index or, for a column the dataset's table has
- * no index for, in a value set private to the job.
+ * UNIQUE values a job must not repeat: those the sink already holds in scope (the dataset's visible
+ * rows, unless the job replaces them, and the job's committed rows), fetched once per burst of rows,
+ * and those of the job's batch not yet committed, kept here. Memory holds one burst's values and one
+ * batch's.
  */
-export class DatasetUniqueness implements UniquenessCheck {
-  private readonly batch = new Map<number, Set<CellValue>>();
-  private readonly lookups = new Map<number, (value: CellValue) => boolean>();
-  private readonly valueSets = new Map<number, SqliteValueSet>();
+export class BurstUniqueness implements UniquenessCheck {
+  /** Values claimed by rows of the batch not yet committed. */
+  private readonly pending = new Map<number, Set<CellValue>>();
+  /** Values of the current burst that the sink already holds. */
+  private readonly taken = new Map<number, Set<CellValue>>();
 
   constructor(
-    private readonly datasets: SqliteDatasetStore,
-    private readonly dataset: Dataset,
-    private readonly ownFromRow: number,
-    private readonly replace: boolean,
+    private readonly sink: RowSink,
+    private readonly columnIndexes: readonly number[],
   ) {}
 
-  /** Readies the checks of these columns before the first row: an index lookup, or a value set filled from the dataset's rows. */
-  async prepare(columnIndexes: readonly number[]): Promise<void> {
-    const { datasets, dataset, ownFromRow, replace } = this;
-    for (const i of columnIndexes) {
-      if (datasets.hasIndex(dataset.id, i)) {
-        this.lookups.set(i, datasets.uniqueLookup(dataset, i, ownFromRow, replace));
-        continue;
-      }
-      const values = datasets.uniqueValues(dataset, i, ownFromRow, replace);
-      await values.fill();
-      this.valueSets.set(i, values);
-      this.lookups.set(i, (value) => values.has(value));
+  /** Fetches which of the values these rows hold in UNIQUE columns are taken already, before their checks. */
+  async prefetch(rows: ReadonlyArray<readonly CellValue[]>): Promise<void> {
+    for (const i of this.columnIndexes) {
+      const pending = this.pending.get(i);
+      const values = new Set<CellValue>();
+      for (const row of rows) if (row[i] !== null && !pending?.has(row[i])) values.add(row[i]);
+      this.taken.set(i, values.size === 0 ? new Set() : await this.sink.taken(i, [...values]));
     }
   }
 
   isTaken(columnIndex: number, value: CellValue): boolean {
-    return this.batch.get(columnIndex)?.has(value) === true || this.lookups.get(columnIndex)!(value);
+    return this.pending.get(columnIndex)?.has(value) === true || this.taken.get(columnIndex)?.has(value) === true;
   }
 
   claim(columnIndex: number, value: CellValue): void {
-    let values = this.batch.get(columnIndex);
-    if (!values) this.batch.set(columnIndex, (values = new Set()));
+    let values = this.pending.get(columnIndex);
+    if (!values) this.pending.set(columnIndex, (values = new Set()));
     values.add(value);
   }
 
-  /** The batch is in the table now, where index lookups find it; value sets take its values. */
+  /** The batch is in the sink now, where the next prefetch finds its values. */
   committed(): void {
-    for (const [columnIndex, values] of this.batch) this.valueSets.get(columnIndex)?.addAll(values);
-    this.batch.clear();
+    this.pending.clear();
   }
 }

@@ -23,6 +23,13 @@ export interface UniquenessCheck {
   claim(columnIndex: number, value: CellValue): void;
 }
 
+/** Where an issue of a row comes from: the row's number and its problems so far (the first `maxIssuesPerRow` are described). */
+interface RowIssues {
+  row: number;
+  issues: Issue[];
+  problems: number;
+}
+
 const MAX_SHOWN_LENGTH = 200;
 
 /** Text cut to a length fit for an issue: issues repeat per row, so neither a cell nor a rule is copied whole. */
@@ -59,73 +66,91 @@ function compile(spec: ColumnSpec, index: number): CompiledColumn {
   };
 }
 
-/** Checks rows against a job's columns and turns valid ones into stored values. */
+/**
+ * Checks rows against a job's columns and turns valid ones into stored values. UNIQUE rules are
+ * checked apart, last (`checkUnique`), so that the values they need can be fetched for many rows at once.
+ */
 export class RowValidator {
   private readonly columns: CompiledColumn[];
+  private readonly uniqueColumns: CompiledColumn[];
 
   constructor(
     specs: readonly ColumnSpec[],
-    private readonly uniqueness: UniquenessCheck,
     /** Issues described per row; the rest are only counted, so that a row of a thousand blank required cells holds few objects. */
     private readonly maxIssuesPerRow: number,
   ) {
     this.columns = specs.map(compile);
+    this.uniqueColumns = this.columns.filter((column) => column.spec.unique);
+  }
+
+  /** The indexes of the UNIQUE columns. */
+  get uniqueIndexes(): number[] {
+    return this.uniqueColumns.map((column) => column.index);
+  }
+
+  private problem(found: RowIssues, column: CompiledColumn, code: string, message: string, cell: RawCell): void {
+    if (found.problems++ < this.maxIssuesPerRow) {
+      found.issues.push({ severity: 'ERROR', code, message, row: found.row, column: column.spec.name, value: isBlank(cell) ? null : shown(cell) });
+    }
   }
 
   /**
-   * Validates one row given in column order. Fills `out` with stored values and returns 0, or returns
-   * how many problems the row has, of which the first `maxIssuesPerRow` are appended to `issues` (errors all).
+   * Validates one row given in column order against every rule but UNIQUE. Fills `out` with stored
+   * values and returns 0, or returns how many problems the row has, of which the first
+   * `maxIssuesPerRow` are appended to `issues` (errors all).
    */
   validate(cells: readonly RawCell[], row: number, out: CellValue[], issues: Issue[]): number {
-    let problems = 0;
-    const problem = (column: CompiledColumn, code: string, message: string, cell: RawCell) => {
-      if (problems++ < this.maxIssuesPerRow) issues.push({ severity: 'ERROR', code, message, row, column: column.spec.name, value: isBlank(cell) ? null : shown(cell) });
-    };
+    const found: RowIssues = { row, issues, problems: 0 };
     for (const column of this.columns) {
       const cell = cells[column.index];
       const { spec } = column;
       if (isBlank(cell)) {
-        if (spec.required) problem(column, 'REQUIRED', `${spec.name} is required`, cell);
+        if (spec.required) this.problem(found, column, 'REQUIRED', `${spec.name} is required`, cell);
         out[column.index] = null;
         continue;
       }
       const value = toColumnValue(spec.type, cell as Exclude<RawCell, null | undefined>);
       if (value === MISMATCH) {
-        problem(column, 'TYPE_MISMATCH', `${spec.name} must be ${article(spec.type)} ${spec.type}`, cell);
+        this.problem(found, column, 'TYPE_MISMATCH', `${spec.name} must be ${article(spec.type)} ${spec.type}`, cell);
         continue;
       }
       out[column.index] = value;
-      if (column.allowed && !column.allowed.has(value)) {
-        problem(column, 'ENUM', shorten(`${spec.name} must be one of: ${spec.values!.join(', ')}`), cell);
-        continue;
-      }
-      if (column.pattern && !column.pattern.test(value as string)) {
-        problem(column, 'PATTERN', shorten(`${spec.name} must match ${spec.pattern}`), cell);
-        continue;
-      }
-      if (spec.min !== null || spec.max !== null) {
-        const measure = column.textual ? lengthOf(value as string) : (value as number);
-        if ((spec.min !== null && measure < spec.min) || (spec.max !== null && measure > spec.max)) {
-          const what = column.textual ? `${spec.name} length` : spec.name;
-          problem(column, 'RANGE', `${what} must be ${bounds(spec.min, spec.max)}`, cell);
-          continue;
-        }
+      const broken = this.brokenRule(column, value);
+      if (broken) this.problem(found, column, broken.code, broken.message, cell);
+    }
+    return found.problems;
+  }
+
+  /** The first rule beyond the type that a stored value breaks (allowed values, pattern, range), or null. */
+  private brokenRule(column: CompiledColumn, value: CellValue): { code: string; message: string } | null {
+    const { spec } = column;
+    if (column.allowed && !column.allowed.has(value)) return { code: 'ENUM', message: shorten(`${spec.name} must be one of: ${spec.values!.join(', ')}`) };
+    if (column.pattern && !column.pattern.test(value as string)) return { code: 'PATTERN', message: shorten(`${spec.name} must match ${spec.pattern}`) };
+    if (spec.min === null && spec.max === null) return null;
+    const measure = column.textual ? lengthOf(value as string) : (value as number);
+    if ((spec.min !== null && measure < spec.min) || (spec.max !== null && measure > spec.max)) {
+      return { code: 'RANGE', message: `${column.textual ? `${spec.name} length` : spec.name} must be ${bounds(spec.min, spec.max)}` };
+    }
+    return null;
+  }
+
+  /**
+   * Checks a row that passed `validate` against its UNIQUE rules, and claims its values when it
+   * passes them too (so that a rejected row does not take a value away from a later valid one).
+   * Returns how many problems it found, described as `validate` describes them.
+   */
+  checkUnique(cells: readonly RawCell[], row: number, out: readonly CellValue[], issues: Issue[], uniqueness: UniquenessCheck): number {
+    const found: RowIssues = { row, issues, problems: 0 };
+    for (const column of this.uniqueColumns) {
+      if (out[column.index] !== null && uniqueness.isTaken(column.index, out[column.index])) {
+        this.problem(found, column, 'UNIQUE', `${column.spec.name} must be unique; this value is already taken`, cells[column.index]);
       }
     }
-    // Uniqueness is claimed last, so that a rejected row does not take a value away from a later valid one.
-    if (problems === 0) {
-      for (const column of this.columns) {
-        if (column.spec.unique && out[column.index] !== null && this.uniqueness.isTaken(column.index, out[column.index])) {
-          problem(column, 'UNIQUE', `${column.spec.name} must be unique; this value is already taken`, cells[column.index]);
-        }
-      }
-      if (problems === 0) {
-        for (const column of this.columns) {
-          if (column.spec.unique && out[column.index] !== null) this.uniqueness.claim(column.index, out[column.index]);
-        }
-      }
+    if (found.problems > 0) return found.problems;
+    for (const column of this.uniqueColumns) {
+      if (out[column.index] !== null) uniqueness.claim(column.index, out[column.index]);
     }
-    return problems;
+    return 0;
   }
 }
 

@@ -1,11 +1,12 @@
 import type { JobError } from '../jobs/model';
+import type { WorkerEngineSpec } from '../ports/engine';
 import type { IngestTask } from './pipeline';
 
 /** What the main thread hands an ingest worker. */
 export interface WorkerData {
   task: IngestTask;
-  dbPath: string;
-  busyTimeoutMs: number;
+  /** How the worker opens the engine on a connection of its own. */
+  engine: WorkerEngineSpec;
   /** How often the worker says it is alive while it has nothing else to report. */
   aliveIntervalMs: number;
 }

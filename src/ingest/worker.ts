@@ -1,16 +1,18 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import { openDatabase } from '../storage/sqlite';
-import { LeaseLostError } from './batch';
-import { type IngestTask, runIngest } from './pipeline';
+import { openWorkerEngine } from '../engines';
+import type { WorkerEngine } from '../ports/engine';
+import { LeaseLostError } from '../ports/errors';
+import type { RowSink } from '../ports/row-sink';
 import { IngestError } from './ingest-error';
-import { runInBackground } from './thread-priority';
+import { runIngest } from './pipeline';
 import { isStorageFault, storageError } from './storage-fault';
+import { runInBackground } from './thread-priority';
 import type { WorkerCommand, WorkerData, WorkerReport } from './worker-protocol';
 
 // Entry of the worker thread that runs one ingest job off the main event loop.
 const port = parentPort!;
 runInBackground();
-const { task, dbPath, busyTimeoutMs, aliveIntervalMs } = workerData as WorkerData;
+const { task, engine: engineSpec, aliveIntervalMs } = workerData as WorkerData;
 let stop: 'cancel' | 'pause' | null = null;
 port.on('message', (command: WorkerCommand) => {
   if (stop !== 'cancel') stop = command.type; // a cancel is never downgraded to a pause
@@ -20,10 +22,12 @@ const failed = (error: IngestError): Extract<WorkerReport, { type: 'failed' }> =
 
 // Ticks only while this thread's event loop turns: a worker stuck in one long computation goes quiet.
 const alive = setInterval(() => report({ type: 'alive' }), aliveIntervalMs);
-let db: ReturnType<typeof openDatabase> | null = null;
+let engine: WorkerEngine | null = null;
+let sink: RowSink | null = null;
 try {
-  db = openDatabase(dbPath, { busyTimeoutMs, migrate: false });
-  const outcome = await runIngest(db, task as IngestTask, { committed: () => report({ type: 'progress' }), stopRequested: () => stop });
+  engine = openWorkerEngine(engineSpec);
+  sink = await engine.openSink({ jobNum: task.jobNum, datasetId: task.datasetId, leaseToken: task.leaseToken, leaseMs: task.leaseMs });
+  const outcome = await runIngest(sink, task, { committed: () => report({ type: 'progress' }), stopRequested: () => stop });
   report({ type: outcome });
 } catch (error) {
   if (error instanceof LeaseLostError) report({ type: 'lost' });
@@ -32,6 +36,7 @@ try {
   else report({ type: 'crashed', message: (error as Error).stack ?? String(error) });
 } finally {
   clearInterval(alive);
-  db?.close();
+  await sink?.close();
+  await engine?.close();
   port.close();
 }

@@ -2,12 +2,12 @@ import type { Config } from '../config';
 import type { IngestTask } from '../ingest/pipeline';
 import type { Job } from './model';
 
-/** What an attempt's worker needs of a claimed job: its file, options and limits, and the lease that fences its writes. */
-export function ingestTask(job: Job, config: Config): IngestTask {
+/** What an attempt's worker needs of a claimed job: its file (a local copy at `path`), options and limits, and the lease that fences its writes. */
+export function ingestTask(job: Job, path: string, config: Config): IngestTask {
   return {
     jobNum: job.num,
     datasetId: job.datasetId,
-    spoolPath: job.spoolPath!,
+    path,
     file: { size: job.file.size, sha256: job.file.sha256 },
     format: job.file.format,
     options: job.options,

@@ -89,7 +89,8 @@ export interface Job {
   status: JobStatus;
   stage: string;
   file: FileInfo;
-  spoolPath: string | null;
+  /** The upload's key in the blob store (null: the job has none). */
+  upload: string | null;
   options: JobOptions;
   progress: ProgressCounters;
   messages: Record<string, string>;

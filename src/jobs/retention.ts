@@ -1,6 +1,6 @@
-import { rm } from 'node:fs/promises';
 import type { Logger } from 'pino';
-import type { JobStore } from './store';
+import type { BlobStore } from '../ports/blob-store';
+import type { JobStore } from '../ports/job-store';
 
 const JOBS_PER_STEP = 200;
 
@@ -15,39 +15,36 @@ export class RetentionSweeper {
 
   constructor(
     private readonly jobs: JobStore,
+    private readonly blobs: BlobStore,
     private readonly retentionMs: number,
     private readonly intervalMs: number,
     private readonly log: Logger,
   ) {}
 
   start(): void {
-    this.timer = setInterval(() => this.sweep(), this.intervalMs);
+    this.timer = setInterval(() => void this.sweep(), this.intervalMs);
     this.timer.unref();
-    this.sweep();
+    void this.sweep();
   }
 
-  private sweep(): void {
+  private async sweep(): Promise<void> {
     if (this.sweeping) return;
     this.sweeping = true;
     let deleted = 0;
-    const step = () => {
-      try {
-        const spoolPaths = this.jobs.deleteEnded(Date.now() - this.retentionMs, JOBS_PER_STEP);
-        const count = spoolPaths.length;
+    try {
+      for (let count = JOBS_PER_STEP; count === JOBS_PER_STEP && this.timer; ) {
+        const uploads = await this.jobs.deleteEnded(Date.now() - this.retentionMs, JOBS_PER_STEP);
+        count = uploads.length;
         deleted += count;
         // Uploads kept after their job ended (SLUICE_KEEP_UPLOADS) go with the job.
-        for (const path of spoolPaths) if (path) void rm(path, { force: true }).catch((error) => this.log.warn({ err: error }, 'deleting a kept upload failed'));
-        if (count === JOBS_PER_STEP && this.timer) {
-          setImmediate(step);
-          return;
-        }
-        if (deleted > 0) this.log.info({ deleted }, 'expired jobs deleted');
-      } catch (error) {
-        this.log.error({ err: error }, 'deleting expired jobs failed; retried at the next sweep');
+        for (const key of uploads) if (key) void this.blobs.delete(key).catch((error) => this.log.warn({ err: error }, 'deleting a kept upload failed'));
+        await new Promise((resolve) => setImmediate(resolve));
       }
-      this.sweeping = false;
-    };
-    step();
+      if (deleted > 0) this.log.info({ deleted }, 'expired jobs deleted');
+    } catch (error) {
+      this.log.error({ err: error }, 'deleting expired jobs failed; retried at the next sweep');
+    }
+    this.sweeping = false;
   }
 
   stop(): void {

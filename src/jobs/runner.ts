@@ -1,4 +1,3 @@
-import { rm } from 'node:fs/promises';
 import type { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import type { Config } from '../config';
@@ -6,6 +5,8 @@ import { delay } from '../delay';
 import { outOfMemory } from '../ingest/ingest-error';
 import { spawnIngestWorker } from '../ingest/spawn';
 import type { WorkerReport } from '../ingest/worker-protocol';
+import type { BlobStore, LocalFile } from '../ports/blob-store';
+import type { WorkerEngineSpec } from '../ports/engine';
 import { ingestTask } from './ingest-task';
 import type { Job } from './model';
 import type { JobRegistry } from './registry';
@@ -37,6 +38,25 @@ interface RunningJob {
   /** Settles when the attempt is over: its worker exited and its end, if it has one, is committed. */
   done: Promise<void>;
   retire: () => void;
+  markExited: () => void;
+}
+
+/** What the runner works with besides the registry: the engine's worker side and blob store, and this instance. */
+export interface RunnerDeps {
+  registry: JobRegistry;
+  blobs: BlobStore;
+  /** What each ingest worker opens its own connection to the engine with. */
+  workerEngine: WorkerEngineSpec;
+  /** This instance, as lease owner: leases of any other owner are void (one process serves a data directory). */
+  owner: string;
+  /**
+   * Whether this instance still holds the data directory; false once another process took it (this
+   * one was frozen past the lock's staleness). Only a holder may reap others' leases or claim jobs.
+   */
+  holdsDataDir: () => Promise<boolean>;
+  log: Logger;
+  /** Called after a job ended in this process. */
+  onSettled: () => void;
 }
 
 /**
@@ -52,48 +72,70 @@ export class JobRunner {
   private accepting = false;
   /** Set when claiming failed (the database was locked, say): the next tick tries again, so queued jobs never wait for an outside event. */
   private claimFailed = false;
+  /** The kick in progress, if any; a kick meanwhile asks it to go round once more. */
+  private kicking: Promise<void> | null = null;
+  private kickAgain = false;
+  /** Whether a tick's heartbeat and reaping are still under way: ticks never overlap. */
+  private ticking = false;
+  private readonly registry: JobRegistry;
+  private readonly owner: string;
+  private readonly log: Logger;
 
   constructor(
     private readonly config: Config,
-    private readonly dbPath: string,
-    private readonly registry: JobRegistry,
-    /** This process, as lease owner: leases of any other owner are void (one process serves a data directory). */
-    private readonly owner: string,
-    /**
-     * Whether this process still holds the data directory; false once another process took it (this
-     * one was frozen past the lock's staleness). Only a holder may reap others' leases or claim jobs.
-     */
-    private readonly holdsDataDir: () => boolean,
-    private readonly log: Logger,
-    private readonly onSettled: () => void,
-  ) {}
+    private readonly deps: RunnerDeps,
+  ) {
+    ({ registry: this.registry, owner: this.owner, log: this.log } = deps);
+  }
 
   /** Takes back what a previous process left RUNNING, then starts taking jobs. */
-  start(): void {
-    this.reap();
+  async start(): Promise<void> {
+    await this.reap();
     this.accepting = true;
     // Ticking at half the interval keeps every gap between two updates under the interval.
-    this.heartbeatTimer = setInterval(() => {
-      this.heartbeat();
-      this.reap();
-      if (this.claimFailed) this.kick();
-    }, this.config.heartbeatIntervalMs / 2);
+    this.heartbeatTimer = setInterval(() => void this.tick(), this.config.heartbeatIntervalMs / 2);
     this.heartbeatTimer.unref();
     this.kick();
+  }
+
+  private async tick(): Promise<void> {
+    if (this.ticking) return;
+    this.ticking = true;
+    try {
+      await this.heartbeat();
+      await this.reap();
+      if (this.claimFailed) this.kick();
+    } finally {
+      this.ticking = false;
+    }
   }
 
   get activeCount(): number {
     return this.running.size;
   }
 
-  /** Starts as many waiting jobs as there is room for. Never throws: a failure is logged and the next kick tries again. */
+  /** Starts as many waiting jobs as there is room for, one kick at a time. Never throws: a failure is logged and the next tick tries again. */
   kick(): void {
+    if (this.kicking) {
+      this.kickAgain = true;
+      return;
+    }
+    this.kicking = this.claimWhileRoom().finally(() => {
+      this.kicking = null;
+      if (this.kickAgain) {
+        this.kickAgain = false;
+        this.kick();
+      }
+    });
+  }
+
+  private async claimWhileRoom(): Promise<void> {
     try {
-      if (!this.accepting || !this.holdsDataDir()) return;
+      if (!this.accepting || !(await this.deps.holdsDataDir())) return;
       while (this.accepting && this.running.size < this.config.maxConcurrentJobs) {
-        const job = this.registry.claimNext(this.owner, this.config.leaseMs);
+        const job = await this.registry.claimNext(this.owner, this.config.leaseMs);
         if (!job) break;
-        this.launch(job);
+        await this.launch(job);
       }
       this.claimFailed = false;
     } catch (error) {
@@ -102,13 +144,29 @@ export class JobRunner {
     }
   }
 
-  private launch(job: Job): void {
+  /** Starts a claimed job's worker on a local copy of its upload; a job whose upload cannot be read fails STORAGE_ERROR. */
+  private async launch(job: Job): Promise<void> {
+    let file: LocalFile;
+    try {
+      file = await this.deps.blobs.localFile(job.upload!);
+    } catch (error) {
+      this.log.error({ err: error, jobId: job.id }, 'reading the upload failed');
+      const failed = await this.registry.fail(job, { code: 'STORAGE_ERROR', message: 'the upload could not be read from storage; the dataset is unchanged' });
+      if (failed) void this.ended(failed);
+      return;
+    }
     const worker = spawnIngestWorker({
-      dbPath: this.dbPath,
-      busyTimeoutMs: this.config.sqliteBusyTimeoutMs,
+      engine: this.deps.workerEngine,
       aliveIntervalMs: this.config.heartbeatIntervalMs / 2,
-      task: ingestTask(job, this.config),
+      task: ingestTask(job, file.path, this.config),
     });
+    const entry = this.track(job, worker);
+    void entry.exited.then(() => file.release());
+    this.watch(entry);
+  }
+
+  /** The bookkeeping of a started attempt, registered under its lease token. */
+  private track(job: Job, worker: Worker): RunningJob {
     let exited!: () => void;
     let retired!: () => void;
     const entry: RunningJob = {
@@ -130,8 +188,15 @@ export class JobRunner {
         retired();
         this.kick();
       },
+      markExited: () => exited(),
     };
     this.running.set(job.lease!.token, entry);
+    return entry;
+  }
+
+  /** Turns what the worker reports, and how it ends, into the attempt's conclusion. */
+  private watch(entry: RunningJob): void {
+    const { job, worker } = entry;
     // A file built to be slow (or a rule that hogs the thread) must not keep a core: past its time limit the attempt is stopped hard.
     const limitMs = this.config.parseTimeLimitMs;
     const message = `the job took longer than the ${limitMs} ms an attempt may take to read its file; the dataset is unchanged`;
@@ -143,7 +208,7 @@ export class JobRunner {
       entry.lastSeen = Date.now();
       if (report.type === 'alive') return;
       if (report.type === 'progress') {
-        this.guarded(entry, 'publishing progress', () => this.registry.progressed(job.num));
+        void this.guarded(entry, 'publishing progress', () => this.registry.progressed(job.num));
         return;
       }
       entry.reported = true;
@@ -163,14 +228,14 @@ export class JobRunner {
       if (!entry.reported && !entry.lost && this.accepting) this.conclude(entry, entry.stoppedAs ?? { type: 'crashed', message: `worker exited with code ${code}` });
       entry.workerExited = true;
       entry.afterExit?.();
-      exited();
+      entry.markExited();
       if (!entry.concluding) entry.retire();
     });
   }
 
-  private guarded(entry: RunningJob, what: string, work: () => void): boolean {
+  private async guarded(entry: RunningJob, what: string, work: () => Promise<unknown>): Promise<boolean> {
     try {
-      work();
+      await work();
       return true;
     } catch (error) {
       entry.log.error({ err: error }, `${what} failed`);
@@ -179,45 +244,53 @@ export class JobRunner {
   }
 
   /** The job as it is now, if this attempt still holds its lease; null once it ended or was taken over. */
-  private held(entry: RunningJob): Job | null {
-    const current = this.registry.get(entry.job.id);
+  private async held(entry: RunningJob): Promise<Job | null> {
+    const current = await this.registry.get(entry.job.id);
     return current?.status === 'RUNNING' && current.lease?.token === entry.job.lease!.token ? current : null;
   }
 
-  /** Commits a job's end from its worker's final report; retried while the store refuses the commit. */
+  /** Commits a job's end from its worker's final report; retried while the store refuses the commit. The attempt keeps its slot meanwhile. */
   private conclude(entry: RunningJob, report: WorkerReport): void {
-    let concluded: Job | null = null;
     if (report.type === 'lost') {
       entry.log.warn('the attempt lost its lease; its last batch was rolled back and the job is no longer its own');
       return;
     }
-    const committed = this.guarded(entry, 'committing the end of the job', () => {
-      const current = this.held(entry);
-      if (!current) return;
-      if (report.type === 'paused') this.registry.release(current);
-      // Every row is in once the worker finished: a cancel that came too late does not undo the job.
-      else if (report.type === 'finished') concluded = this.registry.complete(current);
-      else if (report.type === 'failed') concluded = this.registry.fail(current, report.error);
-      else if (report.type === 'cancelled' || entry.cancelRequested) concluded = this.registry.cancel(current);
-      else if (report.type === 'crashed') {
-        entry.log.error({ detail: report.message }, 'ingest crashed');
-        concluded = this.registry.fail(current, { code: 'INTERNAL_ERROR', message: 'the job failed unexpectedly; the error was logged' });
+    entry.concluding = true;
+    let concluded: Job | null = null;
+    void this.guarded(entry, 'committing the end of the job', async () => {
+      const current = await this.held(entry);
+      if (current) concluded = await this.endAs(entry, current, report);
+    }).then((committed) => {
+      if (!committed) {
+        setTimeout(() => this.conclude(entry, report), CONCLUDE_RETRY_MS).unref();
+        return;
       }
+      entry.concluding = false;
+      if (entry.workerExited) entry.retire();
+      if (concluded) void this.ended(concluded);
     });
-    entry.concluding = !committed;
-    if (!committed) {
-      setTimeout(() => this.conclude(entry, report), CONCLUDE_RETRY_MS).unref();
-      return;
+  }
+
+  /** The transition a final report asks for; null when it ends nothing (a pause hands the job back). */
+  private async endAs(entry: RunningJob, current: Job, report: WorkerReport): Promise<Job | null> {
+    if (report.type === 'paused') {
+      await this.registry.release(current);
+      return null;
     }
-    if (entry.workerExited) entry.retire();
-    if (concluded) void this.ended(concluded);
+    // Every row is in once the worker finished: a cancel that came too late does not undo the job.
+    if (report.type === 'finished') return this.registry.complete(current);
+    if (report.type === 'failed') return this.registry.fail(current, report.error);
+    if (report.type === 'cancelled' || entry.cancelRequested) return this.registry.cancel(current);
+    if (report.type !== 'crashed') return null;
+    entry.log.error({ detail: report.message }, 'ingest crashed');
+    return this.registry.fail(current, { code: 'INTERNAL_ERROR', message: 'the job failed unexpectedly; the error was logged' });
   }
 
   /** After a job ended in this process: its abandoned rows are the purger's, its upload is deleted (unless kept). */
   private async ended(job: Job): Promise<void> {
-    this.onSettled();
-    if (!job.spoolPath || this.config.keepUploads) return;
-    await rm(job.spoolPath, { force: true }).catch((error) => this.log.warn({ err: error, jobId: job.id }, 'deleting the spooled upload failed'));
+    this.deps.onSettled();
+    if (!job.upload || this.config.keepUploads) return;
+    await this.deps.blobs.delete(job.upload).catch((error) => this.log.warn({ err: error, jobId: job.id }, 'deleting the upload failed'));
   }
 
   /**
@@ -227,18 +300,16 @@ export class JobRunner {
    */
   async cancel(job: Job): Promise<Job | null> {
     if (job.status === 'PENDING') {
-      const cancelled = this.registry.cancel(job);
-      if (cancelled) {
-        await this.ended(cancelled);
-        return cancelled;
-      }
-      return this.cancel(this.registry.get(job.id)!); // it started meanwhile
+      const cancelled = await this.registry.cancel(job);
+      if (!cancelled) return this.cancel((await this.registry.get(job.id))!); // it started meanwhile
+      await this.ended(cancelled);
+      return cancelled;
     }
     if (job.status !== 'RUNNING') return this.registry.get(job.id);
     const entry = job.lease ? this.running.get(job.lease.token) : undefined;
     if (!entry) {
       // No worker of this process runs it: an attempt whose process died, not yet reaped.
-      const cancelled = this.registry.cancel(job);
+      const cancelled = await this.registry.cancel(job);
       if (cancelled) await this.ended(cancelled);
       return cancelled ?? this.registry.get(job.id);
     }
@@ -264,14 +335,14 @@ export class JobRunner {
    * silent for the stall threshold gets no renewal, so it shows as stalled and its lease lapses. An
    * attempt found to have lost its lease is stopped at once.
    */
-  private heartbeat(): void {
+  private async heartbeat(): Promise<void> {
     const now = Date.now();
     for (const entry of this.running.values()) {
       if (entry.lost || entry.reported || now - entry.lastSeen >= this.config.stallThresholdMs) continue;
-      this.guarded(entry, 'heartbeat', () => {
-        const current = this.held(entry);
+      await this.guarded(entry, 'heartbeat', async () => {
+        const current = await this.held(entry);
         const due = current !== null && now - current.updatedAt >= this.config.heartbeatIntervalMs / 2;
-        if (!current || (due && !this.registry.renewLease(current, this.config.leaseMs))) this.abandon(entry, 'its lease was taken over');
+        if (!current || (due && !(await this.registry.renewLease(current, this.config.leaseMs)))) this.abandon(entry, 'its lease was taken over');
       });
     }
   }
@@ -288,36 +359,33 @@ export class JobRunner {
    * Takes back RUNNING jobs whose lease is void (left by a process that died, or lapsed because the
    * worker hung): each resumes from its checkpoint, or fails with INTERRUPTED after its last attempt.
    */
-  private reap(): void {
-    let reaped = 0;
+  private async reap(): Promise<void> {
     try {
       // A process resumed after a freeze sees the new holder's leases as void: they are not its to take.
-      if (!this.holdsDataDir()) return;
-      for (const job of this.registry.withVoidLease(this.owner)) {
+      if (!(await this.deps.holdsDataDir())) return;
+      for (const job of await this.registry.withVoidLease(this.owner)) {
         const entry = job.lease ? this.running.get(job.lease.token) : undefined;
         const reason = job.lease?.owner === this.owner ? 'its worker stopped responding until its lease expired' : 'the process running it stopped';
-        if (!entry) reaped += this.interrupt(job, reason) ? 1 : 0;
+        if (!entry) await this.interrupt(job, reason);
         else if (!entry.lost) {
           // The job is queued again only once its worker has exited: a new attempt never runs beside the old one.
-          entry.afterExit = () => this.interrupt(job, reason);
+          entry.afterExit = () => void this.interrupt(job, reason);
           this.abandon(entry, 'its lease expired');
         }
       }
     } catch (error) {
       this.log.error({ err: error }, 'reaping jobs with a void lease failed; retried on the next tick');
     }
-    if (reaped > 0) this.kick();
   }
 
-  /** Ends an attempt that lost its lease: the job is queued again, or fails INTERRUPTED. False when that could not be committed (retried on the next tick). */
-  private interrupt(job: Job, reason: string): boolean {
+  /** Ends an attempt that lost its lease: the job is queued again (and claimed when there is room), or fails INTERRUPTED. A failure is retried on the next tick. */
+  private async interrupt(job: Job, reason: string): Promise<void> {
     try {
-      const outcome = this.registry.interrupt(job, reason, this.config.maxAttempts);
-      if (outcome && outcome.status !== 'PENDING') void this.ended(outcome);
-      return true;
+      const outcome = await this.registry.interrupt(job, reason, this.config.maxAttempts);
+      if (outcome?.status === 'PENDING') this.kick();
+      else if (outcome) void this.ended(outcome);
     } catch (error) {
       this.log.error({ err: error, jobId: job.id }, 'taking back a job with a void lease failed; retried on the next tick');
-      return false;
     }
   }
 
@@ -330,17 +398,18 @@ export class JobRunner {
   async stop(graceMs: number): Promise<void> {
     this.accepting = false;
     if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
+    await this.kicking;
     const entries = [...this.running.values()];
     for (const entry of entries) entry.worker.postMessage({ type: 'pause' });
     await Promise.race([Promise.all(entries.map((entry) => entry.exited)), delay(graceMs)]);
     await Promise.all(
       entries.map(async (entry) => {
         await entry.worker.terminate();
-        this.guarded(entry, 'settling the job at stop', () => {
-          const current = this.held(entry);
+        await this.guarded(entry, 'settling the job at stop', async () => {
+          const current = await this.held(entry);
           if (!current) return;
-          if (entry.cancelRequested) this.registry.cancel(current);
-          else this.registry.release(current);
+          if (entry.cancelRequested) await this.registry.cancel(current);
+          else await this.registry.release(current);
         });
       }),
     );

@@ -1,6 +1,6 @@
 import SchemaBuilder from '@pothos/core';
 import type { GraphQLContext } from '../server/context';
-import type { SpooledUpload } from '../uploads/spool';
+import type { StagedUpload } from '../ports/blob-store';
 
 export type SchemaTypesOf = PothosSchemaTypes.ExtendDefaultTypes<SluiceTypes>;
 
@@ -10,7 +10,7 @@ interface SluiceTypes {
   DefaultInputFieldRequiredness: false;
   Scalars: {
     DateTime: { Input: Date; Output: Date | number };
-    File: { Input: SpooledUpload; Output: never };
+    File: { Input: StagedUpload; Output: never };
     JSON: { Input: unknown; Output: unknown };
     ID: { Input: string; Output: string };
   };

@@ -1,6 +1,6 @@
 import { COLUMN_TYPES } from '../datasets/column-types';
 import { type ColumnSpec, specsOf } from '../datasets/columns';
-import type { Dataset as DatasetRecord, DatasetRow as DatasetRowRecord } from '../datasets/sqlite-dataset-store';
+import type { Dataset as DatasetRecord, DatasetRow as DatasetRowRecord } from '../datasets/model';
 import { builder } from './builder';
 import { connection, connectionType, decodeCursor, encodeCursor, pageSize } from './pagination';
 
@@ -37,11 +37,11 @@ export const Dataset = builder.objectRef<DatasetRecord>('Dataset').implement({
     rows: t.field({
       type: DatasetRowConnection,
       args: { first: t.arg.int(), after: t.arg.string() },
-      resolve: (dataset, args, context, info) => {
+      resolve: async (dataset, args, context, info) => {
         const { services } = context;
         const size = pageSize(args.first, context, info);
         const after = decodeCursor('row', args.after);
-        const items = services.datasets.rows(dataset, after ?? 0, size + 1);
+        const items = await services.datasets.rows(dataset, after ?? 0, size + 1);
         return connection(items, size, after, (row) => encodeCursor('row', row.row), () => dataset.rowCount);
       },
     }),

@@ -71,7 +71,7 @@ builder.mutationFields((t) => ({
     type: CancelJobPayload,
     args: { id: t.arg.id({ required: true }) },
     resolve: async (_root, { id }, { workspace, services }) => {
-      const job = jobOfWorkspace(String(id), workspace, services.jobs);
+      const job = await jobOfWorkspace(String(id), workspace, services.jobs);
       if (!job) return { job: null, userErrors: [{ code: 'NOT_FOUND', field: ['id'], message: 'no such job' }] };
       const notCancellable = (ended: { status: string }) => [{ code: 'NOT_CANCELLABLE', field: ['id'], message: `the job is already ${ended.status}` }];
       if (job.status !== 'PENDING' && job.status !== 'RUNNING') return { job, userErrors: notCancellable(job) };

@@ -106,7 +106,7 @@ export const Job = builder.objectRef<JobRecord>('Job').implement({
   fields: (t) => ({
     status: t.field({ type: JobStatus, resolve: (job) => job.status }),
     stage: t.exposeString('stage', { description: 'queued, starting, parsing (resuming, when an attempt picks up from a checkpoint), finalizing, done, failed or cancelled' }),
-    dataset: t.field({ type: Dataset, resolve: (job, _args, { services }) => services.datasets.getById(job.datasetId)! }),
+    dataset: t.field({ type: Dataset, resolve: async (job, _args, { services }) => (await services.datasets.getById(job.datasetId))! }),
     file: t.field({ type: FileInfo, resolve: (job) => job.file }),
     progress: t.field({ type: Progress, resolve: (job) => progressOf(job, Date.now()) }),
     messages: t.field({
@@ -118,12 +118,12 @@ export const Job = builder.objectRef<JobRecord>('Job').implement({
     issues: t.field({
       type: IssueConnection,
       args: { first: t.arg.int(), after: t.arg.string(), severity: t.arg({ type: IssueSeverity }) },
-      resolve: (job, args, context, info) => {
+      resolve: async (job, args, context, info) => {
         const { services } = context;
         const size = pageSize(args.first, context, info);
         const after = decodeCursor('issue', args.after);
         const severity = args.severity ?? null;
-        const items = services.jobs.issues(job.num, severity, size + 1, after ?? -1);
+        const items = await services.jobs.issues(job.num, severity, size + 1, after ?? -1);
         return connection(items, size, after, (issue) => encodeCursor('issue', issue.index), () => services.jobs.issueCount(job.num, severity));
       },
     }),
@@ -167,9 +167,9 @@ export const Job = builder.objectRef<JobRecord>('Job').implement({
 const JobConnection = connectionType('Job', Job);
 
 /** A job of the caller's workspace, or null: another workspace's job is as absent as an unknown id. */
-export function jobOfWorkspace(id: string, workspace: string, jobs: { get(id: string): JobRecord | null }): JobRecord | null {
+export async function jobOfWorkspace(id: string, workspace: string, jobs: { get(id: string): Promise<JobRecord | null> }): Promise<JobRecord | null> {
   if (!id.startsWith(JOB_ID_PREFIX)) return null;
-  const job = jobs.get(id);
+  const job = await jobs.get(id);
   return job && job.workspace === workspace ? job : null;
 }
 
@@ -195,18 +195,18 @@ builder.queryFields((t) => ({
       status: t.arg({ type: [JobStatus] }),
       dataset: t.arg.string(),
     },
-    resolve: (_root, args, context, info) => {
+    resolve: async (_root, args, context, info) => {
       const { workspace, services } = context;
       const size = pageSize(args.first, context, info);
       const before = decodeCursor('job', args.after);
       let datasetId: number | undefined;
       if (args.dataset != null) {
-        const dataset = services.datasets.get(workspace, args.dataset);
+        const dataset = await services.datasets.get(workspace, args.dataset);
         if (!dataset) return connection<JobRecord>([], size, before, () => '', () => 0);
         datasetId = dataset.id;
       }
       const filter = { workspace, statuses: args.status ?? undefined, datasetId };
-      const items = services.jobs.list(filter, size + 1, before);
+      const items = await services.jobs.list(filter, size + 1, before);
       return connection(items, size, before, (job) => encodeCursor('job', job.num), () => services.jobs.count(filter));
     },
   }),

@@ -76,11 +76,12 @@ export function decodeCursor(kind: string, cursor: string | null | undefined): n
 export interface Connection<T> {
   edges: Array<{ cursor: string; node: T }>;
   pageInfo: PageInfoShape;
-  totalCount: number;
+  /** Counted only when a client asks for it. */
+  totalCount: number | Promise<number>;
 }
 
 /** A forward page from `size + 1` fetched items: the extra one only tells that there is a next page. */
-export function connection<T>(items: T[], size: number, after: unknown, cursorOf: (item: T) => string, totalCount: () => number): Connection<T> {
+export function connection<T>(items: T[], size: number, after: unknown, cursorOf: (item: T) => string, totalCount: () => number | Promise<number>): Connection<T> {
   const edges = items.slice(0, size).map((node) => ({ cursor: cursorOf(node), node }));
   return {
     edges,

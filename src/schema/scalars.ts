@@ -1,7 +1,7 @@
 import { Kind, type ValueNode } from 'graphql';
 // Yoga's error factory: its masking must recognise these errors whichever build of graphql a loader picked.
 import { createGraphQLError } from 'graphql-yoga';
-import { SpooledUpload } from '../uploads/spool';
+import { isStreamedUpload } from '../uploads/multipart';
 import { builder } from './builder';
 
 builder.scalarType('DateTime', {
@@ -20,7 +20,7 @@ builder.scalarType('File', {
     throw createGraphQLError('File is an input type only');
   },
   parseValue: (value) => {
-    if (value instanceof SpooledUpload) return value;
+    if (isStreamedUpload(value)) return value;
     throw createGraphQLError('File must be sent as a multipart upload (GraphQL multipart request spec)');
   },
 });

@@ -59,10 +59,13 @@ builder.subscriptionType({
       description:
         'First the job as it is now (only when its sequence is newer than afterSequence), then one event per coalesced change; always delivers the terminal state, then completes',
       args: { id: t.arg.id({ required: true }), afterSequence: t.arg.int() },
-      subscribe: (_root, { id, afterSequence }, { workspace, services }) => {
+      subscribe: async (_root, { id, afterSequence }, { workspace, services }) => {
         // Listen before reading the snapshot, so that no change falls between the two.
-        const feed = jobFeed(services.bus, { accepts: (job) => job.id === id, maxPerSecond: services.config.subscriptionEventsPerSecond });
-        const snapshot = jobOfWorkspace(String(id), workspace, services.jobs);
+        const feed = jobFeed(services.feeds, { accepts: (job) => job.id === id, maxPerSecond: services.config.subscriptionEventsPerSecond });
+        const snapshot = await jobOfWorkspace(String(id), workspace, services.jobs).catch(async (error) => {
+          await feed.return?.();
+          throw error;
+        });
         if (!snapshot) {
           void feed.return?.();
           throw notFound();
@@ -77,7 +80,7 @@ builder.subscriptionType({
       args: { status: t.arg({ type: [JobStatus] }) },
       subscribe: (_root, { status }, { workspace, services }) => {
         const statuses = status && status.length > 0 ? new Set(status) : null;
-        return jobFeed(services.bus, {
+        return jobFeed(services.feeds, {
           accepts: (job) => job.workspace === workspace && (statuses === null || statuses.has(job.status)),
           maxPerSecond: services.config.subscriptionEventsPerSecond,
         });

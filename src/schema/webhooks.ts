@@ -1,11 +1,11 @@
 import type { InputProblem } from '../datasets/columns';
 import { checkWebhookUrl } from '../webhooks/destination';
 import { JOB_END_EVENTS, WEBHOOK_EVENTS } from '../webhooks/outbox';
-import type { Delivery, WebhookEndpoint as WebhookEndpointRecord } from '../webhooks/sqlite-webhook-store';
+import type { Delivery, WebhookEndpoint as WebhookEndpointRecord } from '../webhooks/model';
 import { builder } from './builder';
 import { Job } from './job';
 import { UserError } from './user-error';
-import { WorkspaceLimitError } from '../workspaces/limits';
+import { admitEndpoint, WorkspaceLimitError } from '../workspaces/limits';
 
 const WebhookDelivery = builder.objectRef<Delivery>('WebhookDelivery').implement({
   fields: (t) => ({
@@ -53,23 +53,23 @@ builder.mutationFields((t) => ({
   rotateWebhookSigningSecret: t.field({
     type: RotatedSecret,
     description: 'Replaces the signing secret; both sign (space-separated signatures) until previousValidUntil',
-    resolve: (_root, _args, { workspace, services }) => {
+    resolve: async (_root, _args, { workspace, services }) => {
       const previousValidUntil = Date.now() + services.config.webhookSecretOverlapMs;
-      return { secret: services.webhooks.rotate(workspace, previousValidUntil), previousValidUntil };
+      return { secret: await services.webhooks.rotate(workspace, previousValidUntil), previousValidUntil };
     },
   }),
   redeliverWebhook: t.field({
     type: RedeliverPayload,
     description: 'Sends a delivery again now (a new attempt with the same webhook-id)',
     args: { deliveryId: t.arg.id({ required: true }) },
-    resolve: (_root, { deliveryId }, { workspace, services }) => {
-      const delivery = services.webhooks.get(String(deliveryId));
+    resolve: async (_root, { deliveryId }, { workspace, services }) => {
+      const delivery = await services.webhooks.get(String(deliveryId));
       if (!delivery || delivery.workspace !== workspace) {
         return { delivery: null, userErrors: [{ code: 'NOT_FOUND', field: ['deliveryId'], message: 'no such delivery' }] };
       }
-      services.webhooks.redeliver(delivery.id, Date.now());
+      await services.webhooks.redeliver(delivery.id, Date.now());
       services.dispatcher.kick();
-      return { delivery: services.webhooks.get(delivery.id), userErrors: [] };
+      return { delivery: await services.webhooks.get(delivery.id), userErrors: [] };
     },
   }),
 }));
@@ -117,7 +117,7 @@ builder.mutationFields((t) => ({
       url: t.arg.string({ required: true }),
       events: t.arg.stringList({ description: `Any of ${WEBHOOK_EVENTS.join(', ')}; the job's end (completed, failed, cancelled) when absent` }),
     },
-    resolve: (_root, { url, events }, { workspace, services }) => {
+    resolve: async (_root, { url, events }, { workspace, services }) => {
       const wanted = events ?? JOB_END_EVENTS;
       const problems: InputProblem[] = [];
       const urlProblem = checkWebhookUrl(url, services.destinations, ['url']);
@@ -128,7 +128,8 @@ builder.mutationFields((t) => ({
       }
       if (problems.length > 0) return { endpoint: null, secret: null, userErrors: problems };
       try {
-        const { endpoint, secret } = services.quota.withEndpointRoom(workspace, () => services.webhooks.createEndpoint(workspace, url, [...new Set(wanted)], Date.now()));
+        const admit = (endpoints: number) => admitEndpoint(endpoints, services.config.workspaceLimits);
+        const { endpoint, secret } = await services.webhooks.createEndpoint(workspace, url, [...new Set(wanted)], Date.now(), admit);
         return { endpoint, secret, userErrors: [] };
       } catch (error) {
         if (error instanceof WorkspaceLimitError) return { endpoint: null, secret: null, userErrors: [error.problem] };
@@ -139,8 +140,8 @@ builder.mutationFields((t) => ({
   deleteWebhook: t.field({
     type: DeleteWebhookPayload,
     args: { id: t.arg.id({ required: true }) },
-    resolve: (_root, { id }, { workspace, services }) =>
-      services.webhooks.deleteEndpoint(workspace, String(id))
+    resolve: async (_root, { id }, { workspace, services }) =>
+      (await services.webhooks.deleteEndpoint(workspace, String(id)))
         ? { deletedId: String(id), userErrors: [] }
         : { deletedId: null, userErrors: [{ code: 'NOT_FOUND', field: ['id'], message: 'no such webhook endpoint' }] },
   }),

@@ -1,6 +1,7 @@
 import type { Plugin } from 'graphql-yoga';
 import { DEFAULT_WORKSPACE } from '../auth/first-key';
-import type { Caller, SqliteApiKeyStore } from '../auth/sqlite-api-key-store';
+import type { Caller } from '../auth/api-key';
+import type { ApiKeyStore } from '../ports/key-store';
 import { errorResponse } from './error-response';
 
 /** The caller of every request while SLUICE_AUTH=off. */
@@ -14,9 +15,9 @@ export interface CallerContext {
 /** Resolves `Authorization: Bearer <key>` (an HTTP header, or the same field of a WebSocket's connection_init payload) to a caller. */
 export class Authenticator {
   /** `keys` null: authentication is off and everyone is workspace `default`. */
-  constructor(private readonly keys: SqliteApiKeyStore | null) {}
+  constructor(private readonly keys: ApiKeyStore | null) {}
 
-  fromAuthorization(value: unknown): Caller | null {
+  async fromAuthorization(value: unknown): Promise<Caller | null> {
     if (!this.keys) return AUTH_OFF;
     if (typeof value !== 'string') return null;
     const bearer = /^Bearer\s+(\S+)\s*$/i.exec(value);
@@ -24,7 +25,7 @@ export class Authenticator {
   }
 
   /** A connection_init payload: `{ "authorization": "Bearer <key>" }` (any case of the field's name). */
-  fromConnectionParams(params: Readonly<Record<string, unknown>> | undefined): Caller | null {
+  fromConnectionParams(params: Readonly<Record<string, unknown>> | undefined): Promise<Caller | null> {
     const field = Object.keys(params ?? {}).find((name) => name.toLowerCase() === 'authorization');
     return this.fromAuthorization(field === undefined ? undefined : params![field]);
   }
@@ -36,8 +37,8 @@ export class Authenticator {
  */
 export function useApiKeys(auth: Authenticator): Plugin<Record<string, unknown>, CallerContext> {
   return {
-    onRequest({ request, serverContext, endResponse, fetchAPI }) {
-      const caller = auth.fromAuthorization(request.headers.get('authorization'));
+    async onRequest({ request, serverContext, endResponse, fetchAPI }) {
+      const caller = await auth.fromAuthorization(request.headers.get('authorization'));
       if (!caller) {
         endResponse(
           errorResponse(fetchAPI, 401, 'UNAUTHENTICATED', 'a valid API key is required: send "Authorization: Bearer <key>"', {

@@ -1,32 +1,30 @@
 import type { Config } from '../config';
-import type { SqliteDatasetStore } from '../datasets/sqlite-dataset-store';
-import type { EventBus } from '../events/bus';
+import type { Feeds } from '../events/feeds';
 import type { IngestSubmission } from '../ingest/submission';
 import type { JobRegistry } from '../jobs/registry';
 import type { JobRunner } from '../jobs/runner';
-import type { JobStore } from '../jobs/store';
+import type { DatasetStore } from '../ports/dataset-store';
+import type { JobStore } from '../ports/job-store';
+import type { WebhookStore } from '../ports/webhook-store';
 import type { DestinationPolicy } from '../webhooks/destination';
 import type { WebhookDispatcher } from '../webhooks/dispatcher';
-import type { SqliteWebhookStore } from '../webhooks/sqlite-webhook-store';
-import type { WorkspaceQuota } from '../workspaces/limits';
 import type { Draining } from './draining';
 
 /** What resolvers may use. Reads go to the stores; every change of a job goes through the registry. */
 export interface Services {
   config: Config;
   jobs: JobStore;
-  datasets: SqliteDatasetStore;
-  bus: EventBus;
+  datasets: DatasetStore;
+  /** Subscription feeds on the event bus. */
+  feeds: Feeds;
   registry: JobRegistry;
   runner: JobRunner;
   submission: IngestSubmission;
-  webhooks: SqliteWebhookStore;
+  webhooks: WebhookStore;
   /** Where webhooks may go. */
   destinations: DestinationPolicy;
   dispatcher: WebhookDispatcher;
   draining: Draining;
-  /** Per-workspace limits, checked in the transaction that creates a job or webhook endpoint. */
-  quota: WorkspaceQuota;
 }
 
 export interface GraphQLContext {
@@ -34,4 +32,3 @@ export interface GraphQLContext {
   workspace: string;
   services: Services;
 }
-

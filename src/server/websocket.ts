@@ -4,7 +4,7 @@ import { createGraphQLError } from 'graphql-yoga';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import type { ConnectionQuota } from '../auth/connection-quota';
-import type { Caller } from '../auth/sqlite-api-key-store';
+import type { Caller } from '../auth/api-key';
 import type { Authenticator } from './auth';
 import type { Yoga } from './yoga';
 
@@ -47,8 +47,8 @@ export function attachWebSocket(server: Server, yoga: Yoga, access: { auth: Auth
       connectionInitWaitTimeout: limits.connectionInitWaitTimeoutMs,
       execute: (args) => (args.rootValue as Enveloped).execute(args) as never,
       subscribe: (args) => (args.rootValue as Enveloped).subscribe(args) as never,
-      onConnect: (context) => {
-        const caller = access.auth.fromConnectionParams(context.connectionParams);
+      onConnect: async (context) => {
+        const caller = await access.auth.fromConnectionParams(context.connectionParams);
         if (!caller) return false;
         const release = access.quota.acquire(caller.keyId);
         if (!release) {
@@ -62,7 +62,7 @@ export function attachWebSocket(server: Server, yoga: Yoga, access: { auth: Auth
       onClose: (context) => context.extra.release?.(),
       onSubscribe: async (context, _id, params) => {
         // A key revoked while the connection is open stops it at its next subscription.
-        if (!access.auth.fromConnectionParams(context.connectionParams)) {
+        if (!(await access.auth.fromConnectionParams(context.connectionParams))) {
           context.extra.socket.close(4403, 'Forbidden');
           return [createGraphQLError('the API key is no longer valid', { extensions: { code: 'UNAUTHENTICATED' } })];
         }

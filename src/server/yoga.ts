@@ -2,7 +2,7 @@ import { createYoga, maskError, type YogaServerInstance } from 'graphql-yoga';
 import type { Logger } from 'pino';
 import { schema } from '../schema';
 import { multipartBodyLimit, useStreamingUploads } from '../uploads/multipart';
-import type { Spool } from '../uploads/spool';
+import type { BlobStore } from '../ports/blob-store';
 import { useNoIntrospection, useQueryLimits } from './armor';
 import { useRequestBodyLimit } from './body-limit';
 import { type Authenticator, type CallerContext, useApiKeys } from './auth';
@@ -22,7 +22,7 @@ export type Yoga = YogaServerInstance<Record<string, unknown>, GraphQLContext>;
 export function buildYoga(
   services: Services,
   log: Logger,
-  body: { maxBytes: number; uploads?: Spool },
+  body: { maxBytes: number; uploads?: BlobStore },
   access: { auth: Authenticator; quota: ConnectionQuota },
 ): Yoga {
   return createYoga<Record<string, unknown>, GraphQLContext>({
@@ -68,7 +68,7 @@ export function buildYoga(
 }
 
 /** Streaming uploads bounded per file, then the body limit (after every request parser, as it wraps theirs). */
-function uploadPlugins(spool: Spool, maxFileBytes: number, maxFieldBytes: number) {
+function uploadPlugins(blobs: BlobStore, maxFileBytes: number, maxFieldBytes: number) {
   const limits = { fileBytes: maxFileBytes, fieldBytes: maxFieldBytes };
-  return [useStreamingUploads(spool, limits), useRequestBodyLimit(multipartBodyLimit(limits))];
+  return [useStreamingUploads(blobs, limits), useRequestBodyLimit(multipartBodyLimit(limits))];
 }

@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import busboy from 'busboy';
 import { createGraphQLError, type GraphQLParams, type Plugin } from 'graphql-yoga';
-import type { Spool, SpooledUpload } from './spool';
+import type { BlobStore, StagedUpload } from '../ports/blob-store';
 
 function badRequest(message: string): Error {
   return createGraphQLError(message, { extensions: { code: 'BAD_REQUEST', http: { status: 400 } } });
@@ -51,7 +51,14 @@ function setPath(operations: Record<string, unknown>, path: string, value: unkno
  * Parses a GraphQL multipart request (the spec's operations, map, then files) as a stream: each
  * file goes straight to the spool, never into memory.
  */
-async function parseMultipart(request: Request, spool: Spool, limits: UploadLimits, uploads: SpooledUpload[]): Promise<GraphQLParams> {
+/** Uploads that came in through a multipart request: the only values the File scalar accepts (a client cannot forge one in JSON). */
+const streamed = new WeakSet<StagedUpload>();
+
+export function isStreamedUpload(value: unknown): value is StagedUpload {
+  return typeof value === 'object' && value !== null && streamed.has(value as StagedUpload);
+}
+
+async function parseMultipart(request: Request, blobs: BlobStore, limits: UploadLimits, uploads: StagedUpload[]): Promise<GraphQLParams> {
   if (!request.body) throw badRequest('the multipart request has no body');
   const parser = busboy({
     headers: { 'content-type': request.headers.get('content-type')! },
@@ -90,8 +97,9 @@ async function parseMultipart(request: Request, spool: Spool, limits: UploadLimi
         stream.destroy(error);
       });
       received.push(
-        spool.receive(stream, info.filename ?? name).then((upload) => {
+        blobs.stage(stream, info.filename ?? name).then((upload) => {
           uploads.push(upload);
+          streamed.add(upload);
           for (const path of paths) setPath(target, path, upload);
         }),
       );
@@ -120,18 +128,18 @@ async function parseMultipart(request: Request, spool: Spool, limits: UploadLimi
 }
 
 /** Yoga plugin: streaming multipart uploads, and removal of any upload that no job adopted. */
-export function useStreamingUploads(spool: Spool, limits: UploadLimits): Plugin {
-  const uploadsOf = new WeakMap<Request, SpooledUpload[]>();
+export function useStreamingUploads(blobs: BlobStore, limits: UploadLimits): Plugin {
+  const uploadsOf = new WeakMap<Request, StagedUpload[]>();
   return {
     onRequestParse({ request, setRequestParser }) {
       if (request.method !== 'POST' || !request.headers.get('content-type')?.startsWith('multipart/form-data')) return;
-      const uploads: SpooledUpload[] = [];
+      const uploads: StagedUpload[] = [];
       uploadsOf.set(request, uploads);
-      setRequestParser((req) => parseMultipart(req, spool, limits, uploads));
+      setRequestParser((req) => parseMultipart(req, blobs, limits, uploads));
     },
     async onResponse({ request }) {
       // Adopted uploads were moved away; whatever is still in tmp/ belongs to no job.
-      await Promise.all((uploadsOf.get(request) ?? []).map((upload) => spool.discard(upload)));
+      await Promise.all((uploadsOf.get(request) ?? []).map((upload) => blobs.discard(upload)));
     },
   };
 }

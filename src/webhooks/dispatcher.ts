@@ -1,8 +1,9 @@
 import type { Logger } from 'pino';
 import { type Agent, fetch } from 'undici';
 import { checkDestination, type DestinationPolicy, guardedAgent, RefusedDestinationError } from './destination';
+import type { WebhookStore } from '../ports/webhook-store';
+import type { AttemptOutcome, Delivery } from './model';
 import { signatureHeader } from './signing';
-import type { AttemptOutcome, Delivery, SqliteWebhookStore } from './sqlite-webhook-store';
 
 /** A delivery whose endpoint was deleted: nothing to sign it with, nowhere to retry. */
 class EndpointGoneError extends Error {}
@@ -39,7 +40,7 @@ export class WebhookDispatcher {
   private stopped = false;
 
   constructor(
-    private readonly store: SqliteWebhookStore,
+    private readonly store: WebhookStore,
     private readonly options: DispatcherOptions,
     private readonly log: Logger,
   ) {
@@ -60,31 +61,36 @@ export class WebhookDispatcher {
         if (this.rerun) {
           this.rerun = false;
           this.kick();
-        } else this.schedule();
+        } else void this.schedule();
       });
   }
 
-  private schedule(): void {
+  private async schedule(): Promise<void> {
+    const next = await this.store.nextDue().catch((error) => {
+      this.log.error({ err: error }, 'reading when the next webhook is due failed');
+      return null;
+    });
     if (this.stopped) return;
     if (this.timer) clearTimeout(this.timer);
-    const next = this.store.nextDue();
     const wait = next === null ? MAX_IDLE_MS : Math.min(MAX_IDLE_MS, Math.max(0, next - Date.now()));
     this.timer = setTimeout(() => this.kick(), wait);
     this.timer.unref();
   }
 
   private async sendDue(): Promise<void> {
-    for (let due = this.store.due(Date.now(), BATCH); due.length > 0 && !this.stopped; due = this.store.due(Date.now(), BATCH)) {
+    while (!this.stopped) {
       const now = Date.now();
-      const leasedUntil = now + this.options.timeoutMs * 2;
-      const leased = due.filter((delivery) => this.store.lease(delivery.id, now, leasedUntil));
+      // Each claimed delivery is due again at `claimedUntil` if this process dies before recording the attempt.
+      const claimedUntil = now + this.options.timeoutMs * 2;
+      const claimed = await this.store.claimDue(now, claimedUntil, BATCH);
+      if (claimed.length === 0) return;
       // allSettled: one failing attempt must not make stop() stop waiting for the others.
-      const results = await Promise.allSettled(leased.map((delivery) => this.attempt(delivery, leasedUntil)));
+      const results = await Promise.allSettled(claimed.map((delivery) => this.attempt(delivery, claimedUntil)));
       for (const result of results) if (result.status === 'rejected') this.log.error({ err: result.reason }, 'recording a webhook attempt failed');
     }
   }
 
-  private async attempt(delivery: Delivery, leasedUntil: number): Promise<void> {
+  private async attempt(delivery: Delivery, claimedUntil: number): Promise<void> {
     const started = Date.now();
     let outcome: AttemptOutcome;
     try {
@@ -102,12 +108,12 @@ export class WebhookDispatcher {
           'user-agent': 'Sluice-Webhooks/1',
           'webhook-id': delivery.id,
           'webhook-timestamp': String(Math.floor(timestamp.getTime() / 1000)),
-          'webhook-signature': signatureHeader(this.secretsFor(delivery, started), delivery.id, timestamp, delivery.payload),
+          'webhook-signature': signatureHeader(await this.secretsFor(delivery, started), delivery.id, timestamp, delivery.payload),
         },
       });
       await response.body?.cancel();
       const status = response.status;
-      if (status === 410 && delivery.endpointId) this.store.disableEndpoint(delivery.endpointId, Date.now());
+      if (status === 410 && delivery.endpointId) await this.store.disableEndpoint(delivery.endpointId, Date.now());
       const delivered = status >= 200 && status < 300;
       const retry = status >= 500 || status === 429;
       outcome = {
@@ -127,7 +133,7 @@ export class WebhookDispatcher {
         nextAttemptAt: refused || error instanceof EndpointGoneError ? null : this.nextAttempt(delivery, null),
       };
     }
-    this.store.record(delivery.id, outcome, leasedUntil, Date.now());
+    await this.store.record(delivery.id, outcome, claimedUntil, Date.now());
     this.log[outcome.delivered ? 'info' : 'warn'](
       { deliveryId: delivery.id, event: delivery.event, attempt: delivery.attempts + 1, status: outcome.statusCode, error: outcome.error ?? undefined },
       outcome.delivered ? 'webhook delivered' : 'webhook attempt failed',
@@ -135,9 +141,9 @@ export class WebhookDispatcher {
   }
 
   /** An endpoint signs with its own secret; a job's webhookUrl with the workspace's (both during a rotation). */
-  private secretsFor(delivery: Delivery, now: number): string[] {
+  private async secretsFor(delivery: Delivery, now: number): Promise<string[]> {
     if (delivery.endpointId === null) return this.store.signingSecrets(delivery.workspace, now);
-    const secret = this.store.activeEndpointSecret(delivery.endpointId);
+    const secret = await this.store.activeEndpointSecret(delivery.endpointId);
     if (secret === null) throw new EndpointGoneError('the endpoint was deleted or disabled');
     return [secret];
   }

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { SqliteDatasetStore } from '../datasets/sqlite-dataset-store';
 import type { Job, JobStatus } from '../jobs/model';
-import type { SqliteWebhookStore } from './sqlite-webhook-store';
+import type { NewDelivery, WebhookEndpoint } from './model';
 
 /** The event a transition into a status announces. */
 const EVENT_OF: Partial<Record<JobStatus, string>> = {
@@ -37,29 +36,29 @@ export function eventBody(event: string, job: Job, dataset: string, now: number)
   });
 }
 
-/**
- * Writes a job's webhook deliveries into the outbox, inside the transaction of the transition they
- * announce: to the job's own webhookUrl (its end) and to the workspace's endpoints that asked for the event.
- */
-export class WebhookOutbox {
-  constructor(
-    private readonly store: SqliteWebhookStore,
-    private readonly datasets: SqliteDatasetStore,
-  ) {}
+/** What the outbox needs to know of a transition: the job after it, whether it had started before, and where events may go. */
+export interface Transitioned {
+  job: Job;
+  startedBefore: boolean;
+  datasetName: string;
+  /** The workspace's endpoints. */
+  endpoints: readonly WebhookEndpoint[];
+  now: number;
+}
 
-  /** `startedBefore`: the job had started before this transition (a resumed attempt starts no job: job.started is sent once). */
-  transitioned(job: Job, now: number, startedBefore: boolean): void {
-    const event = EVENT_OF[job.status];
-    if (!event || (event === 'job.started' && startedBefore)) return;
-    const targets = this.store
-      .endpoints(job.workspace)
-      .filter((endpoint) => endpoint.disabledAt === null && endpoint.events.includes(event))
-      .map((endpoint) => ({ endpointId: endpoint.id as string | null, url: endpoint.url }));
-    if (job.options.webhookUrl && JOB_END_EVENTS.includes(event)) targets.push({ endpointId: null, url: job.options.webhookUrl });
-    if (targets.length === 0) return;
-    const payload = eventBody(event, job, this.datasets.getById(job.datasetId)!.name, now);
-    for (const target of targets) {
-      this.store.enqueue({ id: `msg_${randomUUID()}`, jobNum: job.num, workspace: job.workspace, ...target, event, payload }, now);
-    }
-  }
+/**
+ * The webhook deliveries a transition writes into the outbox, in the same atomic step as the
+ * transition: to the job's own webhookUrl (its end) and to the workspace's endpoints that asked for
+ * the event. A resumed attempt starts no job: job.started is sent once.
+ */
+export function outboxDeliveries({ job, startedBefore, datasetName, endpoints, now }: Transitioned): NewDelivery[] {
+  const event = EVENT_OF[job.status];
+  if (!event || (event === 'job.started' && startedBefore)) return [];
+  const targets = endpoints
+    .filter((endpoint) => endpoint.workspace === job.workspace && endpoint.disabledAt === null && endpoint.events.includes(event))
+    .map((endpoint) => ({ endpointId: endpoint.id as string | null, url: endpoint.url }));
+  if (job.options.webhookUrl && JOB_END_EVENTS.includes(event)) targets.push({ endpointId: null, url: job.options.webhookUrl });
+  if (targets.length === 0) return [];
+  const payload = eventBody(event, job, datasetName, now);
+  return targets.map((target) => ({ id: `msg_${randomUUID()}`, jobNum: job.num, workspace: job.workspace, ...target, event, payload }));
 }

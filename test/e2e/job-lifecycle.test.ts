@@ -48,13 +48,13 @@ async function issuesOf(target: TestServer, id: string) {
 
 /** Holds the purger back (every step finds nothing to purge) until the returned function is called. */
 function holdPurger(target: TestServer): () => void {
-  const spy = vi.spyOn(target.app.services.datasets, 'purgeStep').mockReturnValue(0);
+  const spy = vi.spyOn(target.app.services.datasets, 'purgeStep').mockResolvedValue(0);
   return () => spy.mockRestore();
 }
 
 /** Hidden ranges of a dataset still open (a job writing into them), read from the database file (read-only). */
-function openRanges(target: TestServer, dataset: string): number {
-  const id = target.app.services.datasets.get(DEFAULT_WORKSPACE, dataset)?.id;
+async function openRanges(target: TestServer, dataset: string): Promise<number> {
+  const id = (await target.app.services.datasets.get(DEFAULT_WORKSPACE, dataset))?.id;
   if (id === undefined) return 0;
   const db = new Database(join(target.dataDir, 'sluice.db'), { readonly: true, fileMustExist: true });
   try {

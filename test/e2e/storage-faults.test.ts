@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { isDeepStrictEqual } from 'node:util';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { rowsTable } from '../../src/datasets/sqlite-dataset-store';
+import { rowsTable } from '../../src/engines/sqlite/dataset-tables';
 import { DEFAULT_WORKSPACE } from '../../src/auth/first-key';
 import { DatasetDocument, type JobFieldsFragment, JobDocument } from '../generated/graphql';
 import { expectedPerson, PERSON_COLUMNS, PERSON_HEADER, peopleFileForSuite, personLine, writeText } from '../helpers/files';
@@ -34,8 +34,8 @@ async function datasetCount(target: TestServer, name: string): Promise<{ rowCoun
 }
 
 /** What a dataset's table physically holds, hidden rows included, and its hidden ranges, read from the database file. */
-function stored(target: TestServer, dataset: string): { rows: number; hiddenRanges: number } {
-  const id = target.app.services.datasets.get(DEFAULT_WORKSPACE, dataset)!.id;
+async function stored(target: TestServer, dataset: string): Promise<{ rows: number; hiddenRanges: number }> {
+  const id = (await target.app.services.datasets.get(DEFAULT_WORKSPACE, dataset))!.id;
   const db = new Database(join(target.dataDir, 'sluice.db'), { readonly: true, fileMustExist: true });
   try {
     return {
@@ -127,7 +127,7 @@ describe('the database locked by another connection past the busy timeout', () =
     expect(await datasetCount(server, 'locked-other')).toEqual({ rowCount: 0, totalCount: 0 });
     // The rows the failed jobs had written are purged.
     const purged = [{ rows: earlierIds.length, hiddenRanges: 0 }, { rows: 0, hiddenRanges: 0 }];
-    await until(async () => [stored(server, 'locked'), stored(server, 'locked-other')], (now) => isDeepStrictEqual(now, purged), 'the purge', 10_000);
+    await until(async () => [await stored(server, 'locked'), await stored(server, 'locked-other')], (now) => isDeepStrictEqual(now, purged), 'the purge', 10_000);
 
     // The same file again, as the error message suggests, now goes through.
     const again = await waitForJob(server.client, (await submit(server.client, { dataset: 'locked' }, bigFile())).id);
@@ -181,7 +181,7 @@ describe('a spooled upload that no longer matches the upload', () => {
       expect(await datasetCount(server, ended.dataset.name)).toEqual({ rowCount: 0, totalCount: 0 });
     }
     // Not even a range of rows was opened for them.
-    for (const dataset of ['altered', 'truncated', 'deleted']) expect(stored(server, dataset)).toEqual({ rows: 0, hiddenRanges: 0 });
+    for (const dataset of ['altered', 'truncated', 'deleted']) expect(await stored(server, dataset)).toEqual({ rows: 0, hiddenRanges: 0 });
 
     const done = await waitForJob(server.client, blocker.id);
     expect(done.status).toBe('COMPLETED');

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { rowsTable, storageColumn } from '../../src/datasets/sqlite-dataset-store';
+import { rowsTable, storageColumn } from '../../src/engines/sqlite/dataset-tables';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DEFAULT_WORKSPACE } from '../../src/auth/first-key';
 import { type ColumnInput, DatasetColumnRulesDocument, DatasetDocument, type IssueSeverity, JobIssuesDocument } from '../generated/graphql';
@@ -256,13 +256,13 @@ describe('row validators', () => {
 
     const datasets = server.app.services.datasets;
     // Keep the failed job's rows in the table, so that the check must tell them apart (rather than not find them).
-    const purge = vi.spyOn(datasets, 'purgeStep').mockReturnValue(0);
+    const purge = vi.spyOn(datasets, 'purgeStep').mockResolvedValue(0);
     try {
       // Row 1 is valid and written with the batch that row 2 fails; then the job fails.
       const failed = await ingestCsv('v-unique-ds', csv('id,name', '20,failed', 'oops,failed'), { columns, maxErrors: 0 });
       expect(failed.status).toBe('FAILED');
       expect(failed.error?.code).toBe('TOO_MANY_ERRORS');
-      const datasetId = datasets.get(DEFAULT_WORKSPACE, 'v-unique-ds')!.id;
+      const datasetId = (await datasets.get(DEFAULT_WORKSPACE, 'v-unique-ds'))!.id;
       const db = new Database(join(server.dataDir, 'sluice.db'), { readonly: true });
       try {
         expect(db.prepare(`SELECT count(*) FROM ${rowsTable(datasetId)} WHERE ${storageColumn(0)} = 20`).pluck().get()).toBe(1);

@@ -84,12 +84,11 @@ export interface UncheckedJob {
 export async function submitUnchecked(server: TestServer, job: UncheckedJob, path: string): Promise<string> {
   const { registry, runner } = server.app.services;
   const id = `job_${randomUUID()}`;
-  const spoolPath = join(server.dataDir, 'spool', id);
-  await copyFile(path, spoolPath);
+  await copyFile(path, join(server.dataDir, 'spool', id));
   const bytes = await readFile(path);
   const options = { columns: job.columns, csv: { delimiter: null, quote: '"', header: true, encoding: 'utf-8' }, sheet: job.sheet ?? null, mode: job.mode ?? 'APPEND', maxErrors: null, webhookUrl: null };
   const file = { name: basename(path), format: job.format, size: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') };
-  registry.create({ id, workspace: DEFAULT_WORKSPACE, file, spoolPath, options, idempotencyKey: null }, { name: job.dataset, columns: null });
+  await registry.create({ id, workspace: DEFAULT_WORKSPACE, file, upload: id, options, idempotencyKey: null }, { name: job.dataset, columns: null });
   runner.kick();
   return id;
 }

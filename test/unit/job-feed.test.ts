@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { EventBus } from '../../src/events/bus';
+import { InProcessEventBus } from '../../src/engines/sqlite/event-bus';
+import { Feeds } from '../../src/events/feeds';
 import { jobFeed } from '../../src/events/job-feed';
 import type { Job } from '../../src/jobs/model';
 
@@ -9,8 +10,9 @@ function job(id: string, sequence: number, status: Job['status'] = 'RUNNING'): J
 
 describe('jobFeed', () => {
   it('keeps a job that changes all the time in its place in line, so it is not starved by quieter ones', async () => {
-    const bus = new EventBus();
-    const feed = jobFeed(bus, { accepts: () => true, maxPerSecond: 20 }); // 50 ms between deliveries per job
+    const bus = new InProcessEventBus();
+    const feeds = new Feeds(bus);
+    const feed = jobFeed(feeds, { accepts: () => true, maxPerSecond: 20 }); // 50 ms between deliveries per job
     bus.publish({ job: job('busy', 1), kind: 'progress' });
     bus.publish({ job: job('quiet', 1), kind: 'progress' });
     expect((await feed.next()).value.id).toBe('busy');
@@ -23,12 +25,13 @@ describe('jobFeed', () => {
     expect([next.id, next.sequence]).toEqual(['busy', 3]);
     expect((await feed.next()).value).toMatchObject({ id: 'quiet', sequence: 2 });
     await feed.return!();
-    expect(bus.feedCount).toBe(0);
+    expect(feeds.count).toBe(0);
   });
 
   it('delivers the latest state only, never an older or equal sequence, and a terminal state at once', async () => {
-    const bus = new EventBus();
-    const feed = jobFeed(bus, { accepts: () => true, maxPerSecond: 1 });
+    const bus = new InProcessEventBus();
+    const feeds = new Feeds(bus);
+    const feed = jobFeed(feeds, { accepts: () => true, maxPerSecond: 1 });
     bus.publish({ job: job('a', 1), kind: 'progress' });
     expect((await feed.next()).value.sequence).toBe(1);
     bus.publish({ job: job('a', 1), kind: 'progress' }); // the same state again
@@ -41,8 +44,9 @@ describe('jobFeed', () => {
   });
 
   it('drops a held state when a newer one of the same job is filtered out', async () => {
-    const bus = new EventBus();
-    const feed = jobFeed(bus, { accepts: (j) => j.status === 'RUNNING', maxPerSecond: 1 });
+    const bus = new InProcessEventBus();
+    const feeds = new Feeds(bus);
+    const feed = jobFeed(feeds, { accepts: (j) => j.status === 'RUNNING', maxPerSecond: 1 });
     bus.publish({ job: job('a', 1), kind: 'progress' });
     expect((await feed.next()).value.sequence).toBe(1);
     bus.publish({ job: job('a', 2), kind: 'progress' }); // held by the spacing

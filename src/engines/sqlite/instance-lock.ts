@@ -1,9 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { type Db, writeTransaction } from './sqlite';
+import { InstanceConflictError } from '../../ports/errors';
+import type { Coordination } from '../../ports/coordination';
+import { type Db, writeTransaction } from './database';
 
-export class DataDirInUseError extends Error {}
+/** Another live process serves the data directory. */
+export class DataDirInUseError extends InstanceConflictError {}
 
 interface Holder {
   owner: string;
@@ -43,8 +46,8 @@ function isZombie(pid: number): boolean {
  * for `staleMs`. Job leases still fence every write, so even a holder wrongly declared gone (a
  * process frozen past `staleMs`) cannot write rows for a job another process took over.
  */
-export class InstanceLock {
-  readonly owner = randomUUID();
+export class InstanceLock implements Coordination {
+  readonly id = randomUUID();
   private readonly host = hostname();
 
   constructor(
@@ -53,9 +56,9 @@ export class InstanceLock {
   ) {}
 
   /** Takes the data directory, or throws DataDirInUseError naming the live holder. */
-  acquire(now = Date.now()): void {
+  async join(): Promise<void> {
     try {
-      this.take(now);
+      this.take(Date.now());
     } catch (error) {
       // Past the busy timeout: another process holds a write open (one frozen mid-write, say), and would block this one's every write.
       if ((error as { code?: string }).code !== 'SQLITE_BUSY') throw error;
@@ -74,7 +77,7 @@ export class InstanceLock {
       }
       this.db
         .prepare('INSERT INTO instance_lock (id, owner, host, pid, seen_at) VALUES (1, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET owner = excluded.owner, host = excluded.host, pid = excluded.pid, seen_at = excluded.seen_at')
-        .run(this.owner, this.host, process.pid, now);
+        .run(this.id, this.host, process.pid, now);
     });
   }
 
@@ -86,16 +89,16 @@ export class InstanceLock {
   }
 
   /** Whether this process still holds the lock (a read: it renews nothing). */
-  holds(): boolean {
-    return this.db.prepare('SELECT 1 FROM instance_lock WHERE id = 1 AND owner = ?').get(this.owner) !== undefined;
+  async holds(): Promise<boolean> {
+    return this.db.prepare('SELECT 1 FROM instance_lock WHERE id = 1 AND owner = ?').get(this.id) !== undefined;
   }
 
   /** Renews the lock; false when another process has taken it (this one was frozen past `staleMs`). */
-  renew(now = Date.now()): boolean {
-    return this.db.prepare('UPDATE instance_lock SET seen_at = ? WHERE id = 1 AND owner = ?').run(now, this.owner).changes === 1;
+  async renew(): Promise<boolean> {
+    return this.db.prepare('UPDATE instance_lock SET seen_at = ? WHERE id = 1 AND owner = ?').run(Date.now(), this.id).changes === 1;
   }
 
-  release(): void {
-    this.db.prepare('DELETE FROM instance_lock WHERE id = 1 AND owner = ?').run(this.owner);
+  async leave(): Promise<void> {
+    this.db.prepare('DELETE FROM instance_lock WHERE id = 1 AND owner = ?').run(this.id);
   }
 }

@@ -158,6 +158,11 @@ const migrations: string[] = [
   -- jobs wait keeps them (the spool has always held each job's upload as spool/<job id>).
   UPDATE jobs SET spool_path = 'spool/' || id WHERE spool_path IS NOT NULL;
   `,
+  `
+  -- A job names its upload by the blob store's key (the job's id; the file is spool/<key>).
+  ALTER TABLE jobs RENAME COLUMN spool_path TO upload_key;
+  UPDATE jobs SET upload_key = substr(upload_key, 7) WHERE upload_key LIKE 'spool/%';
+  `,
 ];
 
 export function openDatabase(path: string, options: { busyTimeoutMs: number; migrate: boolean }): Db {

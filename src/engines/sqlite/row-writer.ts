@@ -1,7 +1,7 @@
 import type { Statement } from 'better-sqlite3';
-import type { Db } from '../storage/sqlite';
-import type { CellValue } from '../datasets/column-types';
-import { rowsTable, storageColumn } from '../datasets/sqlite-dataset-store';
+import type { CellValue } from '../../datasets/column-types';
+import type { Db } from './database';
+import { rowsTable, storageColumn } from './dataset-tables';
 
 const ROWS_PER_STATEMENT = 100;
 const MAX_BOUND_PARAMETERS = 32_766; // SQLite's limit on ? in one statement

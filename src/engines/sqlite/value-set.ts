@@ -1,6 +1,6 @@
 import type { Statement } from 'better-sqlite3';
-import type { Db } from '../storage/sqlite';
-import type { CellValue } from './column-types';
+import type { CellValue } from '../../datasets/column-types';
+import type { Db } from './database';
 
 /** Row numbers copied per step: each step is one short read of the dataset, and the worker's event loop turns between steps. */
 const ROWS_PER_STEP = 50_000;
@@ -52,10 +52,8 @@ export class SqliteValueSet {
     return this.lookup.get(value) !== undefined;
   }
 
-  /** Adds values the job has committed (a transaction of the temporary database only: the dataset's lock is not taken). */
-  addAll(values: Iterable<CellValue>): void {
-    this.db.transaction(() => {
-      for (const value of values) this.insert.run(value);
-    })();
+  /** Adds values the job writes, inside the transaction that writes them (into the temporary database only). */
+  add(value: CellValue): void {
+    this.insert.run(value);
   }
 }

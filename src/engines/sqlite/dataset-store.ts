@@ -1,0 +1,200 @@
+import type { CellValue } from '../../datasets/column-types';
+import type { DatasetColumn } from '../../datasets/columns';
+import type { DatasetRow } from '../../datasets/model';
+import type { IngestMode } from '../../jobs/model';
+import type { DatasetStore } from '../../ports/dataset-store';
+import { type Db, writeTransaction } from './database';
+import { fromStorage, type HiddenRange, rowsTable, rowsTableSql, type StoredDataset, visibilitySql } from './dataset-tables';
+
+interface DatasetRecord {
+  id: number;
+  workspace: string;
+  name: string;
+  columns: string | null;
+  row_count: number;
+  visible_from_row: number;
+  created_at: number;
+  updated_at: number;
+}
+
+function toDataset(record: DatasetRecord): StoredDataset {
+  return {
+    id: record.id,
+    workspace: record.workspace,
+    name: record.name,
+    columns: record.columns === null ? null : JSON.parse(record.columns),
+    rowCount: record.row_count,
+    visibleFromRow: record.visible_from_row,
+    createdAt: record.created_at,
+    updatedAt: record.updated_at,
+  };
+}
+
+/**
+ * The dataset store on SQLite. Beside the port's methods it has the synchronous steps the job store
+ * and the row sink compose into their own transactions (creating a dataset with its first job,
+ * publishing or abandoning a job's rows, settling columns, opening a job's rows).
+ */
+export class SqliteDatasetStore implements DatasetStore {
+  private readonly statements;
+
+  constructor(private readonly db: Db) {
+    this.statements = {
+      byName: db.prepare('SELECT * FROM datasets WHERE workspace = ? AND name = ?'),
+      byId: db.prepare('SELECT * FROM datasets WHERE id = ?'),
+      list: db.prepare('SELECT * FROM datasets WHERE workspace = ? ORDER BY name'),
+      insert: db.prepare('INSERT INTO datasets (workspace, name, columns, created_at, updated_at) VALUES (?, ?, ?, ?, ?)'),
+      setColumns: db.prepare('UPDATE datasets SET columns = ?, columns_job = ?, updated_at = ? WHERE id = ? AND columns IS NULL'),
+      columnsSetBy: db.prepare('SELECT 1 FROM datasets WHERE id = ? AND columns_job = ?'),
+      anyCompleted: db.prepare(`SELECT 1 FROM jobs WHERE dataset_id = ? AND status = 'COMPLETED' LIMIT 1`),
+      forgetColumns: db.prepare('UPDATE datasets SET columns = NULL, columns_job = NULL, row_count = 0, visible_from_row = 0, updated_at = ? WHERE id = ?'),
+      deleteRanges: db.prepare('DELETE FROM dataset_hidden_ranges WHERE dataset_id = ?'),
+      hidden: db.prepare('SELECT job_num, from_row, to_row FROM dataset_hidden_ranges WHERE dataset_id = ? ORDER BY from_row'),
+      openRangeOfJob: db.prepare('SELECT job_num, from_row, to_row FROM dataset_hidden_ranges WHERE dataset_id = ? AND job_num = ? AND to_row IS NULL'),
+      insertHidden: db.prepare('INSERT INTO dataset_hidden_ranges (dataset_id, job_num, from_row) VALUES (?, ?, ?)'),
+      deleteRange: db.prepare('DELETE FROM dataset_hidden_ranges WHERE dataset_id = ? AND from_row = ?'),
+      closeHidden: db.prepare('UPDATE dataset_hidden_ranges SET to_row = ? WHERE dataset_id = ? AND job_num = ? AND to_row IS NULL'),
+      commitAppend: db.prepare('UPDATE datasets SET row_count = row_count + ?, updated_at = ? WHERE id = ?'),
+      commitReplace: db.prepare('UPDATE datasets SET row_count = ?, visible_from_row = ?, updated_at = ? WHERE id = ?'),
+      closedRanges: db.prepare('SELECT dataset_id, job_num, from_row, to_row FROM dataset_hidden_ranges WHERE to_row IS NOT NULL LIMIT 1'),
+      lastRow: db.prepare('SELECT seq FROM sqlite_sequence WHERE name = ?'),
+      superseded: db.prepare('SELECT id, visible_from_row FROM datasets WHERE visible_from_row > 0 AND columns IS NOT NULL'),
+    };
+  }
+
+  async get(workspace: string, name: string): Promise<StoredDataset | null> {
+    return this.findByName(workspace, name);
+  }
+
+  async getById(id: number): Promise<StoredDataset | null> {
+    return this.find(id);
+  }
+
+  async list(workspace: string): Promise<StoredDataset[]> {
+    return (this.statements.list.all(workspace) as DatasetRecord[]).map(toDataset);
+  }
+
+  async rows(dataset: { id: number }, afterRow: number, limit: number): Promise<DatasetRow[]> {
+    const stored = this.find(dataset.id);
+    if (!stored?.columns) return [];
+    const columns = stored.columns;
+    const visible = visibilitySql(stored, this.hiddenRanges(stored.id));
+    const records = this.db
+      .prepare(`SELECT * FROM ${rowsTable(stored.id)} WHERE _row > ? AND ${visible.sql} ORDER BY _row LIMIT ?`)
+      .raw()
+      .all(afterRow, ...visible.params, limit) as CellValue[][];
+    return records.map(([row, ...cells]) => ({
+      row: row as number,
+      values: Object.fromEntries(columns.map((column, i) => [column.name, fromStorage(column.type, cells[i])])),
+    }));
+  }
+
+  async purgeStep(maxRows: number): Promise<number> {
+    return writeTransaction(this.db, () => this.purgeChunk(maxRows));
+  }
+
+  find(id: number): StoredDataset | null {
+    const record = this.statements.byId.get(id) as DatasetRecord | undefined;
+    return record ? toDataset(record) : null;
+  }
+
+  findByName(workspace: string, name: string): StoredDataset | null {
+    const record = this.statements.byName.get(workspace, name) as DatasetRecord | undefined;
+    return record ? toDataset(record) : null;
+  }
+
+  hiddenRanges(id: number): HiddenRange[] {
+    return this.statements.hidden.all(id) as HiddenRange[];
+  }
+
+  /** Creates the dataset, with its rows table when the columns are known. */
+  insert(workspace: string, name: string, columns: DatasetColumn[] | null, now: number): StoredDataset {
+    const { lastInsertRowid } = this.statements.insert.run(workspace, name, columns && JSON.stringify(columns), now, now);
+    const id = Number(lastInsertRowid);
+    if (columns) this.createRowsTable(id, columns);
+    return this.find(id)!;
+  }
+
+  /** Sets the columns of a dataset created without them, as `jobNum` inferred them; false when another job set them first. */
+  setColumns(id: number, columns: readonly DatasetColumn[], jobNum: number, now: number): boolean {
+    if (this.statements.setColumns.run(JSON.stringify(columns), jobNum, now, id).changes === 0) return false;
+    this.createRowsTable(id, columns);
+    return true;
+  }
+
+  /**
+   * Built with the table, an index of a UNIQUE column costs nothing. (Built later, on a table with
+   * rows, CREATE INDEX would hold the write lock for its whole run: a rule declared later is checked
+   * through a value set instead, see the row sink.)
+   */
+  private createRowsTable(id: number, columns: readonly DatasetColumn[]): void {
+    for (const sql of rowsTableSql(id, columns)) this.db.exec(sql);
+  }
+
+  /** The highest row number ever given out in the dataset (AUTOINCREMENT never reuses one). */
+  lastRow(id: number): number {
+    const row = this.statements.lastRow.get(rowsTable(id)) as { seq: number } | undefined;
+    return row?.seq ?? 0;
+  }
+
+  /** Opens the hidden range a job writes into (a resumed attempt keeps its own); returns the first row number it will write. */
+  beginJobRows(datasetId: number, jobNum: number): number {
+    const existing = this.statements.openRangeOfJob.get(datasetId, jobNum) as HiddenRange | undefined;
+    if (existing) return existing.from_row;
+    const fromRow = this.lastRow(datasetId) + 1;
+    this.statements.insertHidden.run(datasetId, jobNum, fromRow);
+    return fromRow;
+  }
+
+  /** Makes a completed job's rows visible: added to the dataset (APPEND) or in place of all others (REPLACE). */
+  publishJobRows(datasetId: number, jobNum: number, mode: IngestMode, rowsWritten: number, now: number): void {
+    const range = this.statements.openRangeOfJob.get(datasetId, jobNum) as HiddenRange | undefined;
+    if (range) this.statements.deleteRange.run(datasetId, range.from_row);
+    if (mode === 'APPEND') {
+      this.statements.commitAppend.run(rowsWritten, now, datasetId);
+    } else {
+      // Rows below the job's range are superseded; with no range the job wrote nothing, so all rows are.
+      const visibleFrom = range ? range.from_row : this.lastRow(datasetId) + 1;
+      this.statements.commitReplace.run(rowsWritten, visibleFrom, now, datasetId);
+    }
+  }
+
+  /**
+   * Undoes what a failed or cancelled job did to the dataset: its rows' range is closed at its last
+   * row for the purger (dropped at once when it wrote none), and columns that its own inference set
+   * are forgotten while no job of the dataset has completed, so the dataset is as it was.
+   */
+  abandonJobRows(datasetId: number, jobNum: number, now: number): void {
+    const dataset = this.find(datasetId);
+    if (!dataset?.columns) return;
+    const range = this.statements.openRangeOfJob.get(datasetId, jobNum) as HiddenRange | undefined;
+    const lastRow = this.lastRow(datasetId);
+    if (range && lastRow < range.from_row) this.statements.deleteRange.run(datasetId, range.from_row);
+    else if (range) this.statements.closeHidden.run(lastRow, datasetId, jobNum);
+    if (this.statements.columnsSetBy.get(datasetId, jobNum) && !this.statements.anyCompleted.get(datasetId)) {
+      this.db.exec(`DROP TABLE ${rowsTable(datasetId)}`);
+      this.statements.deleteRanges.run(datasetId);
+      this.statements.forgetColumns.run(now, datasetId);
+    }
+  }
+
+  private purgeChunk(maxRows: number): number {
+    const closed = this.statements.closedRanges.get() as (HiddenRange & { dataset_id: number }) | undefined;
+    if (closed) {
+      const table = rowsTable(closed.dataset_id);
+      const { changes } = this.db
+        .prepare(`DELETE FROM ${table} WHERE _row IN (SELECT _row FROM ${table} WHERE _row BETWEEN ? AND ? LIMIT ?)`)
+        .run(closed.from_row, closed.to_row, maxRows);
+      if (changes < maxRows) this.statements.deleteRange.run(closed.dataset_id, closed.from_row);
+      return Math.max(changes, 1);
+    }
+    for (const { id, visible_from_row } of this.statements.superseded.all() as Array<{ id: number; visible_from_row: number }>) {
+      const table = rowsTable(id);
+      const { changes } = this.db
+        .prepare(`DELETE FROM ${table} WHERE _row IN (SELECT _row FROM ${table} WHERE _row < ? LIMIT ?)`)
+        .run(visible_from_row, maxRows);
+      if (changes > 0) return changes;
+    }
+    return 0;
+  }
+}

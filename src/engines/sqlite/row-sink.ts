@@ -1,0 +1,91 @@
+import { type DatasetColumn, shapeMismatch } from '../../datasets/columns';
+import type { CellValue } from '../../datasets/column-types';
+import type { Dataset } from '../../datasets/model';
+import { IngestError } from '../../ingest/ingest-error';
+import { LeaseLostError } from '../../ports/errors';
+import type { Attempt, BatchCommit, RowSink } from '../../ports/row-sink';
+import { type Db, writeTransaction } from './database';
+import { SqliteDatasetStore } from './dataset-store';
+import { jobStatements } from './job-rows';
+import { RowWriter } from './row-writer';
+import { SqliteUniqueChecks } from './unique-checks';
+
+/** An attempt's writes on SQLite, on the connection of the thread that runs it. */
+export class SqliteRowSink implements RowSink {
+  private readonly jobs;
+  private readonly datasets: SqliteDatasetStore;
+  private readonly unique: SqliteUniqueChecks;
+  private writer: RowWriter | null = null;
+  /** The first row number of the job's rows, once they are begun. */
+  private fromRow: number | null = null;
+
+  constructor(
+    private readonly db: Db,
+    private readonly attempt: Attempt,
+  ) {
+    this.jobs = jobStatements(db);
+    this.datasets = new SqliteDatasetStore(db);
+    this.unique = new SqliteUniqueChecks(db, this.datasets);
+  }
+
+  async dataset(): Promise<Dataset> {
+    return this.datasets.find(this.attempt.datasetId)!;
+  }
+
+  async settle(shape: readonly DatasetColumn[]): Promise<void> {
+    const { datasetId, jobNum } = this.attempt;
+    this.fromRow = this.fenced(() => {
+      if (!this.datasets.find(datasetId)!.columns) this.datasets.setColumns(datasetId, shape, jobNum, Date.now());
+      const mismatch = shapeMismatch(this.datasets.find(datasetId)!.columns!, shape);
+      if (mismatch) throw new IngestError('SCHEMA_MISMATCH', mismatch); // rolls back nothing: the columns were there already
+      return this.datasets.beginJobRows(datasetId, jobNum);
+    });
+    this.writer = new RowWriter(this.db, datasetId, shape.length);
+  }
+
+  async prepareUnique(columnIndexes: readonly number[], replace: boolean): Promise<void> {
+    if (this.fromRow === null) throw new Error('prepareUnique before settle');
+    await this.unique.prepare(this.datasets.find(this.attempt.datasetId)!, columnIndexes, this.fromRow, replace);
+  }
+
+  async taken(columnIndex: number, values: readonly CellValue[]): Promise<Set<CellValue>> {
+    return this.unique.taken(columnIndex, values);
+  }
+
+  async commit({ rows, issues, firstIssueIndex, progress }: BatchCommit): Promise<void> {
+    const { jobNum, leaseToken, leaseMs } = this.attempt;
+    if (rows.length > 0 && !this.writer) throw new Error('rows committed before settle');
+    writeTransaction(this.db, () => {
+      const now = Date.now();
+      // The fence first: a batch of an attempt that lost its lease is rolled back before it is written.
+      const { changes } = this.jobs.progress.run({
+        num: jobNum,
+        token: leaseToken,
+        ...progress.counters,
+        stage: progress.stage ?? null,
+        messages: progress.messages ? JSON.stringify(progress.messages) : null,
+        checkpoint: progress.checkpoint ? JSON.stringify(progress.checkpoint) : null,
+        leaseUntil: now + leaseMs,
+        now,
+      });
+      if (changes !== 1) throw new LeaseLostError();
+      if (rows.length > 0) {
+        this.writer!.write(rows);
+        this.unique.written(rows);
+      }
+      issues.forEach((issue, i) => {
+        this.jobs.insertIssue.run(jobNum, firstIssueIndex + i, issue.severity, issue.code, issue.message, issue.row, issue.column, issue.value);
+      });
+    });
+  }
+
+  async close(): Promise<void> {}
+
+  /** Runs `work` in one write transaction that first checks the attempt still holds its lease. */
+  private fenced<T>(work: () => T): T {
+    return writeTransaction(this.db, () => {
+      if (this.jobs.holdsLease.get(this.attempt.jobNum, this.attempt.leaseToken) === undefined) throw new LeaseLostError();
+      return work();
+    });
+  }
+}

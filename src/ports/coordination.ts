@@ -1,0 +1,14 @@
+/**
+ * Which instance holds what. An instance joins before it serves (InstanceConflictError when it may
+ * not), renews its hold on the heartbeat and leaves at a graceful stop; its `id` is the owner of the
+ * leases of the attempts it runs.
+ */
+export interface Coordination {
+  readonly id: string;
+  join(): Promise<void>;
+  /** Renews this instance's hold; false when it has lost it (it was frozen past the staleness limit and another took over). */
+  renew(): Promise<boolean>;
+  /** Whether this instance still holds what it joined (a read: it renews nothing). */
+  holds(): Promise<boolean>;
+  leave(): Promise<void>;
+}

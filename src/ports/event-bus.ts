@@ -1,0 +1,16 @@
+import type { Job } from '../jobs/model';
+
+/** A committed change of a job, published by the registry after the commit. */
+export interface JobChanged {
+  job: Job;
+  /** What changed: a status transition, or progress (counters, stage, heartbeat) within a status. */
+  kind: 'created' | 'transition' | 'progress';
+}
+
+/** Pub/sub of committed job changes. Listeners must not throw and must not change jobs. */
+export interface EventBus {
+  /** Publishes a change the store has committed. */
+  publish(event: JobChanged): Promise<void>;
+  /** Calls `listener` with every change from now on; returns what unsubscribes it. */
+  subscribe(listener: (event: JobChanged) => void): () => void;
+}
