@@ -1,0 +1,49 @@
+import { rm } from 'node:fs/promises';
+import { loadConfig } from '../../src/config';
+import { openEngine, openWorkerEngine } from '../../src/engines';
+import type { Engine, WorkerEngine } from '../../src/ports/engine';
+import { tempDir } from '../helpers/files';
+
+/** One engine opened for a test: the main side, a worker thread's side (opened here, on the same thread), and how to open another instance on the same storage. */
+export interface OpenedEngine {
+  engine: Engine;
+  worker: WorkerEngine;
+  /** Another engine on the same storage, as a second process would open it (closed with this one). */
+  another(): Engine;
+  close(): Promise<void>;
+}
+
+export interface EngineUnderTest {
+  name: string;
+  open(): Promise<OpenedEngine>;
+}
+
+/** The embedded default: SQLite in a fresh data directory. */
+const sqlite: EngineUnderTest = {
+  name: 'sqlite',
+  async open() {
+    const dataDir = await tempDir();
+    const config = loadConfig({}, { dataDir, logLevel: 'silent' });
+    const engine = openEngine(config);
+    const worker = openWorkerEngine(engine.workerSpec);
+    const others: Engine[] = [];
+    return {
+      engine,
+      worker,
+      another: () => {
+        const other = openEngine(config);
+        others.push(other);
+        return other;
+      },
+      async close() {
+        await worker.close();
+        for (const other of others) await other.close();
+        await engine.close();
+        await rm(dataDir, { recursive: true, force: true });
+      },
+    };
+  },
+};
+
+/** Every engine the contract suites run against; the next engine is added here and must pass them unchanged. */
+export const ENGINES: EngineUnderTest[] = [sqlite];
