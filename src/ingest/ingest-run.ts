@@ -5,7 +5,7 @@ import type { RowSink } from '../ports/row-sink';
 import type { Batch } from './batch';
 import { IngestError } from './ingest-error';
 import { type Layout, layoutFor } from './layout';
-import type { IngestControl, IngestOutcome, IngestTask } from './pipeline';
+import type { IngestControl, IngestOutcome, IngestTask } from './task';
 import { givenColumns, inferFromPrelude, type Prelude, readPrelude } from './prelude';
 import type { RowSource, SourceBurst, SourceItem, SourcePosition } from './source';
 import { START } from './source';

@@ -1,41 +1,12 @@
-import type { FileFormat, JobOptions } from '../jobs/model';
 import type { RowSink } from '../ports/row-sink';
 import { isIntact } from '../uploads/receive';
-import { Batch, type BatchResume } from './batch';
+import { Batch } from './batch';
 import { IngestError } from './ingest-error';
 import { IngestRun } from './ingest-run';
 import { openSource, type SourceSpec } from './open-source';
-import type { FileLimits, RowSource } from './source';
+import type { RowSource } from './source';
+import type { IngestControl, IngestOutcome, IngestTask } from './task';
 import { threadedSource } from './threaded-source';
-
-export interface IngestTask {
-  jobNum: number;
-  datasetId: number;
-  /** A local file with the upload's bytes. */
-  path: string;
-  /** The upload as accepted, to check the local file against before reading it. */
-  file: { size: number; sha256: string };
-  format: FileFormat;
-  options: JobOptions;
-  batchRows: number;
-  progressIntervalMs: number;
-  inferSampleRows: number;
-  limits: FileLimits;
-  /** The attempt's lease: every commit is fenced by it and extends it by `leaseMs`. */
-  leaseToken: string;
-  leaseMs: number;
-  /** Where an earlier attempt of the job left off, with its counters; null for a fresh start. */
-  resume: BatchResume | null;
-}
-
-export type IngestOutcome = 'finished' | 'cancelled' | 'paused';
-
-/** How the pipeline talks to whoever runs it: a report after every commit, and whether to stop early. */
-export interface IngestControl {
-  committed(): void;
-  /** `cancel`: stop at the next batch boundary; `pause`: commit a checkpoint at the next burst and stop. */
-  stopRequested(): 'cancel' | 'pause' | null;
-}
 
 /** From this size on, a file is parsed in a thread of its own (starting one costs about 0.3 s of a core); XLSX packs more rows per byte. */
 const READER_THREAD_MIN_BYTES = { CSV: 8 * 1024 ** 2, XLSX: 1024 ** 2 };

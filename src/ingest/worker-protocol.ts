@@ -1,6 +1,6 @@
 import type { JobError } from '../jobs/model';
 import type { WorkerEngineSpec } from '../ports/engine';
-import type { IngestTask } from './pipeline';
+import type { IngestTask } from './task';
 
 /** What the main thread hands an ingest worker. */
 export interface WorkerData {

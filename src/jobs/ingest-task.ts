@@ -1,5 +1,5 @@
 import type { Config } from '../config';
-import type { IngestTask } from '../ingest/pipeline';
+import type { IngestTask } from '../ingest/task';
 import type { Job } from './model';
 
 /** What an attempt's worker needs of a claimed job: its file (a local copy at `path`), options and limits, and the lease that fences its writes. */

@@ -1,4 +1,3 @@
-import type { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import type { Config } from '../config';
 import { delay } from '../delay';
@@ -10,36 +9,9 @@ import type { WorkerEngineSpec } from '../ports/engine';
 import { ingestTask } from './ingest-task';
 import type { Job } from './model';
 import type { JobRegistry } from './registry';
+import { RunningAttempt } from './running-attempt';
 
 const CONCLUDE_RETRY_MS = 1000;
-
-interface RunningJob {
-  /** The job as claimed: its lease token fences everything this attempt writes. */
-  job: Job;
-  worker: Worker;
-  log: Logger;
-  cancelRequested: boolean;
-  /** Whether the worker has sent its final report (or failed), so that its exit needs no conclusion. */
-  reported: boolean;
-  /** Whether the attempt lost its lease: the job is someone else's now, and this attempt concludes nothing. */
-  lost: boolean;
-  /** What the attempt concludes with when it was stopped hard (its time limit); null: as a crash, which a requested cancel turns into CANCELLED. */
-  stoppedAs: WorkerReport | null;
-  /** When the worker last showed it is alive: a hung worker gets no heartbeat and shows as stalled. */
-  lastSeen: number;
-  /** Settles when the worker has exited. */
-  exited: Promise<void>;
-  /** What the reaper left to do once the worker has exited: queue the job again (never beside its old worker). */
-  afterExit: (() => void) | null;
-  /** Whether the worker has exited. */
-  workerExited: boolean;
-  /** Whether the attempt's end is reported but not yet committed (the store refused; retried): it keeps its slot meanwhile. */
-  concluding: boolean;
-  /** Settles when the attempt is over: its worker exited and its end, if it has one, is committed. */
-  done: Promise<void>;
-  retire: () => void;
-  markExited: () => void;
-}
 
 /** What the runner works with besides the registry: the engine's worker side and blob store, and this instance. */
 export interface RunnerDeps {
@@ -67,7 +39,7 @@ export interface RunnerDeps {
  */
 export class JobRunner {
   /** The attempts this process runs, by lease token: a job re-claimed while its old worker still exits has two. */
-  private readonly running = new Map<string, RunningJob>();
+  private readonly running = new Map<string, RunningAttempt>();
   private heartbeatTimer: NodeJS.Timeout | null = null;
   private accepting = false;
   /** Set when claiming failed (the database was locked, say): the next tick tries again, so queued jobs never wait for an outside event. */
@@ -160,48 +132,23 @@ export class JobRunner {
       aliveIntervalMs: this.config.heartbeatIntervalMs / 2,
       task: ingestTask(job, file.path, this.config),
     });
-    const entry = this.track(job, worker);
+    const entry = new RunningAttempt(job, worker, this.log, () => {
+      this.running.delete(entry.token);
+      this.kick();
+    });
+    this.running.set(entry.token, entry);
     void entry.exited.then(() => file.release());
     this.watch(entry);
   }
 
-  /** The bookkeeping of a started attempt, registered under its lease token. */
-  private track(job: Job, worker: Worker): RunningJob {
-    let exited!: () => void;
-    let retired!: () => void;
-    const entry: RunningJob = {
-      job,
-      worker,
-      log: this.log.child({ jobId: job.id }),
-      cancelRequested: false,
-      reported: false,
-      lost: false,
-      stoppedAs: null,
-      lastSeen: Date.now(),
-      exited: new Promise<void>((resolve) => (exited = resolve)),
-      afterExit: null,
-      workerExited: false,
-      concluding: false,
-      done: new Promise<void>((resolve) => (retired = resolve)),
-      retire: () => {
-        this.running.delete(job.lease!.token);
-        retired();
-        this.kick();
-      },
-      markExited: () => exited(),
-    };
-    this.running.set(job.lease!.token, entry);
-    return entry;
-  }
-
   /** Turns what the worker reports, and how it ends, into the attempt's conclusion. */
-  private watch(entry: RunningJob): void {
+  private watch(entry: RunningAttempt): void {
     const { job, worker } = entry;
     // A file built to be slow (or a rule that hogs the thread) must not keep a core: past its time limit the attempt is stopped hard.
     const limitMs = this.config.parseTimeLimitMs;
     const message = `the job took longer than the ${limitMs} ms an attempt may take to read its file; the dataset is unchanged`;
     const deadline = setTimeout(() => {
-      if (!entry.reported && !entry.lost) void this.stopHard(entry, { type: 'failed', error: { code: 'PARSE_TIMEOUT', message } });
+      if (!entry.reported && !entry.lost) void entry.stopHard({ type: 'failed', error: { code: 'PARSE_TIMEOUT', message } });
     }, limitMs);
     deadline.unref();
     worker.on('message', (report: WorkerReport) => {
@@ -226,14 +173,12 @@ export class JobRunner {
       clearTimeout(deadline);
       // While stopping, workers are terminated on purpose; stop() settles their jobs.
       if (!entry.reported && !entry.lost && this.accepting) this.conclude(entry, entry.stoppedAs ?? { type: 'crashed', message: `worker exited with code ${code}` });
-      entry.workerExited = true;
-      entry.afterExit?.();
-      entry.markExited();
+      entry.workerGone();
       if (!entry.concluding) entry.retire();
     });
   }
 
-  private async guarded(entry: RunningJob, what: string, work: () => Promise<unknown>): Promise<boolean> {
+  private async guarded(entry: RunningAttempt, what: string, work: () => Promise<unknown>): Promise<boolean> {
     try {
       await work();
       return true;
@@ -244,13 +189,13 @@ export class JobRunner {
   }
 
   /** The job as it is now, if this attempt still holds its lease; null once it ended or was taken over. */
-  private async held(entry: RunningJob): Promise<Job | null> {
+  private async held(entry: RunningAttempt): Promise<Job | null> {
     const current = await this.registry.get(entry.job.id);
-    return current?.status === 'RUNNING' && current.lease?.token === entry.job.lease!.token ? current : null;
+    return current?.status === 'RUNNING' && current.lease?.token === entry.token ? current : null;
   }
 
   /** Commits a job's end from its worker's final report; retried while the store refuses the commit. The attempt keeps its slot meanwhile. */
-  private conclude(entry: RunningJob, report: WorkerReport): void {
+  private conclude(entry: RunningAttempt, report: WorkerReport): void {
     if (report.type === 'lost') {
       entry.log.warn('the attempt lost its lease; its last batch was rolled back and the job is no longer its own');
       return;
@@ -272,7 +217,7 @@ export class JobRunner {
   }
 
   /** The transition a final report asks for; null when it ends nothing (a pause hands the job back). */
-  private async endAs(entry: RunningJob, current: Job, report: WorkerReport): Promise<Job | null> {
+  private async endAs(entry: RunningAttempt, current: Job, report: WorkerReport): Promise<Job | null> {
     if (report.type === 'paused') {
       await this.registry.release(current);
       return null;
@@ -316,18 +261,8 @@ export class JobRunner {
     entry.cancelRequested = true;
     entry.worker.postMessage({ type: 'cancel' });
     const timedOut = await Promise.race([entry.done.then(() => false), delay(this.config.cancelTimeoutMs).then(() => true)]);
-    if (timedOut) await this.stopHard(entry, null); // the exit handler concludes: cancelRequested makes it CANCELLED
+    if (timedOut) await entry.stopHard(null); // the exit handler concludes: cancelRequested makes it CANCELLED
     return this.registry.get(job.id);
-  }
-
-  /**
-   * Terminates a worker whatever it is doing (a thread hogged by one computation included); its open
-   * transaction rolls back, and the exit handler concludes the job `as` given. Resolves once it exited.
-   */
-  private async stopHard(entry: RunningJob, as: WorkerReport | null): Promise<void> {
-    entry.stoppedAs ??= as;
-    await entry.worker.terminate();
-    await entry.exited;
   }
 
   /**
@@ -342,17 +277,9 @@ export class JobRunner {
       await this.guarded(entry, 'heartbeat', async () => {
         const current = await this.held(entry);
         const due = current !== null && now - current.updatedAt >= this.config.heartbeatIntervalMs / 2;
-        if (!current || (due && !(await this.registry.renewLease(current, this.config.leaseMs)))) this.abandon(entry, 'its lease was taken over');
+        if (!current || (due && !(await this.registry.renewLease(current, this.config.leaseMs)))) entry.abandon('its lease was taken over');
       });
     }
-  }
-
-  /** Stops an attempt that no longer holds its lease, without concluding anything: the job is no longer its own. */
-  private abandon(entry: RunningJob, reason: string): void {
-    if (entry.lost) return;
-    entry.lost = true;
-    entry.log.warn({ reason }, 'stopping an attempt that lost its lease');
-    void entry.worker.terminate();
   }
 
   /**
@@ -370,7 +297,7 @@ export class JobRunner {
         else if (!entry.lost) {
           // The job is queued again only once its worker has exited: a new attempt never runs beside the old one.
           entry.afterExit = () => void this.interrupt(job, reason);
-          this.abandon(entry, 'its lease expired');
+          entry.abandon('its lease expired');
         }
       }
     } catch (error) {

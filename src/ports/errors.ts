@@ -7,3 +7,17 @@ export class LeaseLostError extends Error {
 
 /** Another live process (or instance) holds what this one needs to start; the message says who and what to do. */
 export class InstanceConflictError extends Error {}
+
+/**
+ * The engine's storage failed, not the statement: the disk is full, the database is locked past its
+ * timeout, unreachable, corrupt or read-only. Whatever step it interrupted wrote nothing.
+ */
+export class StorageFault extends Error {
+  constructor(
+    /** The engine's own code for the failure (SQLITE_FULL, say). */
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}

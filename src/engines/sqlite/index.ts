@@ -9,6 +9,7 @@ import { InstanceLock } from './instance-lock';
 import { SqliteJobStore } from './job-store';
 import { SqliteApiKeyStore } from './key-store';
 import { SqliteRowSink } from './row-sink';
+import { asStorageFaults } from './storage-faults';
 import { SqliteWebhookStore } from './webhook-store';
 
 export interface SqliteSettings {
@@ -53,7 +54,7 @@ export function openSqliteEngine({ dataDir, busyTimeoutMs, staleMs }: SqliteSett
 
 /** A worker thread's own connection to the database, without migrating (the main thread did). */
 export function openSqliteWorkerEngine({ dbPath, busyTimeoutMs }: SqliteWorkerSpec): WorkerEngine {
-  const db = openDatabase(dbPath, { busyTimeoutMs, migrate: false });
+  const db = asStorageFaults(() => openDatabase(dbPath, { busyTimeoutMs, migrate: false }));
   return {
     async openSink(attempt: Attempt): Promise<RowSink> {
       return new SqliteRowSink(db, attempt);

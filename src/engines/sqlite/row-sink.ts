@@ -8,9 +8,10 @@ import { type Db, writeTransaction } from './database';
 import { SqliteDatasetStore } from './dataset-store';
 import { jobStatements } from './job-rows';
 import { RowWriter } from './row-writer';
+import { asStorageFaults, storageFaultOf } from './storage-faults';
 import { SqliteUniqueChecks } from './unique-checks';
 
-/** An attempt's writes on SQLite, on the connection of the thread that runs it. */
+/** An attempt's writes on SQLite, on the connection of the thread that runs it. A storage failure surfaces as StorageFault. */
 export class SqliteRowSink implements RowSink {
   private readonly jobs;
   private readonly datasets: SqliteDatasetStore;
@@ -29,7 +30,7 @@ export class SqliteRowSink implements RowSink {
   }
 
   async dataset(): Promise<Dataset> {
-    return this.datasets.find(this.attempt.datasetId)!;
+    return asStorageFaults(() => this.datasets.find(this.attempt.datasetId)!);
   }
 
   async settle(shape: readonly DatasetColumn[]): Promise<void> {
@@ -45,16 +46,23 @@ export class SqliteRowSink implements RowSink {
 
   async prepareUnique(columnIndexes: readonly number[], replace: boolean): Promise<void> {
     if (this.fromRow === null) throw new Error('prepareUnique before settle');
-    await this.unique.prepare(this.datasets.find(this.attempt.datasetId)!, columnIndexes, this.fromRow, replace);
+    const dataset = asStorageFaults(() => this.datasets.find(this.attempt.datasetId)!);
+    await this.unique.prepare(dataset, columnIndexes, this.fromRow, replace).catch((error) => {
+      throw storageFaultOf(error);
+    });
   }
 
   async taken(columnIndex: number, values: readonly CellValue[]): Promise<Set<CellValue>> {
-    return this.unique.taken(columnIndex, values);
+    return asStorageFaults(() => this.unique.taken(columnIndex, values));
   }
 
   async commit({ rows, issues, firstIssueIndex, progress }: BatchCommit): Promise<void> {
-    const { jobNum, leaseToken, leaseMs } = this.attempt;
     if (rows.length > 0 && !this.writer) throw new Error('rows committed before settle');
+    asStorageFaults(() => this.write({ rows, issues, firstIssueIndex, progress }));
+  }
+
+  private write({ rows, issues, firstIssueIndex, progress }: BatchCommit): void {
+    const { jobNum, leaseToken, leaseMs } = this.attempt;
     writeTransaction(this.db, () => {
       const now = Date.now();
       // The fence first: a batch of an attempt that lost its lease is rolled back before it is written.
@@ -83,9 +91,9 @@ export class SqliteRowSink implements RowSink {
 
   /** Runs `work` in one write transaction that first checks the attempt still holds its lease. */
   private fenced<T>(work: () => T): T {
-    return writeTransaction(this.db, () => {
+    return asStorageFaults(() => writeTransaction(this.db, () => {
       if (this.jobs.holdsLease.get(this.attempt.jobNum, this.attempt.leaseToken) === undefined) throw new LeaseLostError();
       return work();
-    });
+    }));
   }
 }

@@ -1,0 +1,75 @@
+import type { Worker } from 'node:worker_threads';
+import type { Logger } from 'pino';
+import type { WorkerReport } from '../ingest/worker-protocol';
+import type { Job } from './model';
+
+/** One attempt this process runs: the job as claimed (its lease token fences everything the attempt writes), its worker, and what is known of both. */
+export class RunningAttempt {
+  readonly log: Logger;
+  cancelRequested = false;
+  /** Whether the worker has sent its final report (or failed), so that its exit needs no conclusion. */
+  reported = false;
+  /** Whether the attempt lost its lease: the job is someone else's now, and this attempt concludes nothing. */
+  lost = false;
+  /** What the attempt concludes with when it was stopped hard (its time limit); null: as a crash, which a requested cancel turns into CANCELLED. */
+  stoppedAs: WorkerReport | null = null;
+  /** When the worker last showed it is alive: a hung worker gets no heartbeat and shows as stalled. */
+  lastSeen = Date.now();
+  /** What the reaper left to do once the worker has exited: queue the job again (never beside its old worker). */
+  afterExit: (() => void) | null = null;
+  workerExited = false;
+  /** Whether the attempt's end is reported but not yet committed (the store refused; retried): it keeps its slot meanwhile. */
+  concluding = false;
+  /** Settles when the worker has exited. */
+  readonly exited: Promise<void>;
+  /** Settles when the attempt is over: its worker exited and its end, if it has one, is committed. */
+  readonly done: Promise<void>;
+  private settleExited!: () => void;
+  private settleDone!: () => void;
+
+  constructor(
+    readonly job: Job,
+    readonly worker: Worker,
+    log: Logger,
+    /** Frees the attempt's slot in the runner. */
+    private readonly onRetire: () => void,
+  ) {
+    this.log = log.child({ jobId: job.id });
+    this.exited = new Promise((resolve) => (this.settleExited = resolve));
+    this.done = new Promise((resolve) => (this.settleDone = resolve));
+  }
+
+  get token(): string {
+    return this.job.lease!.token;
+  }
+
+  /** The worker has exited: what the reaper left to do runs now. */
+  workerGone(): void {
+    this.workerExited = true;
+    this.afterExit?.();
+    this.settleExited();
+  }
+
+  retire(): void {
+    this.settleDone();
+    this.onRetire();
+  }
+
+  /**
+   * Terminates the worker whatever it is doing (a thread hogged by one computation included); its
+   * open transaction rolls back, and the exit handler concludes the job `as` given. Resolves once it exited.
+   */
+  async stopHard(as: WorkerReport | null): Promise<void> {
+    this.stoppedAs ??= as;
+    await this.worker.terminate();
+    await this.exited;
+  }
+
+  /** Stops an attempt that no longer holds its lease, without concluding anything: the job is no longer its own. */
+  abandon(reason: string): void {
+    if (this.lost) return;
+    this.lost = true;
+    this.log.warn({ reason }, 'stopping an attempt that lost its lease');
+    void this.worker.terminate();
+  }
+}
