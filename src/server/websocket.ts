@@ -61,17 +61,18 @@ export function attachWebSocket(server: Server, yoga: Yoga, access: { auth: Auth
       },
       onClose: (context) => context.extra.release?.(),
       onSubscribe: async (context, _id, params) => {
-        // A key revoked while the connection is open stops it at its next subscription.
-        if (!(await access.auth.fromConnectionParams(context.connectionParams))) {
-          context.extra.socket.close(4403, 'Forbidden');
-          return [createGraphQLError('the API key is no longer valid', { extensions: { code: 'UNAUTHENTICATED' } })];
-        }
-        // graphql-ws has already registered this subscription.
+        // graphql-ws has already registered this subscription; counted before anything awaits, so that
+        // subscriptions sent together are counted one at a time.
         if (Object.keys(context.subscriptions).length > limits.maxSubscriptionsPerConnection) {
           return [
             // Yoga's GraphQLError: graphql-ws recognises errors by the class of the graphql copy it imports.
             createGraphQLError(`at most ${limits.maxSubscriptionsPerConnection} subscriptions per connection`, { extensions: { code: 'TOO_MANY_SUBSCRIPTIONS' } }),
           ];
+        }
+        // A key revoked while the connection is open stops it at its next subscription.
+        if (!(await access.auth.fromConnectionParams(context.connectionParams))) {
+          context.extra.socket.close(4403, 'Forbidden');
+          return [createGraphQLError('the API key is no longer valid', { extensions: { code: 'UNAUTHENTICATED' } })];
         }
         const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
           ...context,
