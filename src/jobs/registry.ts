@@ -71,7 +71,7 @@ export class JobRegistry {
   }
 
   complete(job: Job): Promise<Job | null> {
-    return this.move(job, 'COMPLETED', { stage: 'done', completedAt: this.now(), totalRows: job.progress.processedRows }, 'publish');
+    return this.move(job, 'COMPLETED', { stage: 'done', completedAt: this.now() }, 'publish');
   }
 
   fail(job: Job, error: JobError): Promise<Job | null> {

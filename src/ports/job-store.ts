@@ -38,12 +38,12 @@ export interface TransitionPatch {
   attemptsIncrement?: number;
   /** Set when the move ends an interrupted attempt: how many in a row have now made no progress. */
   fruitlessAttempts?: number;
-  totalRows?: number;
 }
 
 /**
- * What a transition does to the job's dataset, in the same atomic step: `publish` makes the job's
- * rows visible (APPEND: added; REPLACE: in place of all others); `abandon` hides them for good and
+ * What a transition does to the job's dataset, in the same atomic step: `publish` makes the rows the
+ * job committed visible (APPEND: added; REPLACE: in place of all others), counted as the store has
+ * them, and sets the job's totalRows to the rows it processed; `abandon` hides them for good and
  * forgets columns that the job's own inference set while no job of the dataset has completed;
  * `startOver` abandons them and also forgets the job's counters and issues, for an attempt that
  * resumes without a checkpoint.
@@ -83,8 +83,10 @@ export interface JobStore {
   claimNext(claim: Claim): Promise<{ before: Job; after: Job } | null>;
   /**
    * Moves `job` from the status it has to `to` with `patch` and `effect`, if it is still in that
-   * status and (out of RUNNING) still held under the lease it carries; null when another change won.
-   * Every move but a claim drops the lease.
+   * status and (out of RUNNING) still held under the lease it carries (a RUNNING job object without
+   * a lease moves nothing); null when another change won. Every move but a claim drops the lease.
+   * A lease is held while the job is RUNNING under its token: one past its expiry still is, until
+   * the reaper moves the job (`withVoidLease` finds it).
    */
   transition(job: Job, to: JobStatus, patch: TransitionPatch, effect: DatasetEffect, now: number): Promise<Job | null>;
   /** The heartbeat: advances updatedAt and extends the lease; false when the attempt no longer holds it. */

@@ -18,7 +18,11 @@ export interface ProgressUpdate {
   messages?: Record<string, string>;
 }
 
-/** One batch of an attempt: its accepted rows (stored values, in the dataset's column order), its issues and where the job stands after it. */
+/**
+ * One batch of an attempt: its accepted rows (stored values as the validator makes them, in the
+ * dataset's column order: BOOLEAN as 1 or 0, DATE and DATETIME as ISO text), its issues and where
+ * the job stands after it.
+ */
 export interface BatchCommit {
   rows: readonly CellValue[][];
   issues: readonly Issue[];

@@ -79,7 +79,7 @@ export async function commitRows(sink: RowSink, rows: CellValue[][], written: nu
 /** Moves the job, as stored now, to COMPLETED with its rows published. */
 export async function completeJob(engine: Engine, job: Job, now = T0): Promise<Job> {
   const current = await reload(engine, job);
-  const moved = await engine.jobs.transition(current, 'COMPLETED', { stage: 'done', completedAt: now, totalRows: current.progress.processedRows }, 'publish', now);
+  const moved = await engine.jobs.transition(current, 'COMPLETED', { stage: 'done', completedAt: now }, 'publish', now);
   if (!moved) throw new Error(`job ${job.num} could not complete`);
   return moved;
 }

@@ -108,7 +108,7 @@ export function jobStatements(db: Db) {
         attempt_start_bytes = CASE WHEN @startedAt IS NULL THEN attempt_start_bytes ELSE bytes_read END,
         fruitless_attempts = COALESCE(@fruitlessAttempts, fruitless_attempts),
         completed_at = COALESCE(@completedAt, completed_at),
-        total_rows = COALESCE(@totalRows, total_rows),
+        total_rows = CASE WHEN @publish THEN processed_rows ELSE total_rows END,
         attempts = attempts + @attemptsIncrement,
         sequence = sequence + 1, updated_at = @now
       WHERE num = @num AND status = @from AND (@heldWith IS NULL OR lease_token = @heldWith)`),

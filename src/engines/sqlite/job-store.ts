@@ -123,11 +123,12 @@ export class SqliteJobStore implements JobStore {
    * under the lease `job` carries), the dataset change it implies, and the outbox rows announcing it.
    */
   private move(job: Job, to: JobStatus, patch: TransitionPatch, effect: DatasetEffect, now: number, claim?: { lease: NonNullable<Job['lease']>; startedAt: number }): Job | null {
+    if (job.status === 'RUNNING' && !job.lease) return null; // it holds no lease, so it may not move the job
     const { changes } = this.statements.transition.run({
       num: job.num,
       from: job.status,
       to,
-      heldWith: job.status === 'RUNNING' ? (job.lease?.token ?? null) : null,
+      heldWith: job.status === 'RUNNING' ? job.lease!.token : null,
       leaseOwner: claim?.lease.owner ?? null,
       leaseToken: claim?.lease.token ?? null,
       leaseExpiresAt: claim?.lease.expiresAt ?? null,
@@ -137,13 +138,14 @@ export class SqliteJobStore implements JobStore {
       errorMessage: patch.error?.message ?? null,
       startedAt: claim?.startedAt ?? null,
       completedAt: patch.completedAt ?? null,
-      totalRows: patch.totalRows ?? null,
+      publish: effect === 'publish' ? 1 : 0,
       attemptsIncrement: patch.attemptsIncrement ?? 0,
       fruitlessAttempts: patch.fruitlessAttempts ?? null,
       now,
     });
     if (changes !== 1) return null;
-    this.applyEffect(job, effect, now);
+    // The effect counts what the store has, not what the caller's (maybe older) job object says.
+    this.applyEffect(this.byNum(job.num)!, effect, now);
     const moved = this.byNum(job.num)!;
     const deliveries = outboxDeliveries({
       job: moved,
