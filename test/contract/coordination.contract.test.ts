@@ -1,0 +1,64 @@
+import { describe, expect, it } from 'vitest';
+import { InstanceConflictError } from '../../src/ports/errors';
+import { ENGINES } from './engines';
+import { contractTest, freshEngine } from './support-ports';
+
+describe.each(ENGINES)('Coordination contract: $name', (spec) => {
+  const opened = freshEngine(spec);
+  const test = contractTest(spec.name);
+
+  it('every instance has an id of its own', async () => {
+    const a = opened().engine.coordination;
+    const b = opened().another().coordination;
+    expect(a.id).toEqual(expect.any(String));
+    expect(a.id.length).toBeGreaterThan(0);
+    expect(b.id).not.toBe(a.id);
+  });
+
+  it('an instance holds nothing before it joins; once joined it holds and renews', async () => {
+    const coordination = opened().engine.coordination;
+    expect(await coordination.holds()).toBe(false);
+    await coordination.join();
+    expect(await coordination.holds()).toBe(true);
+    expect(await coordination.renew()).toBe(true);
+    expect(await coordination.renew()).toBe(true);
+    expect(await coordination.holds()).toBe(true);
+  });
+
+  test('a second instance on the same storage cannot join while the first holds it', async () => {
+    const first = opened().engine.coordination;
+    const second = opened().another().coordination;
+    await first.join();
+    await expect(second.join()).rejects.toBeInstanceOf(InstanceConflictError);
+    expect(await second.holds()).toBe(false);
+    expect(await second.renew()).toBe(false);
+    expect(await first.holds()).toBe(true);
+    expect(await first.renew()).toBe(true);
+  });
+
+  it('after the holder leaves, another instance may join, and the first then holds nothing and cannot renew', async () => {
+    const first = opened().engine.coordination;
+    const second = opened().another().coordination;
+    await first.join();
+    await first.leave();
+    expect(await first.holds()).toBe(false);
+    expect(await first.renew()).toBe(false);
+
+    await second.join();
+    expect(await second.holds()).toBe(true);
+    expect(await first.holds()).toBe(false);
+    expect(await first.renew()).toBe(false);
+    // The first's failed renewal took nothing back.
+    expect(await second.holds()).toBe(true);
+    expect(await second.renew()).toBe(true);
+  });
+
+  it('an instance that does not hold it cannot release it by leaving', async () => {
+    const holder = opened().engine.coordination;
+    const bystander = opened().another().coordination;
+    await holder.join();
+    await bystander.leave();
+    expect(await holder.holds()).toBe(true);
+    expect(await holder.renew()).toBe(true);
+  });
+});
