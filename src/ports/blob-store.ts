@@ -24,7 +24,7 @@ export interface BlobStore {
   put(upload: StagedUpload, key: string): Promise<void>;
   /** Deletes a staged upload that no job took. */
   discard(upload: StagedUpload): Promise<void>;
-  /** The blob as a local file to read (the file itself where blobs are local files, else a copy). */
+  /** The blob as a local file to read (the file itself where blobs are local files, else a copy); reading a missing blob fails with ENOENT. */
   localFile(key: string): Promise<LocalFile>;
   delete(key: string): Promise<void>;
   /** Every stored key, for clean-up. */

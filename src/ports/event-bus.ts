@@ -7,7 +7,11 @@ export interface JobChanged {
   kind: 'created' | 'transition' | 'progress';
 }
 
-/** Pub/sub of committed job changes. Listeners must not throw and must not change jobs. */
+/**
+ * Pub/sub of committed job changes: a change published by any instance serving the same storage
+ * reaches the subscribers of every one (the embedded engine has one instance). Listeners must not
+ * throw and must not change jobs.
+ */
 export interface EventBus {
   /** Publishes a change the store has committed. */
   publish(event: JobChanged): Promise<void>;

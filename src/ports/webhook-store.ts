@@ -33,8 +33,9 @@ export interface WebhookStore {
   /** When the earliest pending attempt is due, or null when none is. */
   nextDue(): Promise<number | null>;
   /**
-   * Records an attempt. Its next due time is set only while the attempt's claim (`claimedUntil`)
-   * still stands: a redelivery, a disabled or deleted endpoint decided meanwhile is not undone.
+   * Records an attempt: it always counts, with its status and error (a receiver that answered did
+   * get it). Its next due time is set only while the attempt's claim (`claimedUntil`) still stands:
+   * a redelivery, a disabled or deleted endpoint decided meanwhile is not undone.
    */
   record(id: string, outcome: AttemptOutcome, claimedUntil: number, now: number): Promise<void>;
   /** Makes a delivery due again now. */

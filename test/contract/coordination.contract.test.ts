@@ -1,11 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { InstanceConflictError } from '../../src/ports/errors';
 import { ENGINES } from './engines';
-import { contractTest, freshEngine } from './support-ports';
+import { freshEngine } from './support-ports';
 
 describe.each(ENGINES)('Coordination contract: $name', (spec) => {
   const opened = freshEngine(spec);
-  const test = contractTest(spec.name);
 
   it('every instance has an id of its own', async () => {
     const a = opened().engine.coordination;
@@ -25,7 +24,7 @@ describe.each(ENGINES)('Coordination contract: $name', (spec) => {
     expect(await coordination.holds()).toBe(true);
   });
 
-  test('a second instance on the same storage cannot join while the first holds it', async () => {
+  it('a second instance on the same storage cannot join while the first holds it', async () => {
     const first = opened().engine.coordination;
     const second = opened().another().coordination;
     await first.join();

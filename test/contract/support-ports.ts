@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { afterEach, beforeEach, expect, it } from 'vitest';
+import { afterEach, beforeEach, expect } from 'vitest';
 import type { Job } from '../../src/jobs/model';
 import type { Engine } from '../../src/ports/engine';
 import type { Delivery } from '../../src/webhooks/model';
@@ -20,25 +20,6 @@ export function freshEngine(spec: EngineUnderTest): () => OpenedEngine {
     if (!opened) throw new Error('no engine is open outside a test');
     return opened;
   };
-}
-
-/**
- * Contract tests an engine is known to fail, by engine name and test name. They run as expected
- * failures (`it.fails`): the gap stays visible, and fixing the adapter makes the test fail until its
- * entry is removed here. Every other engine runs them as ordinary tests.
- */
-const KNOWN_GAPS: Record<string, readonly string[]> = {
-  sqlite: [
-    // InstanceLock.isLive treats a holder with this process's pid as an earlier life of the process: a second instance in the same process takes over silently.
-    'a second instance on the same storage cannot join while the first holds it',
-    // SpoolBlobStore.pathOf lets '' through: join(dir, '') is the spool folder itself, so delete('') removes every blob.
-    'refuses the empty key',
-  ],
-};
-
-/** `it`, or `it.fails` for a test listed in KNOWN_GAPS for this engine. */
-export function contractTest(engine: string): (name: string, fn: () => Promise<void>) => void {
-  return (name, fn) => (KNOWN_GAPS[engine]?.includes(name) ? it.fails : it)(name, fn);
 }
 
 /** Waits until `check` holds (for engines that deliver asynchronously), failing after `timeoutMs`. */

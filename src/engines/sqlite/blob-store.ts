@@ -52,7 +52,7 @@ export class SpoolBlobStore implements BlobStore {
 
   private pathOf(key: string): string {
     // A key names a file of this folder, never a path out of it.
-    if (basename(key) !== key || key === '..' || key === '.') throw new Error(`not a blob key: ${JSON.stringify(key)}`);
+    if (key === '' || basename(key) !== key || key === '..' || key === '.') throw new Error(`not a blob key: ${JSON.stringify(key)}`);
     return join(this.dir, key);
   }
 }

@@ -15,6 +15,9 @@ interface Holder {
   seen_at: number;
 }
 
+/** Instances of this process that joined and have not left: a holder with this process's pid is one of them, or an earlier life of the process. */
+const joinedHere = new Set<string>();
+
 /**
  * Whether the process runs. A process killed but not yet reaped by its parent (a zombie) still
  * answers kill(pid, 0), yet it is dead: it holds nothing, so a restart at once must not wait for it.
@@ -59,6 +62,7 @@ export class InstanceLock implements Coordination {
   async join(): Promise<void> {
     try {
       this.take(Date.now());
+      joinedHere.add(this.id);
     } catch (error) {
       // Past the busy timeout: another process holds a write open (one frozen mid-write, say), and would block this one's every write.
       if ((error as { code?: string }).code !== 'SQLITE_BUSY') throw error;
@@ -84,8 +88,10 @@ export class InstanceLock implements Coordination {
   private isLive(holder: Holder, now: number): boolean {
     if (now - holder.seen_at > this.staleMs) return false;
     if (holder.host !== this.host) return true;
-    // The same pid on this host is an earlier life of this very process slot (a restarted container's pid 1).
-    return holder.pid !== process.pid && processAlive(holder.pid);
+    // The same pid on this host is another instance of this process, or an earlier life of this very
+    // process slot (a restarted container's pid 1), which holds nothing.
+    if (holder.pid === process.pid) return holder.owner !== this.id && joinedHere.has(holder.owner);
+    return processAlive(holder.pid);
   }
 
   /** Whether this process still holds the lock (a read: it renews nothing). */
@@ -99,6 +105,7 @@ export class InstanceLock implements Coordination {
   }
 
   async leave(): Promise<void> {
+    joinedHere.delete(this.id);
     this.db.prepare('DELETE FROM instance_lock WHERE id = 1 AND owner = ?').run(this.id);
   }
 }
