@@ -143,6 +143,42 @@ function delays(env: Env, name: string, fallback: number[]): number[] {
   return values;
 }
 
+function queryLimits(env: Env): Config['queryLimits'] {
+  return {
+    depth: integer(env, 'SLUICE_MAX_QUERY_DEPTH', 12, 1, 1000),
+    aliases: integer(env, 'SLUICE_MAX_QUERY_ALIASES', 15, 0, 1000),
+    cost: integer(env, 'SLUICE_MAX_QUERY_COST', 100_000, 1, 10_000_000),
+    tokens: integer(env, 'SLUICE_MAX_QUERY_TOKENS', 2000, 10, 1_000_000),
+    directives: integer(env, 'SLUICE_MAX_QUERY_DIRECTIVES', 20, 0, 1000),
+    items: integer(env, 'SLUICE_MAX_QUERY_ITEMS', 20_000, 1, 10_000_000),
+  };
+}
+
+function zipLimits(env: Env): Config['zipLimits'] {
+  return {
+    maxEntries: integer(env, 'SLUICE_XLSX_MAX_ENTRIES', 10_000, 1, 1_000_000),
+    maxEntryBytes: integer(env, 'SLUICE_XLSX_MAX_ENTRY_BYTES', 16 * 1024 ** 3, 1024),
+    maxTotalBytes: integer(env, 'SLUICE_XLSX_MAX_TOTAL_BYTES', 32 * 1024 ** 3, 1024),
+    maxRatio: integer(env, 'SLUICE_XLSX_MAX_RATIO', 200, 1),
+  };
+}
+
+function issueLimits(env: Env): IssueLimits {
+  return {
+    perRow: integer(env, 'SLUICE_MAX_ISSUES_PER_ROW', 20, 1, 10_000),
+    perJob: integer(env, 'SLUICE_MAX_ISSUES_PER_JOB', 10_000, 0),
+  };
+}
+
+function workspaceLimits(env: Env): WorkspaceLimits {
+  return {
+    queuedBytes: integer(env, 'SLUICE_MAX_QUEUED_BYTES_PER_WORKSPACE', 10 * 1024 ** 3, 1),
+    activeJobs: integer(env, 'SLUICE_MAX_ACTIVE_JOBS_PER_WORKSPACE', 1000, 1),
+    webhookEndpoints: integer(env, 'SLUICE_MAX_WEBHOOK_ENDPOINTS_PER_WORKSPACE', 100, 0),
+  };
+}
+
+/** The configuration the environment gives (defaults where it is silent); `overrides` win over both. */
 export function loadConfig(env: Env = process.env, overrides: Partial<Config> = {}): Config {
   const development = env.NODE_ENV !== 'production';
   const config: Config = {
@@ -179,33 +215,14 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     connectionInitWaitTimeoutMs: integer(env, 'SLUICE_CONNECTION_INIT_TIMEOUT_MS', 3000, 10, 600_000),
     maxSubscriptionsPerConnection: integer(env, 'SLUICE_MAX_SUBSCRIPTIONS_PER_CONNECTION', 50, 1, 100_000),
     maxConnectionsPerKey: integer(env, 'SLUICE_MAX_CONNECTIONS_PER_KEY', 100, 1, 1_000_000),
-    queryLimits: {
-      depth: integer(env, 'SLUICE_MAX_QUERY_DEPTH', 12, 1, 1000),
-      aliases: integer(env, 'SLUICE_MAX_QUERY_ALIASES', 15, 0, 1000),
-      cost: integer(env, 'SLUICE_MAX_QUERY_COST', 100_000, 1, 10_000_000),
-      tokens: integer(env, 'SLUICE_MAX_QUERY_TOKENS', 2000, 10, 1_000_000),
-      directives: integer(env, 'SLUICE_MAX_QUERY_DIRECTIVES', 20, 0, 1000),
-      items: integer(env, 'SLUICE_MAX_QUERY_ITEMS', 20_000, 1, 10_000_000),
-    },
+    queryLimits: queryLimits(env),
     introspection: boolean(env, 'SLUICE_INTROSPECTION', development),
     graphiql: boolean(env, 'SLUICE_GRAPHIQL', development),
-    zipLimits: {
-      maxEntries: integer(env, 'SLUICE_XLSX_MAX_ENTRIES', 10_000, 1, 1_000_000),
-      maxEntryBytes: integer(env, 'SLUICE_XLSX_MAX_ENTRY_BYTES', 16 * 1024 ** 3, 1024),
-      maxTotalBytes: integer(env, 'SLUICE_XLSX_MAX_TOTAL_BYTES', 32 * 1024 ** 3, 1024),
-      maxRatio: integer(env, 'SLUICE_XLSX_MAX_RATIO', 200, 1),
-    },
+    zipLimits: zipLimits(env),
     parseTimeLimitMs: integer(env, 'SLUICE_PARSE_TIME_LIMIT_MS', 3_600_000, 100),
     maxColumns: integer(env, 'SLUICE_MAX_COLUMNS', 1000, 1, 1999),
-    issueLimits: {
-      perRow: integer(env, 'SLUICE_MAX_ISSUES_PER_ROW', 20, 1, 10_000),
-      perJob: integer(env, 'SLUICE_MAX_ISSUES_PER_JOB', 10_000, 0),
-    },
-    workspaceLimits: {
-      queuedBytes: integer(env, 'SLUICE_MAX_QUEUED_BYTES_PER_WORKSPACE', 10 * 1024 ** 3, 1),
-      activeJobs: integer(env, 'SLUICE_MAX_ACTIVE_JOBS_PER_WORKSPACE', 1000, 1),
-      webhookEndpoints: integer(env, 'SLUICE_MAX_WEBHOOK_ENDPOINTS_PER_WORKSPACE', 100, 0),
-    },
+    issueLimits: issueLimits(env),
+    workspaceLimits: workspaceLimits(env),
     ...overrides,
   };
   if (config.leaseMs <= 2 * config.heartbeatIntervalMs) {

@@ -9,16 +9,63 @@ export interface FeedOptions {
 }
 
 /**
+ * For each job a subscriber follows, the latest state not yet delivered, and when states may go:
+ * a job's deliveries are at least `spacingMs` apart, except its terminal state, which goes at once.
+ */
+class DeliveryQueue {
+  private readonly waiting = new Map<string, Job>(); // latest undelivered state per job, in arrival order
+  // Per job still running: when its last state went out, and its sequence (older or equal states are dropped).
+  private readonly lastDelivered = new Map<string, { at: number; sequence: number }>();
+
+  constructor(private readonly spacingMs: number) {}
+
+  /** Holds `job` unless a state of it as new or newer is held or was delivered; whether it was held. */
+  hold(job: Job): boolean {
+    const held = this.waiting.get(job.id);
+    if ((held && held.sequence >= job.sequence) || job.sequence <= (this.lastDelivered.get(job.id)?.sequence ?? Number.NEGATIVE_INFINITY)) return false;
+    this.waiting.set(job.id, job); // an existing key keeps its place: first in, first out, so no job starves
+    return true;
+  }
+
+  /** Drops the state held for a job, if any. */
+  drop(jobId: string): void {
+    this.waiting.delete(jobId);
+  }
+
+  clear(): void {
+    this.waiting.clear();
+  }
+
+  /** The first waiting state that may go now, taken as delivered at `now`; or how long until one may. */
+  takeDue(now: number): Job | number {
+    const next = this.due(now);
+    if (typeof next === 'number') return next;
+    this.waiting.delete(next.id);
+    // A terminal job never changes again, so it needs no memory here.
+    if (isTerminal(next.status)) this.lastDelivered.delete(next.id);
+    else this.lastDelivered.set(next.id, { at: now, sequence: next.sequence });
+    return next;
+  }
+
+  private due(now: number): Job | number {
+    let soonest = Number.POSITIVE_INFINITY;
+    for (const job of this.waiting.values()) {
+      const readyAt = isTerminal(job.status) ? 0 : (this.lastDelivered.get(job.id)?.at ?? Number.NEGATIVE_INFINITY) + this.spacingMs;
+      if (readyAt <= now) return job;
+      soonest = Math.min(soonest, readyAt - now);
+    }
+    return soonest;
+  }
+}
+
+/**
  * One subscriber's view of registry events: for each job it follows, only the latest state waits to
  * be delivered (so a slow reader holds one state per job, never a backlog, and never slows the job
  * or anyone else), and deliveries per job are spaced to the configured rate. It listens from the
  * moment it is created, so a caller can read a snapshot afterwards without missing a change.
  */
 export function jobFeed(feeds: Feeds, options: FeedOptions): AsyncIterableIterator<Job> {
-  const spacingMs = 1000 / options.maxPerSecond;
-  const waiting = new Map<string, Job>(); // latest undelivered state per job, in arrival order
-  // Per job still running: when its last state went out, and its sequence (older or equal states are dropped).
-  const lastDelivered = new Map<string, { at: number; sequence: number }>();
+  const queue = new DeliveryQueue(1000 / options.maxPerSecond);
   let wake: (() => void) | null = null;
   let timer: NodeJS.Timeout | null = null;
   let closed = false;
@@ -26,31 +73,28 @@ export function jobFeed(feeds: Feeds, options: FeedOptions): AsyncIterableIterat
   const unsubscribe = feeds.openFeed(({ job }) => {
     if (closed) return;
     if (!options.accepts(job)) {
-      waiting.delete(job.id); // a held state of this job is outdated now, even if the new one is filtered out
+      queue.drop(job.id); // a held state of this job is outdated now, even if the new one is filtered out
       return;
     }
-    const held = waiting.get(job.id);
-    if ((held && held.sequence >= job.sequence) || job.sequence <= (lastDelivered.get(job.id)?.sequence ?? Number.NEGATIVE_INFINITY)) return;
-    waiting.set(job.id, job); // an existing key keeps its place: first in, first out, so no job starves
-    wake?.();
+    if (queue.hold(job)) wake?.();
   });
 
-  /** The first waiting state that may go now, or how long until one may. */
-  const due = (now: number): Job | number => {
-    let soonest = Number.POSITIVE_INFINITY;
-    for (const job of waiting.values()) {
-      const readyAt = isTerminal(job.status) ? 0 : (lastDelivered.get(job.id)?.at ?? Number.NEGATIVE_INFINITY) + spacingMs;
-      if (readyAt <= now) return job;
-      soonest = Math.min(soonest, readyAt - now);
-    }
-    return soonest;
+  /** Waits `ms` (forever when infinite), or until a new state or close() wakes the reader. */
+  const sleep = async (ms: number) => {
+    await new Promise<void>((resolve) => {
+      wake = resolve;
+      if (Number.isFinite(ms)) timer = setTimeout(resolve, ms);
+    });
+    wake = null;
+    if (timer) clearTimeout(timer);
+    timer = null;
   };
 
   const close = () => {
     if (closed) return;
     closed = true;
     unsubscribe();
-    waiting.clear();
+    queue.clear();
     if (timer) clearTimeout(timer);
     wake?.();
   };
@@ -58,22 +102,9 @@ export function jobFeed(feeds: Feeds, options: FeedOptions): AsyncIterableIterat
   return {
     async next(): Promise<IteratorResult<Job>> {
       while (!closed) {
-        const now = Date.now();
-        const next = due(now);
-        if (typeof next !== 'number') {
-          waiting.delete(next.id);
-          // A terminal job never changes again, so it needs no memory here.
-          if (isTerminal(next.status)) lastDelivered.delete(next.id);
-          else lastDelivered.set(next.id, { at: now, sequence: next.sequence });
-          return { value: next, done: false };
-        }
-        await new Promise<void>((resolve) => {
-          wake = resolve;
-          if (Number.isFinite(next)) timer = setTimeout(resolve, next);
-        });
-        wake = null;
-        if (timer) clearTimeout(timer);
-        timer = null;
+        const next = queue.takeDue(Date.now());
+        if (typeof next !== 'number') return { value: next, done: false };
+        await sleep(next);
       }
       return { value: undefined, done: true };
     },

@@ -83,90 +83,151 @@ async function* bursts(parser: RecordEndParser): AsyncGenerator<{ records: strin
   }
 }
 
+/** How the file is read: its encoding and delimiter (the options', unless its head says otherwise), and its quote. */
+interface CsvFormat {
+  encoding: string;
+  delimiter: string;
+  quote: string;
+  /** UTF-8: the parser's offsets are the file's, so a reader can resume by seeking. */
+  seekable: boolean;
+}
+
+/** The format, from the options and what the file's first bytes show. */
+function sniffFormat(path: string, options: CsvOptions): CsvFormat {
+  const head = readHead(path);
+  const encoding = bomEncoding(head) ?? options.encoding;
+  const delimiter = options.delimiter ?? detectDelimiter(new TextDecoder(encoding).decode(head), options.quote);
+  return { encoding, delimiter, quote: options.quote, seekable: isUtf8(encoding) };
+}
+
+/**
+ * Numbers one reader's items. Skipped records are noted with how many records the parser had emitted
+ * before them, so row numbers count malformed records too, in file order.
+ */
+class RowNumbering {
+  private readonly skipped: Array<{ afterRecords: number; message: string }> = [];
+  private emitted = 0;
+
+  constructor(
+    private row: number,
+    private readonly maxColumns: number,
+  ) {}
+
+  get nextRow(): number {
+    return this.row;
+  }
+
+  noteSkipped(afterRecords: number, message: string): void {
+    this.skipped.push({ afterRecords, message });
+  }
+
+  /** A burst of records as items, each after the malformed records skipped before it. */
+  items(records: string[][]): SourceItem[] {
+    const items: SourceItem[] = [];
+    for (const cells of records) {
+      this.emitted++;
+      while (this.skipped.length > 0 && this.skipped[0].afterRecords < this.emitted) items.push(this.malformed(this.skipped.shift()!.message));
+      checkWidth(cells.length, this.row, this.maxColumns);
+      items.push({ kind: 'row', row: this.row++, cells });
+    }
+    return items;
+  }
+
+  /** The malformed records skipped after the last record. */
+  trailingSkipped(): SourceItem[] {
+    return this.skipped.splice(0).map((entry) => this.malformed(entry.message));
+  }
+
+  private malformed(message: string): SourceItem {
+    return { kind: 'malformed', row: this.row++, message };
+  }
+}
+
+/** A parser for records from byte `start` on; the malformed ones are skipped and noted in `numbering`. */
+function csvParser(format: CsvFormat, maxRecordBytes: number, start: number, numbering: RowNumbering): RecordEndParser {
+  const parser = new RecordEndParser({
+    bom: start === 0,
+    delimiter: format.delimiter,
+    quote: format.quote,
+    escape: format.quote, // a quote inside a quoted field is doubled, as RFC 4180 has it
+    relax_column_count: true,
+    max_record_size: maxRecordBytes, // an unclosed quote must not gather the rest of the file in memory
+    skip_empty_lines: true,
+    skip_records_with_error: true,
+    on_skip: (error: CsvError | undefined) => {
+      if (error?.code === 'CSV_MAX_RECORD_SIZE') {
+        // csv-parse cannot skip past an over-long record (it would drop the rest of the file), so it ends the job.
+        const message = `a record is longer than ${maxRecordBytes} bytes (line ${parser.info.lines}); an unclosed quote is the usual cause`;
+        parser.destroy(new IngestError('RECORD_TOO_LARGE', message));
+        return;
+      }
+      numbering.noteSkipped(parser.info.records, error?.message ?? 'malformed record');
+      // After a stray closing quote (`"abc"def`) csv-parse stays inside the quoted field and would swallow
+      // the following records up to the next quote; leave the quote so that only this record is lost.
+      if (error?.code === 'CSV_INVALID_CLOSING_QUOTE') (parser as unknown as { state: { quoting: boolean } }).state.quoting = false;
+    },
+  });
+  return parser;
+}
+
+/** Streams the file from byte `start` into `parser`, reporting each chunk's size; returns what stops it. */
+function feedParser(parser: RecordEndParser, path: string, start: number, format: CsvFormat, onRead: (bytes: number) => void): () => void {
+  // 64 KiB reads keep each burst's text small enough to be collected young (bigger strings are
+  // allocated straight into the old generation): 25 MB less peak memory, same speed.
+  const file = createReadStream(path, { highWaterMark: 64 * 1024, start });
+  file.on('data', (chunk) => onRead(chunk.length));
+  // Text is checked (binary, invalid sequences) on its way to the parser; other encodings are decoded there too.
+  const guard = format.seekable ? utf8Guard(start) : decodingGuard(format.encoding, start);
+  file.on('error', (error) => parser.destroy(error));
+  guard.on('error', (error) => parser.destroy(error));
+  file.pipe(guard).pipe(parser);
+  return () => {
+    file.destroy();
+    guard.destroy();
+  };
+}
+
+/** What reading fails with: our own errors and storage faults as they are, anything else from the parser as PARSE_ERROR. */
+function parseFailure(error: unknown): unknown {
+  if (error instanceof IngestError || isStorageFault(error)) return error;
+  const lines = (error as { lines?: number }).lines;
+  return new IngestError('PARSE_ERROR', `the file cannot be parsed as CSV${lines ? ` at line ${lines}` : ''}: ${(error as Error).message}`);
+}
+
 /**
  * Streams a CSV file through csv-parse; malformed records come out as items instead of failing the
  * file. UTF-8 files resume by seeking to a record's byte offset; files in another encoding (decoded
  * before parsing, so the parser's offsets are not the file's) resume by re-reading and skipping.
  */
 export function csvSource(path: string, options: CsvOptions, limits: FileLimits): RowSource {
-  const { maxRecordBytes, maxColumns } = limits;
-  const head = readHead(path);
-  const encoding = bomEncoding(head) ?? options.encoding;
-  const delimiter = options.delimiter ?? detectDelimiter(new TextDecoder(encoding).decode(head), options.quote);
-  const seekable = isUtf8(encoding);
+  const format = sniffFormat(path, options);
   let bytesRead = 0;
   const messages = {
     format: 'CSV',
-    delimiter: delimiter === '\t' ? '\\t' : delimiter,
-    encoding,
+    delimiter: format.delimiter === '\t' ? '\\t' : format.delimiter,
+    encoding: format.encoding,
     header: String(options.header),
   };
 
   /** The records from byte `start` (a record boundary) on, numbered from `firstRow`. */
   async function* records(start: number, firstRow: number): AsyncGenerator<SourceBurst> {
-    // Skipped records are numbered by how many records the parser had emitted before them, so row
-    // numbers count malformed records too, in file order.
-    const skipped: Array<{ afterRecords: number; message: string }> = [];
-    const parser = new RecordEndParser({
-      bom: start === 0,
-      delimiter,
-      quote: options.quote,
-      escape: options.quote, // a quote inside a quoted field is doubled, as RFC 4180 has it
-      relax_column_count: true,
-      max_record_size: maxRecordBytes, // an unclosed quote must not gather the rest of the file in memory
-      skip_empty_lines: true,
-      skip_records_with_error: true,
-      on_skip: (error: CsvError | undefined) => {
-        if (error?.code === 'CSV_MAX_RECORD_SIZE') {
-          // csv-parse cannot skip past an over-long record (it would drop the rest of the file), so it ends the job.
-          const message = `a record is longer than ${maxRecordBytes} bytes (line ${parser.info.lines}); an unclosed quote is the usual cause`;
-          parser.destroy(new IngestError('RECORD_TOO_LARGE', message));
-          return;
-        }
-        skipped.push({ afterRecords: parser.info.records, message: error?.message ?? 'malformed record' });
-        // After a stray closing quote (`"abc"def`) csv-parse stays inside the quoted field and would swallow
-        // the following records up to the next quote; leave the quote so that only this record is lost.
-        if (error?.code === 'CSV_INVALID_CLOSING_QUOTE') (parser as unknown as { state: { quoting: boolean } }).state.quoting = false;
-      },
-    });
+    const numbering = new RowNumbering(firstRow, limits.maxColumns);
+    const parser = csvParser(format, limits.maxRecordBytes, start, numbering);
     bytesRead = start;
-    // 64 KiB reads keep each burst's text small enough to be collected young (bigger strings are
-    // allocated straight into the old generation): 25 MB less peak memory, same speed.
-    const file = createReadStream(path, { highWaterMark: 64 * 1024, start });
-    file.on('data', (chunk) => {
-      bytesRead += chunk.length;
-    });
-    // Text is checked (binary, invalid sequences) on its way to the parser; other encodings are decoded there too.
-    const guard = seekable ? utf8Guard(start) : decodingGuard(encoding, start);
-    file.on('error', (error) => parser.destroy(error));
-    guard.on('error', (error) => parser.destroy(error));
-    file.pipe(guard).pipe(parser);
-    let row = firstRow;
-    let emitted = 0;
+    const stopReading = feedParser(parser, path, start, format, (bytes) => (bytesRead += bytes));
     try {
       // Records are taken in bursts with read(), not one awaited iteration each: far less overhead per row.
       for await (const burst of bursts(parser)) {
-        const items: SourceItem[] = [];
-        for (const cells of burst.records) {
-          emitted++;
-          while (skipped.length > 0 && skipped[0].afterRecords < emitted) items.push({ kind: 'malformed', row: row++, message: skipped.shift()!.message });
-          checkWidth(cells.length, row, maxColumns);
-          items.push({ kind: 'row', row: row++, cells });
-        }
-        yield { items, after: { nextRow: row, byteOffset: seekable ? start + burst.end : null } };
+        const items = numbering.items(burst.records);
+        yield { items, after: { nextRow: numbering.nextRow, byteOffset: format.seekable ? start + burst.end : null } };
       }
     } catch (error) {
-      if (error instanceof IngestError || isStorageFault(error)) throw error;
-      const lines = (error as { lines?: number }).lines;
-      throw new IngestError('PARSE_ERROR', `the file cannot be parsed as CSV${lines ? ` at line ${lines}` : ''}: ${(error as Error).message}`);
+      throw parseFailure(error);
     } finally {
-      file.destroy();
-      guard.destroy();
+      stopReading();
     }
-    if (skipped.length > 0) {
-      const items = skipped.map((entry): SourceItem => ({ kind: 'malformed', row: row++, message: entry.message }));
-      yield { items, after: { nextRow: row, byteOffset: seekable ? bytesRead : null } };
-    }
+    const trailing = numbering.trailingSkipped();
+    if (trailing.length > 0) yield { items: trailing, after: { nextRow: numbering.nextRow, byteOffset: format.seekable ? bytesRead : null } };
   }
 
   /** The first record of the file: the header, for a reader that resumes past it. */

@@ -47,10 +47,6 @@ function setPath(operations: Record<string, unknown>, path: string, value: unkno
   node[keys[keys.length - 1]] = value;
 }
 
-/**
- * Parses a GraphQL multipart request (the spec's operations, map, then files) as a stream: each
- * file goes straight to the spool, never into memory.
- */
 /** Uploads that came in through a multipart request: the only values the File scalar accepts (a client cannot forge one in JSON). */
 const streamed = new WeakSet<StagedUpload>();
 
@@ -58,59 +54,94 @@ export function isStreamedUpload(value: unknown): value is StagedUpload {
   return typeof value === 'object' && value !== null && streamed.has(value as StagedUpload);
 }
 
-async function parseMultipart(request: Request, blobs: BlobStore, limits: UploadLimits, uploads: StagedUpload[]): Promise<GraphQLParams> {
-  if (!request.body) throw badRequest('the multipart request has no body');
-  const parser = busboy({
+function multipartParser(request: Request, limits: UploadLimits): busboy.Busboy {
+  return busboy({
     headers: { 'content-type': request.headers.get('content-type')! },
     // The API takes one file per request. busboy reports 'limit' once a file reaches fileSize bytes,
     // so a file of exactly `limits.fileBytes` passes.
     limits: { fieldSize: limits.fieldBytes, fileSize: limits.fileBytes + 1, fields: 8, files: 1, parts: 10 },
   });
-  let operations: Record<string, unknown> | null = null;
-  let map: Record<string, string[]> | null = null;
-  const received: Array<Promise<void>> = [];
-  const done = new Promise<void>((resolve, reject) => {
-    parser.on('field', (name, value, info) => {
-      if (info.valueTruncated) {
-        reject(fieldTooLarge(name));
-        return;
-      }
-      try {
-        if (name === 'operations') operations = JSON.parse(value);
-        else if (name === 'map') map = JSON.parse(value);
-      } catch {
-        reject(badRequest(`multipart field "${name}" is not valid JSON`));
-      }
+}
+
+/** One multipart request's parts as busboy reads them: the operations and map fields, then the file, staged and put where the map says. */
+class MultipartParts {
+  private operations: Record<string, unknown> | null = null;
+  private map: Record<string, string[]> | null = null;
+  /** Files being staged: each settles once its upload is in `uploads` (or its staging failed). */
+  readonly received: Array<Promise<void>> = [];
+
+  constructor(
+    private readonly blobs: BlobStore,
+    private readonly uploads: StagedUpload[],
+  ) {}
+
+  /** Settles once busboy has closed; fails at the first part the request may not have. */
+  readFrom(parser: busboy.Busboy): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      parser.on('field', (name, value, info) => this.field(name, value, info, reject));
+      parser.on('file', (name, stream, info) => this.file(name, stream, info, reject));
+      parser.on('filesLimit', () => reject(badRequest('one file per request')));
+      parser.on('fieldsLimit', () => reject(badRequest('too many multipart fields')));
+      parser.on('partsLimit', () => reject(badRequest('too many multipart parts')));
+      // Yoga's own errors (the body size limit: 413) pass as they are; anything else is a bad request.
+      parser.on('error', (error) => reject((error as { extensions?: unknown }).extensions ? error : badRequest(`malformed multipart request: ${(error as Error).message}`)));
+      parser.on('close', resolve);
     });
-    parser.on('file', (name, stream, info) => {
-      const paths = map?.[name];
-      if (!operations || !paths) {
-        stream.resume();
-        reject(badRequest(`multipart file "${name}" comes before "operations" and "map", or is not in the map`));
-        return;
-      }
-      const target = operations;
-      // Failing the file's stream fails its spooling, which removes the partial file; the rest of the body is skipped.
-      stream.on('limit', () => {
-        const error = fileTooLarge();
-        reject(error);
-        stream.destroy(error);
-      });
-      received.push(
-        blobs.stage(stream, info.filename ?? name).then((upload) => {
-          uploads.push(upload);
-          streamed.add(upload);
-          for (const path of paths) setPath(target, path, upload);
-        }),
-      );
+  }
+
+  /** The operation the request carries, once every part is in. */
+  params(): GraphQLParams {
+    if (!this.operations) throw badRequest('the multipart request has no "operations" field');
+    if (Array.isArray(this.operations)) throw badRequest('batched operations are not supported');
+    return this.operations as GraphQLParams;
+  }
+
+  private field(name: string, value: string, info: busboy.FieldInfo, fail: (error: Error) => void): void {
+    if (info.valueTruncated) {
+      fail(fieldTooLarge(name));
+      return;
+    }
+    try {
+      if (name === 'operations') this.operations = JSON.parse(value);
+      else if (name === 'map') this.map = JSON.parse(value);
+    } catch {
+      fail(badRequest(`multipart field "${name}" is not valid JSON`));
+    }
+  }
+
+  private file(name: string, stream: Readable, info: busboy.FileInfo, fail: (error: Error) => void): void {
+    const paths = this.map?.[name];
+    if (!this.operations || !paths) {
+      stream.resume();
+      fail(badRequest(`multipart file "${name}" comes before "operations" and "map", or is not in the map`));
+      return;
+    }
+    const target = this.operations;
+    // Failing the file's stream fails its spooling, which removes the partial file; the rest of the body is skipped.
+    stream.on('limit', () => {
+      const error = fileTooLarge();
+      fail(error);
+      stream.destroy(error);
     });
-    parser.on('filesLimit', () => reject(badRequest('one file per request')));
-    parser.on('fieldsLimit', () => reject(badRequest('too many multipart fields')));
-    parser.on('partsLimit', () => reject(badRequest('too many multipart parts')));
-    // Yoga's own errors (the body size limit: 413) pass as they are; anything else is a bad request.
-    parser.on('error', (error) => reject((error as { extensions?: unknown }).extensions ? error : badRequest(`malformed multipart request: ${(error as Error).message}`)));
-    parser.on('close', resolve);
-  });
+    this.received.push(
+      this.blobs.stage(stream, info.filename ?? name).then((upload) => {
+        this.uploads.push(upload);
+        streamed.add(upload);
+        for (const path of paths) setPath(target, path, upload);
+      }),
+    );
+  }
+}
+
+/**
+ * Parses a GraphQL multipart request (the spec's operations, map, then files) as a stream: each
+ * file goes straight to the spool, never into memory.
+ */
+async function parseMultipart(request: Request, blobs: BlobStore, limits: UploadLimits, uploads: StagedUpload[]): Promise<GraphQLParams> {
+  if (!request.body) throw badRequest('the multipart request has no body');
+  const parser = multipartParser(request, limits);
+  const parts = new MultipartParts(blobs, uploads);
+  const done = parts.readFrom(parser);
   // pipeline() carries a failing body (client gone, size limit) into the parser, which ends the file being spooled.
   pipeline(Readable.from(request.body as unknown as AsyncIterable<Uint8Array>), parser).catch(() => {
     // reported through the parser's 'error' event
@@ -119,12 +150,10 @@ async function parseMultipart(request: Request, blobs: BlobStore, limits: Upload
     await done;
   } finally {
     // Files still arriving when the request turned out bad must land in `uploads`, to be discarded.
-    await Promise.allSettled(received);
+    await Promise.allSettled(parts.received);
   }
-  await Promise.all(received);
-  if (!operations) throw badRequest('the multipart request has no "operations" field');
-  if (Array.isArray(operations)) throw badRequest('batched operations are not supported');
-  return operations as GraphQLParams;
+  await Promise.all(parts.received);
+  return parts.params();
 }
 
 /** Yoga plugin: streaming multipart uploads, and removal of any upload that no job adopted. */
