@@ -127,6 +127,16 @@ export function jobStatements(db: Db) {
     renewLease: db.prepare(`
       UPDATE jobs SET lease_expires_at = @leaseUntil, sequence = sequence + 1, updated_at = @now
       WHERE num = @num AND status = 'RUNNING' AND lease_token = @token`),
+    expired: db.prepare(`SELECT num, upload_key FROM jobs WHERE completed_at < ? AND status IN ('COMPLETED', 'FAILED', 'CANCELLED') LIMIT ?`),
+    uploadKeys: db.prepare(`SELECT upload_key FROM jobs WHERE upload_key IS NOT NULL AND (? OR status IN ('PENDING', 'RUNNING'))`).pluck(),
+    deleteDeliveries: db.prepare('DELETE FROM webhook_deliveries WHERE job_num = ?'),
+    deleteJob: db.prepare('DELETE FROM jobs WHERE num = ?'),
+  };
+}
+
+/** The statements on `job_issues`. */
+export function issueStatements(db: Db) {
+  return {
     deleteIssues: db.prepare('DELETE FROM job_issues WHERE job_num = ?'),
     insertIssue: db.prepare(`
       INSERT INTO job_issues (job_num, idx, severity, code, message, row, column_name, value)
@@ -136,9 +146,5 @@ export function jobStatements(db: Db) {
       WHERE job_num = @num AND (@severity IS NULL OR severity = @severity) AND idx > @after
       ORDER BY idx LIMIT @limit`),
     issueCount: db.prepare(`SELECT count(*) AS n FROM job_issues WHERE job_num = @num AND (@severity IS NULL OR severity = @severity)`),
-    expired: db.prepare(`SELECT num, upload_key FROM jobs WHERE completed_at < ? AND status IN ('COMPLETED', 'FAILED', 'CANCELLED') LIMIT ?`),
-    uploadKeys: db.prepare(`SELECT upload_key FROM jobs WHERE upload_key IS NOT NULL AND (? OR status IN ('PENDING', 'RUNNING'))`).pluck(),
-    deleteDeliveries: db.prepare('DELETE FROM webhook_deliveries WHERE job_num = ?'),
-    deleteJob: db.prepare('DELETE FROM jobs WHERE num = ?'),
   };
 }

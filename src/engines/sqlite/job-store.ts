@@ -4,7 +4,7 @@ import type { Claim, DatasetEffect, JobFilter, JobStore, NewJob, NewJobDataset, 
 import { outboxDeliveries } from '../../webhooks/outbox';
 import { type Db, writeTransaction } from './database';
 import type { SqliteDatasetStore } from './dataset-store';
-import { type JobRow, jobStatements, toJob } from './job-rows';
+import { issueStatements, type JobRow, jobStatements, toJob } from './job-rows';
 import type { SqliteWebhookStore } from './webhook-store';
 
 function filterSql(filter: JobFilter): { where: string; params: unknown[] } {
@@ -40,7 +40,7 @@ export class SqliteJobStore implements JobStore {
     private readonly datasets: SqliteDatasetStore,
     private readonly webhooks: SqliteWebhookStore,
   ) {
-    this.statements = jobStatements(db);
+    this.statements = { ...jobStatements(db), ...issueStatements(db) };
   }
 
   async create(job: NewJob, dataset: NewJobDataset, admit: (load: WorkspaceLoad) => void): Promise<{ job: Job; created: boolean }> {

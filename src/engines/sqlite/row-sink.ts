@@ -6,7 +6,7 @@ import { LeaseLostError } from '../../ports/errors';
 import type { Attempt, BatchCommit, RowSink } from '../../ports/row-sink';
 import { type Db, writeTransaction } from './database';
 import { SqliteDatasetStore } from './dataset-store';
-import { jobStatements } from './job-rows';
+import { issueStatements, jobStatements } from './job-rows';
 import { RowWriter } from './row-writer';
 import { asStorageFaults, storageFaultOf } from './storage-faults';
 import { SqliteUniqueChecks } from './unique-checks';
@@ -14,6 +14,7 @@ import { SqliteUniqueChecks } from './unique-checks';
 /** An attempt's writes on SQLite, on the connection of the thread that runs it. A storage failure surfaces as StorageFault. */
 export class SqliteRowSink implements RowSink {
   private readonly jobs;
+  private readonly issues;
   private readonly datasets: SqliteDatasetStore;
   private readonly unique: SqliteUniqueChecks;
   private writer: RowWriter | null = null;
@@ -25,6 +26,7 @@ export class SqliteRowSink implements RowSink {
     private readonly attempt: Attempt,
   ) {
     this.jobs = jobStatements(db);
+    this.issues = issueStatements(db);
     this.datasets = new SqliteDatasetStore(db);
     this.unique = new SqliteUniqueChecks(db, this.datasets);
   }
@@ -82,7 +84,7 @@ export class SqliteRowSink implements RowSink {
         this.unique.written(rows);
       }
       issues.forEach((issue, i) => {
-        this.jobs.insertIssue.run(jobNum, firstIssueIndex + i, issue.severity, issue.code, issue.message, issue.row, issue.column, issue.value);
+        this.issues.insertIssue.run(jobNum, firstIssueIndex + i, issue.severity, issue.code, issue.message, issue.row, issue.column, issue.value);
       });
     });
   }
