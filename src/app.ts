@@ -142,6 +142,7 @@ export function buildApp(config: Config, log: Logger = createLogger(config.logLe
     log,
     lost,
     async start() {
+      await engine.open();
       await engine.coordination.join();
       if (config.authEnabled) await ensureFirstKey(engine.keys, config.dataDir, log);
       else warnAuthOff(log);

@@ -52,6 +52,7 @@ async function run(args: string[]): Promise<void> {
   if (values.help || group !== 'keys') throw new UsageError(USAGE);
   const engine = openEngine(loadConfig());
   try {
+    await engine.open();
     if (command === 'create' && rest.length === 0) await createKey(engine.keys, values);
     else if (command === 'list' && rest.length === 0) await listKeys(engine.keys, values);
     else if (command === 'revoke' && rest.length === 1) await revokeKey(engine.keys, rest[0]);

@@ -12,9 +12,11 @@ export interface WorkerEngineSpec {
   engine: string;
 }
 
-/** One engine's adapters of every port, as the main thread uses them. */
+/** One engine's adapters of every port, as the main thread uses them; `open` before any other use. */
 export interface Engine {
   readonly name: string;
+  /** Readies the storage: brings its schema to this version (refusing a newer one), opens connections. */
+  open(): Promise<void>;
   readonly jobs: JobStore;
   readonly datasets: DatasetStore;
   readonly webhooks: WebhookStore;

@@ -104,7 +104,7 @@ describe.each(ENGINES)('BlobStore contract: $name', (spec) => {
     await blobs().put(upload, 'job_0001');
     expect(await exists(upload.path)).toBe(false);
     expect(await readBlob(blobs(), 'job_0001')).toEqual(content);
-    expect(await readBlob(opened().another().blobs, 'job_0001')).toEqual(content);
+    expect(await readBlob((await opened().another()).blobs, 'job_0001')).toEqual(content);
     expect(await blobs().list()).toEqual(['job_0001']);
   });
 
@@ -114,7 +114,7 @@ describe.each(ENGINES)('BlobStore contract: $name', (spec) => {
     for (const key of keys) await blobs().put(await blobs().stage(streamOf(key), `${key}.csv`), key);
     await blobs().stage(streamOf('waiting'), 'staged.csv');
     expect((await blobs().list()).sort()).toEqual([...keys].sort());
-    expect((await opened().another().blobs.list()).sort()).toEqual([...keys].sort());
+    expect((await (await opened().another()).blobs.list()).sort()).toEqual([...keys].sort());
   });
 
   it('delete removes a stored blob, and no other', async () => {

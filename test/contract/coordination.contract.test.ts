@@ -8,7 +8,7 @@ describe.each(ENGINES)('Coordination contract: $name', (spec) => {
 
   it('every instance has an id of its own', async () => {
     const a = opened().engine.coordination;
-    const b = opened().another().coordination;
+    const b = (await opened().another()).coordination;
     expect(a.id).toEqual(expect.any(String));
     expect(a.id.length).toBeGreaterThan(0);
     expect(b.id).not.toBe(a.id);
@@ -26,7 +26,7 @@ describe.each(ENGINES)('Coordination contract: $name', (spec) => {
 
   it('a second instance on the same storage cannot join while the first holds it', async () => {
     const first = opened().engine.coordination;
-    const second = opened().another().coordination;
+    const second = (await opened().another()).coordination;
     await first.join();
     await expect(second.join()).rejects.toBeInstanceOf(InstanceConflictError);
     expect(await second.holds()).toBe(false);
@@ -37,7 +37,7 @@ describe.each(ENGINES)('Coordination contract: $name', (spec) => {
 
   it('after the holder leaves, another instance may join, and the first then holds nothing and cannot renew', async () => {
     const first = opened().engine.coordination;
-    const second = opened().another().coordination;
+    const second = (await opened().another()).coordination;
     await first.join();
     await first.leave();
     expect(await first.holds()).toBe(false);
@@ -54,7 +54,7 @@ describe.each(ENGINES)('Coordination contract: $name', (spec) => {
 
   it('an instance that does not hold it cannot release it by leaving', async () => {
     const holder = opened().engine.coordination;
-    const bystander = opened().another().coordination;
+    const bystander = (await opened().another()).coordination;
     await holder.join();
     await bystander.leave();
     expect(await holder.holds()).toBe(true);

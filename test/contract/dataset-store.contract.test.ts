@@ -75,7 +75,7 @@ describe.each(ENGINES)('DatasetStore contract: $name', (engineUnderTest) => {
 
     it('see what another engine on the same storage wrote', async () => {
       await ingest(opened, await createJob(engine, 'people'), codes('a', 'b'));
-      const other = opened.another();
+      const other = (await opened.another());
       expect(await other.datasets.get(WORKSPACE, 'people')).toEqual(await dataset('people'));
       expect((await other.datasets.rows(await dataset('people'), 0, 10)).map((r) => r.values.code)).toEqual(['a', 'b']);
     });

@@ -8,8 +8,8 @@ import { tempDir } from '../helpers/files';
 export interface OpenedEngine {
   engine: Engine;
   worker: WorkerEngine;
-  /** Another engine on the same storage, as a second process would open it (closed with this one). */
-  another(): Engine;
+  /** Another engine on the same storage, opened as a second process would open it (closed with this one). */
+  another(): Promise<Engine>;
   close(): Promise<void>;
 }
 
@@ -25,14 +25,16 @@ const sqlite: EngineUnderTest = {
     const dataDir = await tempDir();
     const config = loadConfig({}, { dataDir, logLevel: 'silent' });
     const engine = openEngine(config);
+    await engine.open();
     const worker = openWorkerEngine(engine.workerSpec);
     const others: Engine[] = [];
     return {
       engine,
       worker,
-      another: () => {
+      another: async () => {
         const other = openEngine(config);
         others.push(other);
+        await other.open();
         return other;
       },
       async close() {

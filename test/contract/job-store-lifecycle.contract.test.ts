@@ -129,7 +129,7 @@ describe.each(ENGINES)('JobStore contract: $name', (engineUnderTest) => {
     });
 
     it('never gives the same job to two claims, from engines on the same storage', async () => {
-      const other = opened.another();
+      const other = (await opened.another());
       const jobs = [];
       for (let i = 0; i < 12; i++) jobs.push(await createJob(engine, `d${i}`));
       const engines = [engine, other];
@@ -142,7 +142,7 @@ describe.each(ENGINES)('JobStore contract: $name', (engineUnderTest) => {
     });
 
     it('never runs two jobs of one dataset at once, whichever engine claims', async () => {
-      const other = opened.another();
+      const other = (await opened.another());
       for (let i = 0; i < 6; i++) await createJob(engine, 'shared');
       const claims = await Promise.all(Array.from({ length: 12 }, (_, i) => [engine, other][i % 2].jobs.claimNext({ owner: `o${i}`, leaseMs: LEASE_MS, now: T0 })));
       expect(claims.filter((c) => c !== null)).toHaveLength(1);

@@ -174,7 +174,7 @@ describe.each(ENGINES)('JobStore contract: $name', (engineUnderTest) => {
 
     it('see what another engine on the same storage wrote', async () => {
       const job = await createJob(engine, 'people');
-      const other = opened.another();
+      const other = (await opened.another());
       expect(await other.jobs.get(job.id)).toEqual(job);
     });
   });

@@ -19,7 +19,7 @@ describe.each(ENGINES)('WebhookStore contract: $name', (spec) => {
       expect(secret.length).toBeGreaterThan(0);
       expect(await store().currentSecret('ws-a')).toBe(secret);
       expect(await store().signingSecrets('ws-a', Date.now())).toEqual([secret]);
-      expect(await opened().another().webhooks.currentSecret('ws-a')).toBe(secret);
+      expect(await (await opened().another()).webhooks.currentSecret('ws-a')).toBe(secret);
     });
 
     it('signingSecrets creates the secret on first use too', async () => {
@@ -42,7 +42,7 @@ describe.each(ENGINES)('WebhookStore contract: $name', (spec) => {
       expect(await store().currentSecret('ws-a')).toBe(fresh);
       expect(await store().signingSecrets('ws-a', T)).toEqual([fresh, old]);
       expect(await store().signingSecrets('ws-a', T + 999)).toEqual([fresh, old]);
-      expect(await opened().another().webhooks.signingSecrets('ws-a', T + 999)).toEqual([fresh, old]);
+      expect(await (await opened().another()).webhooks.signingSecrets('ws-a', T + 999)).toEqual([fresh, old]);
       expect(await store().signingSecrets('ws-a', T + 1_001)).toEqual([fresh]);
       expect(await store().signingSecrets('ws-a', T + 1_000_000)).toEqual([fresh]);
     });
@@ -92,7 +92,7 @@ describe.each(ENGINES)('WebhookStore contract: $name', (spec) => {
       expect(secret.length).toBeGreaterThan(0);
       expect(secret).not.toBe(await store().currentSecret('ws-a'));
       expect(await store().activeEndpointSecret(endpoint.id)).toBe(secret);
-      expect(await opened().another().webhooks.activeEndpointSecret(endpoint.id)).toBe(secret);
+      expect(await (await opened().another()).webhooks.activeEndpointSecret(endpoint.id)).toBe(secret);
 
       const other = await store().createEndpoint('ws-a', 'https://a.example.com/hook', ['job.completed'], T, admitAll);
       expect(other.endpoint.id).not.toBe(endpoint.id);
@@ -108,7 +108,7 @@ describe.each(ENGINES)('WebhookStore contract: $name', (spec) => {
       await store().createEndpoint('ws-b', 'https://b.example.com/1', ['job.completed'], T + 2, admit('ws-b'));
       await store().createEndpoint('ws-a', 'https://a.example.com/3', ['job.completed'], T + 3, admit('ws-a'));
       expect(await store().deleteEndpoint('ws-a', first.endpoint.id)).toBe(true);
-      await opened().another().webhooks.createEndpoint('ws-a', 'https://a.example.com/4', ['job.completed'], T + 4, admit('ws-a'));
+      await (await opened().another()).webhooks.createEndpoint('ws-a', 'https://a.example.com/4', ['job.completed'], T + 4, admit('ws-a'));
       expect(seen).toEqual([
         ['ws-a', 0],
         ['ws-a', 1],
@@ -139,7 +139,7 @@ describe.each(ENGINES)('WebhookStore contract: $name', (spec) => {
       const admit = (endpoints: number) => {
         if (endpoints >= limit) throw new Error('limit reached');
       };
-      const stores = [store(), opened().another().webhooks, opened().another().webhooks];
+      const stores = [store(), (await opened().another()).webhooks, (await opened().another()).webhooks];
       const results = await Promise.allSettled(Array.from({ length: 9 }, (_, i) => stores[i % stores.length].createEndpoint('ws-a', `https://a.example.com/${i}`, ['job.completed'], T + i, admit)));
       expect(results.filter((result) => result.status === 'fulfilled')).toHaveLength(limit);
       for (const result of results) if (result.status === 'rejected') expect((result.reason as Error).message).toBe('limit reached');
@@ -155,7 +155,7 @@ describe.each(ENGINES)('WebhookStore contract: $name', (spec) => {
       expect(await store().endpoints('ws-a')).toEqual([a1.endpoint, a2.endpoint, a3.endpoint]);
       expect(await store().endpoints('ws-b')).toEqual([b1.endpoint]);
       expect(await store().endpoints('ws-none')).toEqual([]);
-      expect(await opened().another().webhooks.endpoints('ws-a')).toEqual([a1.endpoint, a2.endpoint, a3.endpoint]);
+      expect(await (await opened().another()).webhooks.endpoints('ws-a')).toEqual([a1.endpoint, a2.endpoint, a3.endpoint]);
     });
 
     it('activeEndpointSecret is null for an unknown endpoint', async () => {
@@ -177,7 +177,7 @@ describe.each(ENGINES)('WebhookStore contract: $name', (spec) => {
       expect(await store().activeEndpointSecret(endpoint.id)).toBeNull();
       expect(await store().activeEndpointSecret(kept.endpoint.id)).toBe(kept.secret);
       expect(await store().deleteEndpoint('ws-a', endpoint.id)).toBe(false);
-      expect(await opened().another().webhooks.deleteEndpoint('ws-a', endpoint.id)).toBe(false);
+      expect(await (await opened().another()).webhooks.deleteEndpoint('ws-a', endpoint.id)).toBe(false);
     });
 
     it("disableEndpoint marks the endpoint disabled at `now` and its secret inactive, others' untouched", async () => {
@@ -187,7 +187,7 @@ describe.each(ENGINES)('WebhookStore contract: $name', (spec) => {
       await store().disableEndpoint(endpoint.id, T + 50);
       expect(await store().endpoints('ws-a')).toEqual([{ ...endpoint, disabledAt: T + 50 }, kept.endpoint]);
       expect(await store().activeEndpointSecret(endpoint.id)).toBeNull();
-      expect(await opened().another().webhooks.activeEndpointSecret(endpoint.id)).toBeNull();
+      expect(await (await opened().another()).webhooks.activeEndpointSecret(endpoint.id)).toBeNull();
       expect(await store().activeEndpointSecret(kept.endpoint.id)).toBe(kept.secret);
     });
   });
@@ -210,9 +210,9 @@ describe.each(ENGINES)('WebhookStore contract: $name', (spec) => {
       for (const delivery of deliveries) {
         expect(JSON.parse(delivery.payload)).toMatchObject({ type: 'job.completed', data: { id: job.id, status: 'COMPLETED' } });
         expect(await store().get(delivery.id)).toEqual(delivery);
-        expect(await opened().another().webhooks.get(delivery.id)).toEqual(delivery);
+        expect(await (await opened().another()).webhooks.get(delivery.id)).toEqual(delivery);
       }
-      expect(await opened().another().webhooks.forJob(job.num)).toEqual(deliveries);
+      expect(await (await opened().another()).webhooks.forJob(job.num)).toEqual(deliveries);
     });
 
     it('get is null for an unknown delivery, forJob empty for a job without any', async () => {
@@ -308,7 +308,7 @@ describe.each(ENGINES)('WebhookStore contract: $name', (spec) => {
     it('moves a claimed delivery to `until`: no instance claims it again before then, and it is due again after', async () => {
       const T = Date.now();
       const d = await deliveryDueAt(opened().engine, T);
-      const other = opened().another().webhooks;
+      const other = (await opened().another()).webhooks;
 
       expect(ids(await store().claimDue(T, T + 1_000, 10))).toEqual([d.id]);
       expect((await store().get(d.id))!.nextAttemptAt).toBe(T + 1_000);
@@ -327,7 +327,7 @@ describe.each(ENGINES)('WebhookStore contract: $name', (spec) => {
       const engine = opened().engine;
       const written: string[] = [];
       for (let i = 0; i < 20; i++) written.push((await deliveryDueAt(engine, T + i)).id);
-      const stores = [store(), opened().another().webhooks, opened().another().webhooks];
+      const stores = [store(), (await opened().another()).webhooks, (await opened().another()).webhooks];
 
       const batches = await Promise.all(Array.from({ length: 12 }, (_, i) => stores[i % stores.length].claimDue(T + 100, T + 10_000, 3)));
       const claimed = batches.flatMap(ids);
@@ -353,7 +353,7 @@ describe.each(ENGINES)('WebhookStore contract: $name', (spec) => {
       expect(await store().nextDue()).toBe(T + 20);
       const early = await deliveryDueAt(engine, T + 10);
       expect(await store().nextDue()).toBe(T + 10);
-      expect(await opened().another().webhooks.nextDue()).toBe(T + 10);
+      expect(await (await opened().another()).webhooks.nextDue()).toBe(T + 10);
 
       expect(ids(await store().claimDue(T + 10, T + 500, 10))).toEqual([early.id]);
       expect(await store().nextDue()).toBe(T + 20);
@@ -395,7 +395,7 @@ describe.each(ENGINES)('WebhookStore contract: $name', (spec) => {
       const T = Date.now();
       const d = await deliveryDueAt(opened().engine, T);
       await store().claimDue(T, T + 100, 10);
-      await opened().another().webhooks.redeliver(d.id, T + 50);
+      await (await opened().another()).webhooks.redeliver(d.id, T + 50);
       await store().record(d.id, failed(T + 1_000), T + 100, T + 60);
       expect(await store().get(d.id)).toMatchObject({ attempts: 1, nextAttemptAt: T + 50 });
       expect(ids(await store().claimDue(T + 60, T + 200, 10))).toEqual([d.id]);
@@ -429,7 +429,7 @@ describe.each(ENGINES)('WebhookStore contract: $name', (spec) => {
     it('an attempt whose claim lapsed and was claimed again does not move the new claim', async () => {
       const T = Date.now();
       const d = await deliveryDueAt(opened().engine, T);
-      const other = opened().another().webhooks;
+      const other = (await opened().another()).webhooks;
       await store().claimDue(T, T + 100, 10); // this attempt stalls past its claim
       expect(ids(await other.claimDue(T + 101, T + 500, 10))).toEqual([d.id]);
       await store().record(d.id, failed(T + 150), T + 100, T + 102);
@@ -448,7 +448,7 @@ describe.each(ENGINES)('WebhookStore contract: $name', (spec) => {
       await store().record(d.id, delivered, T + 100, T + 1);
       expect(await store().nextDue()).toBeNull();
 
-      await opened().another().webhooks.redeliver(d.id, T + 50);
+      await (await opened().another()).webhooks.redeliver(d.id, T + 50);
       expect((await store().get(d.id))!.nextAttemptAt).toBe(T + 50);
       expect(await store().nextDue()).toBe(T + 50);
       expect(await store().claimDue(T + 49, T + 200, 10)).toEqual([]);

@@ -46,6 +46,9 @@ export function openSqliteEngine({ dataDir, busyTimeoutMs, staleMs }: SqliteSett
     events: new InProcessEventBus(),
     coordination: new InstanceLock(db, staleMs),
     workerSpec,
+    // The database was opened and migrated above: SQLite does that synchronously, and a CLI or a
+    // second process must see a migrated file before it reads.
+    async open() {},
     async close() {
       db.close();
     },
