@@ -1,0 +1,98 @@
+import pg from 'pg';
+import { MIGRATIONS } from './migrations';
+
+export type Pool = pg.Pool;
+export type Client = pg.PoolClient | pg.Client;
+
+/** Where the engine's tables live: the database, and the schema inside it (a test gives each engine a schema of its own). */
+export interface PostgresLocation {
+  url: string;
+  /** The schema the tables live in; `public` unless given. */
+  schema: string;
+}
+
+/** The database's clock, in epoch milliseconds: leases and heartbeats are measured on it, whatever the instances' clocks say. */
+export const DB_NOW_MS = '(extract(epoch from clock_timestamp()) * 1000)::bigint';
+
+/** The database is of a newer schema than this binary knows: running it would misread the tables. */
+export class SchemaTooNewError extends Error {}
+
+const INT8 = 20;
+const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+
+/** bigint columns (row numbers, counters, epoch milliseconds) read as numbers: every value the engine stores fits in 2^53. */
+const types = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    oid === INT8 ? (value: string) => Number(value) : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
+};
+
+function quotedSchema({ schema }: PostgresLocation): string {
+  if (!SCHEMA_NAME.test(schema)) throw new Error(`not a schema name: ${JSON.stringify(schema)}`);
+  return `"${schema}"`;
+}
+
+/** A pool of connections whose every session works in the location's schema. */
+export function openPool(location: PostgresLocation, max: number): Pool {
+  const pool = new pg.Pool({ connectionString: location.url, max, types });
+  const searchPath = `SET search_path TO ${quotedSchema(location)}`;
+  pool.on('connect', (client) => void client.query(searchPath));
+  // An idle client that loses its connection must not crash the process; the next query gets a new one.
+  pool.on('error', () => {});
+  return pool;
+}
+
+/** One connection of its own (a worker thread's, the listener's), in the location's schema. */
+export async function openClient(location: PostgresLocation): Promise<pg.Client> {
+  const client = new pg.Client({ connectionString: location.url, types });
+  await client.connect();
+  await client.query(`SET search_path TO ${quotedSchema(location)}`);
+  return client;
+}
+
+/** Runs `work` in one transaction on a connection of the pool: committed when it resolves, rolled back when it throws. */
+export async function transaction<T>(pool: Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    const result = await work(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => {});
+    throw error;
+  } finally {
+    client.release();
+  }
+}
+
+/** The key of the advisory lock that makes migrations run once however many instances start together. */
+const MIGRATION_LOCK = 0x51_1c_e0_01;
+
+/**
+ * Brings the location's schema to this binary's version, once, under an advisory lock; refuses a
+ * schema newer than this binary knows (SchemaTooNewError), which an older binary would misread.
+ */
+export async function migrate(location: PostgresLocation): Promise<void> {
+  const client = await openClient(location);
+  try {
+    await client.query(`CREATE SCHEMA IF NOT EXISTS ${quotedSchema(location)}`);
+    await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
+    await client.query('CREATE TABLE IF NOT EXISTS sluice_schema (version integer NOT NULL)');
+    const { rows } = await client.query<{ version: number }>('SELECT version FROM sluice_schema');
+    const current = rows[0]?.version ?? 0;
+    if (current > MIGRATIONS.length) {
+      throw new SchemaTooNewError(
+        `the database's schema is version ${current}, newer than this Sluice knows (${MIGRATIONS.length}): it was migrated by a newer release; run that release (or newer)`,
+      );
+    }
+    for (let version = current; version < MIGRATIONS.length; version++) {
+      await client.query('BEGIN');
+      await client.query(MIGRATIONS[version]);
+      await client.query(version === 0 ? 'INSERT INTO sluice_schema (version) VALUES ($1)' : 'UPDATE sluice_schema SET version = $1', [version + 1]);
+      await client.query('COMMIT');
+    }
+  } finally {
+    await client.query('SELECT pg_advisory_unlock_all()').catch(() => {});
+    await client.end();
+  }
+}
