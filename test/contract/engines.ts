@@ -2,7 +2,9 @@ import { rm } from 'node:fs/promises';
 import { loadConfig } from '../../src/config';
 import { openEngine, openWorkerEngine } from '../../src/engines';
 import type { Engine, WorkerEngine } from '../../src/ports/engine';
+import { openPostgresEngine, openPostgresWorkerEngine } from '../../src/engines/postgres';
 import { tempDir } from '../helpers/files';
+import { dropSchema, freshSchemaName, TEST_DATABASE_URL } from '../helpers/postgres';
 
 /** One engine opened for a test: the main side, a worker thread's side (opened here, on the same thread), and how to open another instance on the same storage. */
 export interface OpenedEngine {
@@ -47,5 +49,39 @@ const sqlite: EngineUnderTest = {
   },
 };
 
-/** Every engine the contract suites run against; the next engine is added here and must pass them unchanged. */
-export const ENGINES: EngineUnderTest[] = [sqlite];
+/** PostgreSQL: a fresh schema of the test database for each engine under test. */
+const postgres: EngineUnderTest = {
+  name: 'postgres',
+  async open() {
+    const scratchDir = await tempDir();
+    const settings = { location: { url: TEST_DATABASE_URL, schema: freshSchemaName() }, poolSize: 4, staleMs: 60_000, scratchDir };
+    const engine = openPostgresEngine(settings);
+    await engine.open();
+    const worker = openPostgresWorkerEngine({ engine: 'postgres', location: settings.location });
+    const others: Engine[] = [];
+    return {
+      engine,
+      worker,
+      another: async () => {
+        const other = openPostgresEngine(settings);
+        others.push(other);
+        await other.open();
+        return other;
+      },
+      async close() {
+        await worker.close();
+        for (const other of others) await other.close();
+        await engine.close();
+        await dropSchema(settings.location.schema);
+        await rm(scratchDir, { recursive: true, force: true });
+      },
+    };
+  },
+};
+
+/**
+ * Every engine the contract suites run against, each suite unchanged; SLUICE_TEST_ENGINES (a
+ * comma-separated list of names) narrows it while one engine is being worked on.
+ */
+const wanted = process.env.SLUICE_TEST_ENGINES?.split(',');
+export const ENGINES: EngineUnderTest[] = [sqlite, postgres].filter((engine) => !wanted || wanted.includes(engine.name));
