@@ -1,10 +1,12 @@
 /**
- * Which instance holds what. An instance joins before it serves (InstanceConflictError when it may
- * not), renews its hold on the heartbeat and leaves at a graceful stop; its `id` is the owner of the
- * leases of the attempts it runs.
+ * Which instances serve the storage. An instance joins before it serves (InstanceConflictError when
+ * it may not), renews its hold on the heartbeat and leaves at a graceful stop; its `id` is the owner
+ * of the leases of the attempts it runs.
  */
 export interface Coordination {
   readonly id: string;
+  /** True: one instance serves the storage at a time, and a second join is refused while it holds; false: any number serve it together. */
+  readonly exclusive: boolean;
   join(): Promise<void>;
   /** Renews this instance's hold; false when it has lost it (it was frozen past the staleness limit and another took over). */
   renew(): Promise<boolean>;

@@ -51,6 +51,8 @@ function isZombie(pid: number): boolean {
  */
 export class InstanceLock implements Coordination {
   readonly id = randomUUID();
+  /** The embedded engine's events and spool are in-process: one process serves a data directory. */
+  readonly exclusive = true;
   private readonly host = hostname();
 
   constructor(
