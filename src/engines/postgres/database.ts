@@ -31,11 +31,14 @@ function quotedSchema({ schema }: PostgresLocation): string {
   return `"${schema}"`;
 }
 
-/** A pool of connections whose every session works in the location's schema. */
+/** Connection settings whose every session starts in the location's schema (set at connect, before any query). */
+function connection(location: PostgresLocation) {
+  return { connectionString: location.url, types, options: `-c search_path=${quotedSchema(location)}` };
+}
+
+/** A pool of connections in the location's schema. */
 export function openPool(location: PostgresLocation, max: number): Pool {
-  const pool = new pg.Pool({ connectionString: location.url, max, types });
-  const searchPath = `SET search_path TO ${quotedSchema(location)}`;
-  pool.on('connect', (client) => void client.query(searchPath));
+  const pool = new pg.Pool({ ...connection(location), max });
   // An idle client that loses its connection must not crash the process; the next query gets a new one.
   pool.on('error', () => {});
   return pool;
@@ -43,9 +46,8 @@ export function openPool(location: PostgresLocation, max: number): Pool {
 
 /** One connection of its own (a worker thread's, the listener's), in the location's schema. */
 export async function openClient(location: PostgresLocation): Promise<pg.Client> {
-  const client = new pg.Client({ connectionString: location.url, types });
+  const client = new pg.Client(connection(location));
   await client.connect();
-  await client.query(`SET search_path TO ${quotedSchema(location)}`);
   return client;
 }
 
