@@ -4,31 +4,8 @@ import type { DatasetRow } from '../../datasets/model';
 import type { IngestMode } from '../../jobs/model';
 import type { DatasetStore } from '../../ports/dataset-store';
 import { type Db, writeTransaction } from './database';
-import { fromStorage, type HiddenRange, rowsTable, rowsTableSql, type StoredDataset, visibilitySql } from './dataset-tables';
-
-interface DatasetRecord {
-  id: number;
-  workspace: string;
-  name: string;
-  columns: string | null;
-  row_count: number;
-  visible_from_row: number;
-  created_at: number;
-  updated_at: number;
-}
-
-function toDataset(record: DatasetRecord): StoredDataset {
-  return {
-    id: record.id,
-    workspace: record.workspace,
-    name: record.name,
-    columns: record.columns === null ? null : JSON.parse(record.columns),
-    rowCount: record.row_count,
-    visibleFromRow: record.visible_from_row,
-    createdAt: record.created_at,
-    updatedAt: record.updated_at,
-  };
-}
+import { type DatasetRecord, type HiddenRange, type StoredDataset, toDataset } from '../../datasets/dataset-record';
+import { fromStorage, rowsTable, rowsTableSql, visibilitySql } from './dataset-tables';
 
 /**
  * The dataset store on SQLite. Beside the port's methods it has the synchronous steps the job store

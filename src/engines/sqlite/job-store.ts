@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { type IssueRow, toIssue } from '../../jobs/job-record';
 import type { Issue, IssueSeverity, Job, JobStatus } from '../../jobs/model';
 import type { Claim, DatasetEffect, JobFilter, JobStore, NewJob, NewJobDataset, TransitionPatch, WorkspaceLoad } from '../../ports/job-store';
 import { outboxDeliveries } from '../../webhooks/outbox';
@@ -19,16 +20,6 @@ function filterSql(filter: JobFilter): { where: string; params: unknown[] } {
     params.push(filter.datasetId);
   }
   return { where: clauses.join(' AND '), params };
-}
-
-interface IssueRow {
-  idx: number;
-  severity: IssueSeverity;
-  code: string;
-  message: string;
-  row: number | null;
-  column_name: string | null;
-  value: string | null;
 }
 
 /** The job store on SQLite: each port method is one transaction (BEGIN IMMEDIATE where it writes after reading). */
@@ -177,7 +168,7 @@ export class SqliteJobStore implements JobStore {
 
   async issues(num: number, severity: IssueSeverity | null, limit: number, afterIndex: number): Promise<Array<Issue & { index: number }>> {
     const rows = this.statements.issues.all({ num, severity, after: afterIndex, limit }) as IssueRow[];
-    return rows.map((r) => ({ index: r.idx, severity: r.severity, code: r.code, message: r.message, row: r.row, column: r.column_name, value: r.value }));
+    return rows.map(toIssue);
   }
 
   async issueCount(num: number, severity: IssueSeverity | null): Promise<number> {

@@ -1,0 +1,71 @@
+import { decodeJson } from '../jobs/job-record';
+import type { ColumnType } from './column-types';
+import type { DatasetColumn } from './columns';
+import type { Dataset } from './model';
+
+/** A dataset as stored: with the first row number that is not superseded by a REPLACE. */
+export interface StoredDataset extends Dataset {
+  visibleFromRow: number;
+}
+
+/** A range of a dataset's rows that is not visible: a job's while it writes (toRow null), or one that failed or was cancelled. */
+export interface HiddenRange {
+  job_num: number;
+  from_row: number;
+  to_row: number | null;
+}
+
+/** A row of `datasets`, as every engine stores it (columns: JSON text, or parsed jsonb). */
+export interface DatasetRecord {
+  id: number;
+  workspace: string;
+  name: string;
+  columns: string | DatasetColumn[] | null;
+  row_count: number;
+  visible_from_row: number;
+  created_at: number;
+  updated_at: number;
+}
+
+export function toDataset(record: DatasetRecord): StoredDataset {
+  return {
+    id: record.id,
+    workspace: record.workspace,
+    name: record.name,
+    columns: record.columns === null ? null : decodeJson(record.columns),
+    rowCount: record.row_count,
+    visibleFromRow: record.visible_from_row,
+    createdAt: record.created_at,
+    updatedAt: record.updated_at,
+  };
+}
+
+/**
+ * Dataset rows live in one table per dataset, named after its id, with columns c0..cN: user-given
+ * names never reach SQL. Rows are numbered by `_row`, never reused; a job's rows form one contiguous
+ * range because only one job writes to a dataset at a time.
+ */
+export function rowsTable(datasetId: number): string {
+  return `dataset_rows_${datasetId}`;
+}
+
+export function storageColumn(index: number): string {
+  return `c${index}`;
+}
+
+export function indexName(datasetId: number, columnIndex: number): string {
+  return `${rowsTable(datasetId)}_${storageColumn(columnIndex)}`;
+}
+
+/**
+ * The table of a dataset's rows in an engine's types, `_row` defined as `rowKey`, with an index for
+ * each UNIQUE column: built while the table is empty it costs nothing, whereas later it would scan
+ * the whole table and hold back its writers meanwhile.
+ */
+export function rowsTableDdl(id: number, columns: readonly DatasetColumn[], types: Record<ColumnType, string>, rowKey: string): string[] {
+  const definitions = columns.map((column, i) => `${storageColumn(i)} ${types[column.type]}`);
+  return [
+    `CREATE TABLE IF NOT EXISTS ${rowsTable(id)} (_row ${rowKey}, ${definitions.join(', ')})`,
+    ...columns.flatMap((column, i) => (column.unique ? [`CREATE INDEX IF NOT EXISTS ${indexName(id, i)} ON ${rowsTable(id)} (${storageColumn(i)})`] : [])),
+  ];
+}
