@@ -1,81 +1,12 @@
-import type { Job, JobStatus } from '../../jobs/model';
+import type { Job } from '../../jobs/model';
+import { type JobRow as DecodedJobRow, toJob as decodedToJob } from '../rows';
 import type { Db } from './database';
 
-/** A row of `jobs`. */
-export interface JobRow {
-  num: number;
-  id: string;
-  workspace: string;
-  dataset_id: number;
-  status: JobStatus;
-  stage: string;
-  file_name: string;
-  file_format: Job['file']['format'];
-  file_size: number;
-  file_sha256: string;
-  upload_key: string | null;
-  options: string;
-  processed_rows: number;
-  total_rows: number | null;
-  rows_written: number;
-  rows_rejected: number;
-  bytes_read: number;
-  issue_errors: number;
-  issue_warnings: number;
-  messages: string;
-  error_code: string | null;
-  error_message: string | null;
-  attempts: number;
-  sequence: number;
-  created_at: number;
-  started_at: number | null;
-  updated_at: number;
-  completed_at: number | null;
-  idempotency_key: string | null;
-  lease_owner: string | null;
-  lease_token: string | null;
-  lease_expires_at: number | null;
-  checkpoint: string | null;
-  attempt_started_at: number | null;
-  attempt_start_rows: number;
-  attempt_start_bytes: number;
-  fruitless_attempts: number;
-}
+/** A row of `jobs` as SQLite reads it: its JSON columns are text. */
+export type JobRow = Omit<DecodedJobRow, 'options' | 'messages' | 'checkpoint'> & { options: string; messages: string; checkpoint: string | null };
 
 export function toJob(row: JobRow): Job {
-  return {
-    num: row.num,
-    id: row.id,
-    workspace: row.workspace,
-    datasetId: row.dataset_id,
-    status: row.status,
-    stage: row.stage,
-    file: { name: row.file_name, format: row.file_format, size: row.file_size, sha256: row.file_sha256 },
-    upload: row.upload_key,
-    options: JSON.parse(row.options),
-    progress: {
-      processedRows: row.processed_rows,
-      totalRows: row.total_rows,
-      rowsWritten: row.rows_written,
-      rowsRejected: row.rows_rejected,
-      bytesRead: row.bytes_read,
-      issueErrors: row.issue_errors,
-      issueWarnings: row.issue_warnings,
-    },
-    messages: JSON.parse(row.messages),
-    error: row.error_code === null ? null : { code: row.error_code, message: row.error_message ?? '' },
-    attempts: row.attempts,
-    fruitlessAttempts: row.fruitless_attempts,
-    attempt: row.attempt_started_at === null ? null : { startedAt: row.attempt_started_at, rows: row.attempt_start_rows, bytes: row.attempt_start_bytes },
-    lease: row.lease_token === null ? null : { owner: row.lease_owner!, token: row.lease_token, expiresAt: row.lease_expires_at! },
-    checkpoint: row.checkpoint === null ? null : JSON.parse(row.checkpoint),
-    sequence: row.sequence,
-    createdAt: row.created_at,
-    startedAt: row.started_at,
-    updatedAt: row.updated_at,
-    completedAt: row.completed_at,
-    idempotencyKey: row.idempotency_key,
-  };
+  return decodedToJob({ ...row, options: JSON.parse(row.options), messages: JSON.parse(row.messages), checkpoint: row.checkpoint === null ? null : JSON.parse(row.checkpoint) });
 }
 
 /** The statements on `jobs` and `job_issues`, prepared once per connection. */
