@@ -1,4 +1,7 @@
-import { access, rm } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { access, mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -112,6 +115,17 @@ describe('PostgreSQL support ports', () => {
       await expect(engine.blobs.localFile('job_a')).rejects.toBeInstanceOf(BlobCorruptError);
       await engine.blobs.delete('job_a');
       expect((await sql(of.location.schema, 'SELECT count(*)::int AS n FROM blob_chunks')).rows[0].n).toBe(0);
+    });
+    it("clearStaging also deletes what a dead process left in the scratch folder, not a live instance's uploads", async () => {
+      const of = await settings();
+      const [engine, live] = [await open(of), await open(of)];
+      const kept = await live.blobs.stage(Readable.from([Buffer.from('arriving')]), 'live.csv');
+      const dead = spawnSync('true').pid;
+      const leftovers = [join(of.scratchDir, 'staging', `${dead}-${randomUUID()}`), join(of.scratchDir, 'copies', `${dead}-${randomUUID()}`)];
+      for (const path of leftovers) await mkdir(path, { recursive: true });
+      await engine.blobs.clearStaging();
+      for (const path of leftovers) await expect(access(path)).rejects.toMatchObject({ code: 'ENOENT' });
+      await expect(access(kept.path)).resolves.toBeUndefined();
     });
   });
 

@@ -1,11 +1,12 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, open, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, open, readdir, rm } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type pg from 'pg';
 import type { BlobStore, LocalFile, StagedUpload } from '../../ports/blob-store';
 import { receiveToFile } from '../../uploads/receive';
+import { processAlive } from '../sqlite/instance-lock';
 import { type Pool, transaction } from './database';
 
 /** The bytes of one row of `blob_chunks`: large enough to keep rows few, small enough to hold one at a time. */
@@ -37,7 +38,8 @@ export class PgBlobStore implements BlobStore {
     private readonly pool: Pool,
     scratchDir: string,
   ) {
-    this.staging = join(scratchDir, 'staging', randomUUID());
+    // Named after this process, so that a later start can tell what a dead one left behind.
+    this.staging = join(scratchDir, 'staging', `${process.pid}-${randomUUID()}`);
     this.copies = join(scratchDir, 'copies');
   }
 
@@ -67,7 +69,7 @@ export class PgBlobStore implements BlobStore {
   async localFile(key: string): Promise<LocalFile> {
     checkKey(key);
     await mkdir(this.copies, { recursive: true });
-    const path = join(this.copies, randomUUID());
+    const path = join(this.copies, `${process.pid}-${randomUUID()}`);
     try {
       await transaction(this.pool, async (client) => {
         await client.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ');
@@ -93,10 +95,24 @@ export class PgBlobStore implements BlobStore {
     return rows.map((row) => row.key);
   }
 
-  /** This instance's staging folder only: another instance sharing the scratch folder may be receiving into its own. */
+  /**
+   * This instance's staging folder, and what processes of this host that are dead left in the scratch
+   * folder (staged uploads, copies); another live instance sharing it may be receiving into its own.
+   */
   async clearStaging(): Promise<void> {
     await rm(this.staging, { recursive: true, force: true });
     await mkdir(this.staging, { recursive: true });
+    await removeLeftByDead(dirname(this.staging));
+    await removeLeftByDead(this.copies);
+  }
+}
+
+/** Deletes the entries of `dir` named after a process (`<pid>-…`) that no longer runs. */
+async function removeLeftByDead(dir: string): Promise<void> {
+  const entries = await readdir(dir).catch(() => [] as string[]);
+  for (const entry of entries) {
+    const pid = Number(entry.split('-')[0]);
+    if (Number.isSafeInteger(pid) && pid > 0 && !processAlive(pid)) await rm(join(dir, entry), { recursive: true, force: true });
   }
 }
 
