@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { text } from 'node:stream/consumers';
 import { fileURLToPath } from 'node:url';
-import { processAlive } from '../../src/engines/sqlite/instance-lock';
+import { processAlive } from '../../src/engines/shared/local-process';
 import { GraphQLClient } from './client';
 import { defaultKey } from './server';
 

@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import type { DatasetColumn } from '../../datasets/columns';
-import { type DatasetRecord, type HiddenRange, type StoredDataset, toDataset } from '../../datasets/dataset-record';
+import { type DatasetRecord, type HiddenRange, type StoredDataset, toDataset } from '../shared/dataset-record';
 import type { IngestMode } from '../../jobs/model';
 import { rowsTable, rowsTableSql } from './dataset-tables';
 

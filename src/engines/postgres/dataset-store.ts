@@ -1,5 +1,5 @@
 import type { CellValue } from '../../datasets/column-types';
-import { type DatasetRecord, type StoredDataset, toDataset } from '../../datasets/dataset-record';
+import { type DatasetRecord, type StoredDataset, toDataset } from '../shared/dataset-record';
 import type { DatasetRow } from '../../datasets/model';
 import type { DatasetStore } from '../../ports/dataset-store';
 import { type Pool, transaction } from './database';

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { type JobRow, toJob } from '../../jobs/job-record';
+import { type JobRow, toJob } from '../shared/job-record';
 import type { Issue, Job, JobStatus } from '../../jobs/model';
 import type { DatasetEffect, JobFilter, NewJob, TransitionPatch } from '../../ports/job-store';
 import { Params } from './dataset-tables';

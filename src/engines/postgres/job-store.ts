@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
-import { type IssueRow, type JobRow, toIssue, toJob } from '../../jobs/job-record';
+import { type IssueRow, type JobRow, toIssue, toJob } from '../shared/job-record';
 import type { Issue, IssueSeverity, Job, JobStatus } from '../../jobs/model';
 import type { Claim, DatasetEffect, JobFilter, JobStore, NewJob, NewJobDataset, TransitionPatch, WorkspaceLoad } from '../../ports/job-store';
 import { outboxDeliveries } from '../../webhooks/outbox';

@@ -4,7 +4,7 @@ import type { DatasetRow } from '../../datasets/model';
 import type { IngestMode } from '../../jobs/model';
 import type { DatasetStore } from '../../ports/dataset-store';
 import { type Db, writeTransaction } from './database';
-import { type DatasetRecord, type HiddenRange, type StoredDataset, toDataset } from '../../datasets/dataset-record';
+import { type DatasetRecord, type HiddenRange, type StoredDataset, toDataset } from '../shared/dataset-record';
 import { fromStorage, rowsTable, rowsTableSql, visibilitySql } from './dataset-tables';
 
 /**

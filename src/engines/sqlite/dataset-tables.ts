@@ -1,8 +1,8 @@
 import type { CellValue, ColumnType } from '../../datasets/column-types';
 import type { DatasetColumn } from '../../datasets/columns';
-import { type HiddenRange, rowsTableDdl, type StoredDataset } from '../../datasets/dataset-record';
+import { type HiddenRange, rowsTableDdl, type StoredDataset } from '../shared/dataset-record';
 
-export { type HiddenRange, indexName, rowsTable, storageColumn, type StoredDataset } from '../../datasets/dataset-record';
+export { type HiddenRange, indexName, rowsTable, storageColumn, type StoredDataset } from '../shared/dataset-record';
 
 export const STORAGE_TYPE: Record<ColumnType, string> = {
   STRING: 'TEXT',

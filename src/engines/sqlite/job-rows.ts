@@ -1,6 +1,6 @@
 import type { Db } from './database';
 
-export { type JobRow, toJob } from '../../jobs/job-record';
+export { type JobRow, toJob } from '../shared/job-record';
 
 /** The statements on `jobs` and `job_issues`, prepared once per connection. */
 export function jobStatements(db: Db) {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { type IssueRow, toIssue } from '../../jobs/job-record';
+import { type IssueRow, toIssue } from '../shared/job-record';
 import type { Issue, IssueSeverity, Job, JobStatus } from '../../jobs/model';
 import type { Claim, DatasetEffect, JobFilter, JobStore, NewJob, NewJobDataset, TransitionPatch, WorkspaceLoad } from '../../ports/job-store';
 import { outboxDeliveries } from '../../webhooks/outbox';

@@ -1,17 +1,7 @@
 import { type ApiKeyRecord, type Caller, issueKey, parseKey, secretMatches } from '../../auth/api-key';
 import type { ApiKeyStore } from '../../ports/key-store';
+import { type ApiKeyRow, toKeyRecord } from '../shared/key-record';
 import type { Db } from './database';
-
-interface Row {
-  id: string;
-  workspace: string;
-  name: string | null;
-  secret_hash: string;
-  created_at: number;
-  revoked_at: number | null;
-}
-
-const toRecord = (row: Row): ApiKeyRecord => ({ id: row.id, workspace: row.workspace, name: row.name, createdAt: row.created_at, revokedAt: row.revoked_at });
 
 /** API keys in SQLite, hashed. Every request reads its key's row, so a key revoked from the CLI (another process) stops working at the next request. */
 export class SqliteApiKeyStore implements ApiKeyStore {
@@ -19,10 +9,10 @@ export class SqliteApiKeyStore implements ApiKeyStore {
 
   constructor(db: Db) {
     this.statements = {
-      byId: db.prepare<[string], Row>('SELECT * FROM api_keys WHERE id = ?'),
+      byId: db.prepare<[string], ApiKeyRow>('SELECT * FROM api_keys WHERE id = ?'),
       insert: db.prepare('INSERT INTO api_keys (id, workspace, name, secret_hash, created_at) VALUES (?, ?, ?, ?, ?)'),
-      all: db.prepare<[], Row>('SELECT * FROM api_keys ORDER BY created_at, id'),
-      ofWorkspace: db.prepare<[string], Row>('SELECT * FROM api_keys WHERE workspace = ? ORDER BY created_at, id'),
+      all: db.prepare<[], ApiKeyRow>('SELECT * FROM api_keys ORDER BY created_at, id'),
+      ofWorkspace: db.prepare<[string], ApiKeyRow>('SELECT * FROM api_keys WHERE workspace = ? ORDER BY created_at, id'),
       any: db.prepare('SELECT 1 FROM api_keys LIMIT 1'),
       revoke: db.prepare('UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL'),
     };
@@ -36,7 +26,7 @@ export class SqliteApiKeyStore implements ApiKeyStore {
 
   async list(workspace?: string): Promise<ApiKeyRecord[]> {
     const rows = workspace === undefined ? this.statements.all.all() : this.statements.ofWorkspace.all(workspace);
-    return rows.map(toRecord);
+    return rows.map(toKeyRecord);
   }
 
   async any(): Promise<boolean> {

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { WebhookStore } from '../../ports/webhook-store';
 import type { AttemptOutcome, Delivery, NewDelivery, WebhookEndpoint } from '../../webhooks/model';
 import { newSecret } from '../../webhooks/signing';
+import { type DeliveryRow, toDelivery } from '../shared/delivery-record';
 import { type Db, writeTransaction } from './database';
 
 interface EndpointRow {
@@ -16,40 +17,6 @@ interface EndpointRow {
 
 function toEndpoint(row: EndpointRow): WebhookEndpoint {
   return { id: row.id, workspace: row.workspace, url: row.url, events: JSON.parse(row.events), disabledAt: row.disabled_at, createdAt: row.created_at };
-}
-
-interface DeliveryRow {
-  id: string;
-  job_num: number;
-  workspace: string;
-  endpoint_id: string | null;
-  url: string;
-  event: string;
-  payload: string;
-  attempts: number;
-  last_status_code: number | null;
-  last_error: string | null;
-  delivered_at: number | null;
-  next_attempt_at: number | null;
-  created_at: number;
-}
-
-function toDelivery(row: DeliveryRow): Delivery {
-  return {
-    id: row.id,
-    jobNum: row.job_num,
-    workspace: row.workspace,
-    endpointId: row.endpoint_id,
-    url: row.url,
-    event: row.event,
-    payload: row.payload,
-    attempts: row.attempts,
-    lastStatusCode: row.last_status_code,
-    lastError: row.last_error,
-    deliveredAt: row.delivered_at,
-    nextAttemptAt: row.next_attempt_at,
-    createdAt: row.created_at,
-  };
 }
 
 interface SecretsRow {

@@ -1,7 +1,7 @@
-import { decodeJson } from '../jobs/job-record';
-import type { ColumnType } from './column-types';
-import type { DatasetColumn } from './columns';
-import type { Dataset } from './model';
+import { decodeJson } from './job-record';
+import type { ColumnType } from '../../datasets/column-types';
+import type { DatasetColumn } from '../../datasets/columns';
+import type { Dataset } from '../../datasets/model';
 
 /** A dataset as stored: with the first row number that is not superseded by a REPLACE. */
 export interface StoredDataset extends Dataset {

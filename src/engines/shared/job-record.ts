@@ -1,4 +1,4 @@
-import type { Checkpoint, Issue, IssueSeverity, Job, JobOptions, JobStatus } from './model';
+import type { Checkpoint, Issue, IssueSeverity, Job, JobOptions, JobStatus } from '../../jobs/model';
 
 /** A JSON column as an engine reads it: text (SQLite) or already parsed (PostgreSQL's jsonb). */
 export function decodeJson<T>(value: string | T): T {

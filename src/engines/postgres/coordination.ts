@@ -1,0 +1,54 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { Coordination } from '../../ports/coordination';
+import { DB_NOW_MS, type Pool } from './database';
+
+/**
+ * The instances serving one database, each a row of `instances` renewed on the heartbeat. Many
+ * instances serve at once, so joining refuses no one. An instance holds its registration while its
+ * row exists and was renewed within `staleMs` (on the database's clock): past that, it is dead to
+ * the others, which remove its row and may void its leases; a renewal then fails, and the instance
+ * must stop writing. Job leases still fence every write.
+ */
+export class PgCoordination implements Coordination {
+  /** Any number of instances serve one database together. */
+  readonly exclusive = false;
+  readonly id = randomUUID();
+
+  constructor(
+    private readonly pool: Pool,
+    private readonly staleMs: number,
+  ) {}
+
+  /** Registers this instance, and removes the rows of instances that stopped renewing (dead ones, which no one else may have swept yet). */
+  async join(): Promise<void> {
+    await this.sweep();
+    await this.pool.query(
+      `INSERT INTO instances (id, host, pid, started_at, seen_at) VALUES ($1, $2, $3, ${DB_NOW_MS}, ${DB_NOW_MS})
+       ON CONFLICT (id) DO UPDATE SET seen_at = excluded.seen_at`,
+      [this.id, hostname(), process.pid],
+    );
+  }
+
+  /** False when the row is gone (another instance declared this one dead) or lapsed: this instance was frozen past `staleMs`. */
+  async renew(): Promise<boolean> {
+    const { rowCount } = await this.pool.query(`UPDATE instances SET seen_at = ${DB_NOW_MS} WHERE id = $1 AND seen_at >= ${DB_NOW_MS} - $2::bigint`, [this.id, this.staleMs]);
+    if (rowCount !== 1) return false;
+    await this.sweep();
+    return true;
+  }
+
+  async holds(): Promise<boolean> {
+    const { rowCount } = await this.pool.query(`SELECT 1 FROM instances WHERE id = $1 AND seen_at >= ${DB_NOW_MS} - $2::bigint`, [this.id, this.staleMs]);
+    return rowCount === 1;
+  }
+
+  async leave(): Promise<void> {
+    await this.pool.query('DELETE FROM instances WHERE id = $1', [this.id]);
+  }
+
+  /** Declares dead the instances that have not renewed within `staleMs`: their rows go. */
+  private async sweep(): Promise<void> {
+    await this.pool.query(`DELETE FROM instances WHERE seen_at < ${DB_NOW_MS} - $1::bigint`, [this.staleMs]);
+  }
+}

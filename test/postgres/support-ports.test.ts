@@ -1,0 +1,147 @@
+import { spawnSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { access, mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import pg from 'pg';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Engine } from '../../src/ports/engine';
+import type { JobChanged } from '../../src/ports/event-bus';
+import { openPostgresEngine, type PostgresSettings } from '../../src/engines/postgres';
+import { BlobCorruptError } from '../../src/engines/postgres/blob-store';
+import { createJob } from '../contract/fixtures';
+import { waitUntil } from '../contract/support-ports';
+import { tempDir } from '../helpers/files';
+import { dropSchema, freshSchemaName, TEST_DATABASE_URL } from '../helpers/postgres';
+
+/** What the contract suites cannot say of PostgreSQL: several instances at once, a lost connection, what the tables hold. */
+describe('PostgreSQL support ports', () => {
+  const opened: Engine[] = [];
+  const schemas: string[] = [];
+  const dirs: string[] = [];
+
+  async function settings(schema = freshSchemaName()): Promise<PostgresSettings> {
+    if (!schemas.includes(schema)) schemas.push(schema);
+    const scratchDir = await tempDir();
+    dirs.push(scratchDir);
+    return { location: { url: TEST_DATABASE_URL, schema }, poolSize: 2, staleMs: 60_000, scratchDir };
+  }
+
+  async function open(of: PostgresSettings): Promise<Engine> {
+    const engine = openPostgresEngine(of);
+    opened.push(engine);
+    await engine.open();
+    return engine;
+  }
+
+  /** Runs SQL in the schema, as an operator (or another process) would. */
+  async function sql(schema: string, text: string, params: unknown[] = []): Promise<pg.QueryResult> {
+    const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
+    await client.connect();
+    try {
+      await client.query(`SET search_path TO "${schema}"`);
+      return await client.query(text, params);
+    } finally {
+      await client.end();
+    }
+  }
+
+  /** The bus's listening connection (a private field: the test kills it as a network failure would). */
+  const listenerOf = (engine: Engine) => (engine.events as unknown as { client: (pg.Client & { processID: number }) | null }).client;
+
+  afterEach(async () => {
+    for (const engine of opened.splice(0)) await engine.close();
+    for (const schema of schemas.splice(0)) await dropSchema(schema);
+    for (const dir of dirs.splice(0)) await rm(dir, { recursive: true, force: true });
+  });
+
+  describe('event bus', () => {
+    it("reaches every instance on the schema, another instance's notice re-read; another schema's publishes stay there", async () => {
+      const shared = await settings();
+      const [a, b] = [await open(shared), await open(shared)];
+      const elsewhere = await open(await settings());
+      const heardByA: JobChanged[] = [];
+      const heardByB: JobChanged[] = [];
+      a.events.subscribe((event) => heardByA.push(event));
+      b.events.subscribe((event) => heardByB.push(event));
+
+      await elsewhere.events.publish({ job: await createJob(elsewhere), kind: 'created' });
+      const job = await createJob(a);
+      await a.events.publish({ job, kind: 'created' });
+      await waitUntil(() => heardByA.length >= 1 && heardByB.length >= 1);
+      expect(heardByA).toEqual([{ job, kind: 'created' }]);
+      expect(heardByB).toEqual([{ job, kind: 'created' }]);
+    });
+
+    it('reconnects after its connection is killed; its own publishes meanwhile still reach its subscribers', async () => {
+      const shared = await settings();
+      const [a, b] = [await open(shared), await open(shared)];
+      const heardByA: JobChanged[] = [];
+      a.events.subscribe((event) => heardByA.push(event));
+      const job = await createJob(b);
+
+      const listener = listenerOf(a);
+      await sql(shared.location.schema, 'SELECT pg_terminate_backend($1)', [listener!.processID]);
+      await a.events.publish({ job, kind: 'progress' }); // down or not yet noticed: heard locally either way
+      await waitUntil(() => heardByA.length >= 1);
+
+      // Back and listening: another instance's publish reaches it again.
+      await waitUntil(() => listenerOf(a) !== null && listenerOf(a) !== listener);
+      await b.events.publish({ job, kind: 'transition' });
+      await waitUntil(() => heardByA.length >= 2);
+      expect(heardByA.map((event) => event.kind)).toEqual(['progress', 'transition']);
+    });
+  });
+
+  describe('blob store', () => {
+    it('stores a blob in 1 MiB chunks and copies it out; release deletes the copy', async () => {
+      const of = await settings();
+      const engine = await open(of);
+      const bytes = Buffer.alloc(2.5 * 1024 * 1024, 7);
+      await engine.blobs.put(await engine.blobs.stage(Readable.from([bytes]), 'big.csv'), 'job_big');
+      const { rows } = await sql(of.location.schema, 'SELECT seq, length(data) AS n FROM blob_chunks WHERE key = $1 ORDER BY seq', ['job_big']);
+      expect(rows.map((row) => Number(row.n))).toEqual([1024 * 1024, 1024 * 1024, 512 * 1024]);
+      const file = await engine.blobs.localFile('job_big');
+      await file.release();
+      await expect(access(file.path)).rejects.toMatchObject({ code: 'ENOENT' });
+    });
+
+    it('a missing blob fails with ENOENT; a corrupt one with BlobCorruptError, leaving no copy', async () => {
+      const of = await settings();
+      const engine = await open(of);
+      await expect(engine.blobs.localFile('job_none')).rejects.toMatchObject({ code: 'ENOENT' });
+      await engine.blobs.put(await engine.blobs.stage(Readable.from([Buffer.from('id\n1\n')]), 'a.csv'), 'job_a');
+      await sql(of.location.schema, `UPDATE blob_chunks SET data = '\\x00'::bytea WHERE key = 'job_a'`);
+      await expect(engine.blobs.localFile('job_a')).rejects.toBeInstanceOf(BlobCorruptError);
+      await engine.blobs.delete('job_a');
+      expect((await sql(of.location.schema, 'SELECT count(*)::int AS n FROM blob_chunks')).rows[0].n).toBe(0);
+    });
+    it("clearStaging also deletes what a dead process left in the scratch folder, not a live instance's uploads", async () => {
+      const of = await settings();
+      const [engine, live] = [await open(of), await open(of)];
+      const kept = await live.blobs.stage(Readable.from([Buffer.from('arriving')]), 'live.csv');
+      const dead = spawnSync('true').pid;
+      const leftovers = [join(of.scratchDir, 'staging', `${dead}-${randomUUID()}`), join(of.scratchDir, 'copies', `${dead}-${randomUUID()}`)];
+      for (const path of leftovers) await mkdir(path, { recursive: true });
+      await engine.blobs.clearStaging();
+      for (const path of leftovers) await expect(access(path)).rejects.toMatchObject({ code: 'ENOENT' });
+      await expect(access(kept.path)).resolves.toBeUndefined();
+    });
+  });
+
+  describe('coordination', () => {
+    it('many instances join at once; one that stopped renewing is swept by the others and cannot renew', async () => {
+      const shared = await settings();
+      const [a, b, c] = [await open(shared), await open(shared), await open(shared)];
+      await Promise.all([a, b, c].map((engine) => engine.coordination.join()));
+      for (const engine of [a, b, c]) expect(await engine.coordination.holds()).toBe(true);
+
+      await sql(shared.location.schema, 'UPDATE instances SET seen_at = seen_at - $2::bigint WHERE id = $1', [c.coordination.id, 61_000]);
+      expect(await c.coordination.holds()).toBe(false);
+      expect(await a.coordination.renew()).toBe(true);
+      expect((await sql(shared.location.schema, 'SELECT id FROM instances ORDER BY id')).rows.map((row) => row.id)).toEqual([a.coordination.id, b.coordination.id].sort());
+      expect(await c.coordination.renew()).toBe(false);
+      expect(await b.coordination.holds()).toBe(true);
+    });
+  });
+});
