@@ -1,16 +1,41 @@
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { readdirSync } from 'node:fs';
 import pg from 'pg';
 
 /** The PostgreSQL the tests use: SLUICE_TEST_DATABASE_URL, or the machine's own (127.0.0.1:5432, trust auth) with a database of their own. */
 export const TEST_DATABASE_URL = process.env.SLUICE_TEST_DATABASE_URL ?? 'postgres://root@127.0.0.1:5432/sluice_test';
+
+/** Starts the machine's PostgreSQL cluster (Debian's pg_ctlcluster, the newest version installed), waiting until it answers. */
+function startLocalCluster(): void {
+  const version = readdirSync('/etc/postgresql').sort((a, b) => Number(a) - Number(b)).at(-1);
+  if (!version) throw new Error('PostgreSQL is not running on 127.0.0.1:5432 and none is installed: install it, or set SLUICE_TEST_DATABASE_URL');
+  execFileSync('pg_ctlcluster', ['--skip-systemctl-redirect', version, 'main', 'start'], { stdio: 'inherit' });
+  execFileSync('pg_isready', ['-h', '127.0.0.1', '-p', '5432', '-t', '30'], { stdio: 'inherit' });
+}
+
+/** Connects as the administrator of the test server; starts the machine's own cluster first when it is down (the default URL only). */
+async function connectAdmin(url: URL): Promise<pg.Client> {
+  const connect = async () => {
+    const client = new pg.Client({ connectionString: url.toString() });
+    await client.connect();
+    return client;
+  };
+  try {
+    return await connect();
+  } catch (error) {
+    if ((error as { code?: string }).code !== 'ECONNREFUSED' || process.env.SLUICE_TEST_DATABASE_URL) throw error;
+    startLocalCluster();
+    return connect();
+  }
+}
 
 /** Creates the test database when it does not exist yet (global setup, once per run). */
 export async function ensureTestDatabase(): Promise<void> {
   const url = new URL(TEST_DATABASE_URL);
   const name = url.pathname.slice(1);
   url.pathname = '/postgres';
-  const admin = new pg.Client({ connectionString: url.toString() });
-  await admin.connect();
+  const admin = await connectAdmin(url);
   try {
     const { rowCount } = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
     if (rowCount === 0) await admin.query(`CREATE DATABASE "${name.replace(/"/g, '""')}"`);
