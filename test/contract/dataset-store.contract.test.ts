@@ -1,10 +1,10 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { CellValue } from '../../src/datasets/column-types';
 import type { DatasetColumn } from '../../src/datasets/columns';
 import type { Dataset } from '../../src/datasets/model';
 import { toColumnValue } from '../../src/ingest/values';
 import type { Engine } from '../../src/ports/engine';
-import { ENGINES, type OpenedEngine } from './engines';
+import { ENGINES, type OpenedEngine, openForEachTest } from './engines';
 import { COLUMNS, createJob, jobOptions, WORKSPACE } from './fixtures';
 import { claimAt, codes, commitRows, completeJob, endJob, ingest, purgeAll, requeue, rowCount, settledSink, T0, visibleCodes } from './sink-helpers';
 
@@ -29,14 +29,7 @@ function stored(cells: Array<string | null>): CellValue[] {
 describe.each(ENGINES)('DatasetStore contract: $name', (engineUnderTest) => {
   let opened: OpenedEngine;
   let engine: Engine;
-
-  beforeEach(async () => {
-    opened = await engineUnderTest.open();
-    engine = opened.engine;
-  });
-  afterEach(async () => {
-    await opened.close();
-  });
+  openForEachTest(engineUnderTest, (current) => ({ engine } = opened = current));
 
   async function dataset(name: string, workspace = WORKSPACE): Promise<Dataset> {
     const found = await engine.datasets.get(workspace, name);

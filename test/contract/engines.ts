@@ -1,4 +1,5 @@
 import { rm } from 'node:fs/promises';
+import { afterEach, beforeEach } from 'vitest';
 import { loadConfig } from '../../src/config';
 import { openEngine, openWorkerEngine } from '../../src/engines';
 import type { Engine, WorkerEngine } from '../../src/ports/engine';
@@ -20,32 +21,40 @@ export interface EngineUnderTest {
   open(): Promise<OpenedEngine>;
 }
 
+/**
+ * An engine opened for a test, with its worker side (`openWorker`, once the engine is open); `openOther` opens the same storage again (for
+ * `another()`), and `removeStorage` deletes what the test left once every instance is closed.
+ */
+async function opened(openOther: () => Engine, openWorker: (engine: Engine) => WorkerEngine, removeStorage: () => Promise<void>): Promise<OpenedEngine> {
+  const engine = openOther();
+  await engine.open();
+  const worker = openWorker(engine);
+  const others: Engine[] = [];
+  return {
+    engine,
+    worker,
+    another: async () => {
+      const other = openOther();
+      others.push(other);
+      await other.open();
+      return other;
+    },
+    async close() {
+      await worker.close();
+      for (const other of others) await other.close();
+      await engine.close();
+      await removeStorage();
+    },
+  };
+}
+
 /** The embedded default: SQLite in a fresh data directory. */
 const sqlite: EngineUnderTest = {
   name: 'sqlite',
   async open() {
     const dataDir = await tempDir();
     const config = loadConfig({}, { dataDir, logLevel: 'silent' });
-    const engine = openEngine(config);
-    await engine.open();
-    const worker = openWorkerEngine(engine.workerSpec);
-    const others: Engine[] = [];
-    return {
-      engine,
-      worker,
-      another: async () => {
-        const other = openEngine(config);
-        others.push(other);
-        await other.open();
-        return other;
-      },
-      async close() {
-        await worker.close();
-        for (const other of others) await other.close();
-        await engine.close();
-        await rm(dataDir, { recursive: true, force: true });
-      },
-    };
+    return opened(() => openEngine(config), (engine) => openWorkerEngine(engine.workerSpec), () => rm(dataDir, { recursive: true, force: true }));
   },
 };
 
@@ -55,29 +64,26 @@ const postgres: EngineUnderTest = {
   async open() {
     const scratchDir = await tempDir();
     const settings = { location: { url: TEST_DATABASE_URL, schema: freshSchemaName() }, poolSize: 4, staleMs: 60_000, scratchDir };
-    const engine = openPostgresEngine(settings);
-    await engine.open();
-    const worker = openPostgresWorkerEngine({ engine: 'postgres', location: settings.location });
-    const others: Engine[] = [];
-    return {
-      engine,
-      worker,
-      another: async () => {
-        const other = openPostgresEngine(settings);
-        others.push(other);
-        await other.open();
-        return other;
-      },
-      async close() {
-        await worker.close();
-        for (const other of others) await other.close();
-        await engine.close();
-        await dropSchema(settings.location.schema);
-        await rm(scratchDir, { recursive: true, force: true });
-      },
-    };
+    const openWorker = () => openPostgresWorkerEngine({ engine: 'postgres', location: settings.location });
+    return opened(() => openPostgresEngine(settings), openWorker, async () => {
+      await dropSchema(settings.location.schema);
+      await rm(scratchDir, { recursive: true, force: true });
+    });
   },
 };
+
+/** Opens a fresh engine of `spec` before each test of the suite and closes it after; `use` receives it. */
+export function openForEachTest(spec: EngineUnderTest, use: (opened: OpenedEngine) => void): void {
+  let current: OpenedEngine | undefined;
+  beforeEach(async () => {
+    current = await spec.open();
+    use(current);
+  });
+  afterEach(async () => {
+    await current?.close();
+    current = undefined;
+  });
+}
 
 /**
  * Every engine the contract suites run against, each suite unchanged; SLUICE_TEST_ENGINES (a

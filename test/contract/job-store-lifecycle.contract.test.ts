@@ -1,9 +1,9 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { CellValue } from '../../src/datasets/column-types';
 import { toColumnValue } from '../../src/ingest/values';
 import type { Engine } from '../../src/ports/engine';
 import type { Delivery } from '../../src/webhooks/model';
-import { ENGINES, type OpenedEngine } from './engines';
+import { ENGINES, type OpenedEngine, openForEachTest } from './engines';
 import { COLUMNS, createJob, jobOptions, WORKSPACE } from './fixtures';
 import {
   claimAt,
@@ -28,14 +28,7 @@ import {
 describe.each(ENGINES)('JobStore contract: $name', (engineUnderTest) => {
   let opened: OpenedEngine;
   let engine: Engine;
-
-  beforeEach(async () => {
-    opened = await engineUnderTest.open();
-    engine = opened.engine;
-  });
-  afterEach(async () => {
-    await opened.close();
-  });
+  openForEachTest(engineUnderTest, (current) => ({ engine } = opened = current));
 
 
   describe('claimNext', () => {

@@ -1,8 +1,8 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import type { Job } from '../../src/jobs/model';
 import type { Engine } from '../../src/ports/engine';
 import type { WorkspaceLoad } from '../../src/ports/job-store';
-import { ENGINES, type OpenedEngine } from './engines';
+import { ENGINES, type OpenedEngine, openForEachTest } from './engines';
 import { COLUMNS, createJob, jobOptions, newJob, WORKSPACE } from './fixtures';
 import {
   claimAt,
@@ -23,14 +23,7 @@ import {
 describe.each(ENGINES)('JobStore contract: $name', (engineUnderTest) => {
   let opened: OpenedEngine;
   let engine: Engine;
-
-  beforeEach(async () => {
-    opened = await engineUnderTest.open();
-    engine = opened.engine;
-  });
-  afterEach(async () => {
-    await opened.close();
-  });
+  openForEachTest(engineUnderTest, (current) => ({ engine } = opened = current));
 
   const noLimit = () => {};
 

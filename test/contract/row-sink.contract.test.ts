@@ -1,11 +1,11 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import type { DatasetColumn } from '../../src/datasets/columns';
 import { IngestError } from '../../src/ingest/ingest-error';
 import type { Job } from '../../src/jobs/model';
 import type { Engine } from '../../src/ports/engine';
 import { LeaseLostError } from '../../src/ports/errors';
 import type { RowSink } from '../../src/ports/row-sink';
-import { ENGINES, type OpenedEngine } from './engines';
+import { ENGINES, type OpenedEngine, openForEachTest } from './engines';
 import { attemptOf, COLUMNS, createJob, jobOptions } from './fixtures';
 import {
   checkpoint,
@@ -39,14 +39,7 @@ const TWO_UNIQUE: DatasetColumn[] = [
 describe.each(ENGINES)('RowSink contract: $name', (engineUnderTest) => {
   let opened: OpenedEngine;
   let engine: Engine;
-
-  beforeEach(async () => {
-    opened = await engineUnderTest.open();
-    engine = opened.engine;
-  });
-  afterEach(async () => {
-    await opened.close();
-  });
+  openForEachTest(engineUnderTest, (current) => ({ engine } = opened = current));
 
   async function expectIngestError(promise: Promise<unknown>, code: string): Promise<void> {
     const error = await promise.then(

@@ -1,21 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import { afterEach, beforeEach, expect } from 'vitest';
+import { expect } from 'vitest';
 import type { Job } from '../../src/jobs/model';
 import type { Engine } from '../../src/ports/engine';
 import type { Delivery } from '../../src/webhooks/model';
-import type { EngineUnderTest, OpenedEngine } from './engines';
+import { type EngineUnderTest, type OpenedEngine, openForEachTest } from './engines';
 import { WORKSPACE, claim, createJob, jobOptions } from './fixtures';
 
 /** A fresh engine for every test of the enclosing suite, closed after it. */
 export function freshEngine(spec: EngineUnderTest): () => OpenedEngine {
   let opened: OpenedEngine | undefined;
-  beforeEach(async () => {
-    opened = await spec.open();
-  });
-  afterEach(async () => {
-    await opened?.close();
-    opened = undefined;
-  });
+  openForEachTest(spec, (current) => (opened = current));
   return () => {
     if (!opened) throw new Error('no engine is open outside a test');
     return opened;
