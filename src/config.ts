@@ -4,8 +4,19 @@ import { resolve } from 'node:path';
 export interface Config {
   readonly host: string;
   readonly port: number;
-  /** Root of all state: the SQLite database and the upload spool. */
+  /**
+   * Root of this instance's local state: with the embedded engine, all of it (the SQLite database and
+   * the upload spool); with PostgreSQL, only scratch space (uploads arriving, copies being read).
+   */
   readonly dataDir: string;
+  /** PostgreSQL to serve from, shared by any number of instances; null: the embedded SQLite engine in the data directory. */
+  readonly databaseUrl: string | null;
+  /** The PostgreSQL schema holding Sluice's tables (several deployments can share one database). */
+  readonly databaseSchema: string;
+  /** Connections of an instance's pool (each running job's worker and the event listener open one more each). */
+  readonly databasePoolSize: number;
+  /** Whether this instance runs jobs and the background work (webhooks, purging, retention); false: it serves the API only. */
+  readonly runJobs: boolean;
   readonly logLevel: string;
   /** Jobs running at once; the rest wait PENDING in arrival order. */
   readonly maxConcurrentJobs: number;
@@ -185,6 +196,10 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     host: env.HOST || '127.0.0.1',
     port: integer(env, 'PORT', 4000, 0, 65535),
     dataDir: resolve(env.SLUICE_DATA_DIR || './data'),
+    databaseUrl: env.SLUICE_DATABASE_URL || null,
+    databaseSchema: env.SLUICE_DATABASE_SCHEMA || 'public',
+    databasePoolSize: integer(env, 'SLUICE_DATABASE_POOL_SIZE', 10, 1, 1000),
+    runJobs: boolean(env, 'SLUICE_RUN_JOBS', true),
     logLevel: env.LOG_LEVEL || 'info',
     maxConcurrentJobs: integer(env, 'SLUICE_MAX_CONCURRENT_JOBS', 2, 1, 64),
     batchRows: integer(env, 'SLUICE_BATCH_ROWS', 5000, 1, 100_000),
