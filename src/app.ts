@@ -50,7 +50,8 @@ function lossSignal(): { lost: Promise<Error>; lose: () => void } {
 
 /** The job machinery and what resolvers use, over the engine's ports. */
 function wireServices(config: Config, engine: Engine, log: Logger, lose: () => void) {
-  const registry = new JobRegistry(engine.jobs, engine.events, log);
+  const clock = () => engine.coordination.clock();
+  const registry = new JobRegistry(engine.jobs, engine.events, log, clock);
   const destinations = { allowPrivate: config.webhookAllowPrivate, allowedHosts: new Set(config.webhookAllowedHosts) };
   const dispatcher = new WebhookDispatcher(engine.webhooks, { timeoutMs: config.webhookTimeoutMs, retryDelaysMs: config.webhookRetryDelaysMs, policy: destinations }, log);
   const purger = new RowPurger(engine.datasets, log);
@@ -65,6 +66,7 @@ function wireServices(config: Config, engine: Engine, log: Logger, lose: () => v
     blobs: engine.blobs,
     workerEngine: engine.workerSpec,
     owner: engine.coordination.id,
+    clock,
     holdsDataDir,
     log,
     onSettled: () => purger.kick(),
@@ -86,7 +88,7 @@ function wireServices(config: Config, engine: Engine, log: Logger, lose: () => v
     dispatcher,
     draining: new Draining(),
   };
-  const retention = new RetentionSweeper(engine.jobs, engine.blobs, config.jobRetentionMs, config.cleanupIntervalMs, log);
+  const retention = new RetentionSweeper(engine.jobs, engine.blobs, { retentionMs: config.jobRetentionMs, intervalMs: config.cleanupIntervalMs, clock }, log);
   return { services, runner, dispatcher, purger, retention };
 }
 
@@ -100,6 +102,9 @@ function buildServers(config: Config, engine: Engine, services: Services, log: L
   const health = () => ({
     status: services.draining.active ? ('stopping' as const) : ('ok' as const),
     store: engine.name,
+    engine: engine.name,
+    instance: engine.coordination.id,
+    runsJobs: config.runJobs,
     version: packageJson.version,
     activeJobs: services.runner.activeCount,
     subscriptions: services.feeds.count,

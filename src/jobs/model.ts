@@ -102,6 +102,8 @@ export interface Job {
   /** The running (or last) attempt: when it was claimed, and the rows and bytes the job had read by then. */
   attempt: AttemptStart | null;
   lease: Lease | null;
+  /** The instance that runs, or last ran, the job (its lease owner at the last claim); null before its first claim. */
+  instance: string | null;
   checkpoint: Checkpoint | null;
   sequence: number;
   createdAt: number;

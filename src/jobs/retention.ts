@@ -16,13 +16,12 @@ export class RetentionSweeper {
   constructor(
     private readonly jobs: JobStore,
     private readonly blobs: BlobStore,
-    private readonly retentionMs: number,
-    private readonly intervalMs: number,
+    private readonly timing: { retentionMs: number; intervalMs: number; clock: () => number },
     private readonly log: Logger,
   ) {}
 
   start(): void {
-    this.timer = setInterval(() => void this.sweep(), this.intervalMs);
+    this.timer = setInterval(() => void this.sweep(), this.timing.intervalMs);
     this.timer.unref();
     void this.sweep();
   }
@@ -33,7 +32,7 @@ export class RetentionSweeper {
     let deleted = 0;
     try {
       for (let count = JOBS_PER_STEP; count === JOBS_PER_STEP && this.timer; ) {
-        const uploads = await this.jobs.deleteEnded(Date.now() - this.retentionMs, JOBS_PER_STEP);
+        const uploads = await this.jobs.deleteEnded(this.timing.clock() - this.timing.retentionMs, JOBS_PER_STEP);
         count = uploads.length;
         deleted += count;
         // Uploads kept after their job ended (SLUICE_KEEP_UPLOADS) go with the job.

@@ -21,6 +21,8 @@ export interface RunnerDeps {
   workerEngine: WorkerEngineSpec;
   /** This instance, as lease owner: leases of any other owner are void (one process serves a data directory). */
   owner: string;
+  /** Now on the storage's clock, which job timestamps and leases are measured on. */
+  clock: () => number;
   /**
    * Whether this instance still holds the data directory; false once another process took it (this
    * one was frozen past the lock's staleness). Only a holder may reap others' leases or claim jobs.
@@ -271,12 +273,11 @@ export class JobRunner {
    * attempt found to have lost its lease is stopped at once.
    */
   private async heartbeat(): Promise<void> {
-    const now = Date.now();
     for (const entry of this.running.values()) {
-      if (entry.lost || entry.reported || now - entry.lastSeen >= this.config.stallThresholdMs) continue;
+      if (entry.lost || entry.reported || Date.now() - entry.lastSeen >= this.config.stallThresholdMs) continue;
       await this.guarded(entry, 'heartbeat', async () => {
         const current = await this.held(entry);
-        const due = current !== null && now - current.updatedAt >= this.config.heartbeatIntervalMs / 2;
+        const due = current !== null && this.deps.clock() - current.updatedAt >= this.config.heartbeatIntervalMs / 2;
         if (!current || (due && !(await this.registry.renewLease(current, this.config.leaseMs)))) entry.abandon('its lease was taken over');
       });
     }

@@ -8,6 +8,11 @@ export interface Coordination {
   /** True: one instance serves the storage at a time, and a second join is refused while it holds; false: any number serve it together. */
   readonly exclusive: boolean;
   join(): Promise<void>;
+  /**
+   * Now, in epoch milliseconds, on the storage's clock: leases, heartbeats and timestamps of every
+   * instance are measured on it, so instances whose own clocks disagree still agree on what expired.
+   */
+  clock(): number;
   /** Renews this instance's hold; false when it has lost it (it was frozen past the staleness limit and another took over). */
   renew(): Promise<boolean>;
   /** Whether this instance still holds what it joined (a read: it renews nothing). */

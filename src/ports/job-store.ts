@@ -91,7 +91,10 @@ export interface JobStore {
   transition(job: Job, to: JobStatus, patch: TransitionPatch, effect: DatasetEffect, now: number): Promise<Job | null>;
   /** The heartbeat: advances updatedAt and extends the lease; false when the attempt no longer holds it. */
   renewLease(num: number, leaseToken: string, leaseMs: number, now: number): Promise<boolean>;
-  /** RUNNING jobs whose lease is void: it expired, or it belongs to another owner than `liveOwner`. */
+  /**
+   * RUNNING jobs whose lease is void: it expired, or its owner is neither `liveOwner` nor an instance
+   * that still serves the storage (on an exclusive storage only `liveOwner` serves it).
+   */
   withVoidLease(liveOwner: string, now: number): Promise<Job[]>;
   /** Issues in the order they were noted, after index `afterIndex`. */
   issues(num: number, severity: IssueSeverity | null, limit: number, afterIndex: number): Promise<Array<Issue & { index: number }>>;

@@ -146,6 +146,10 @@ export const Job = builder.objectRef<JobRecord>('Job').implement({
       description:
         'Attempts started (1 on the first run). An attempt interrupted by a crash or a lapsed lease resumes from its checkpoint as the next one; after SLUICE_MAX_ATTEMPTS the job fails with INTERRUPTED. A hand-over at a graceful stop does not count.',
     }),
+    instance: t.exposeString('instance', {
+      nullable: true,
+      description: 'The Sluice instance that runs, or last ran, the job (as its /health names it); null before its first claim',
+    }),
     sequence: t.exposeInt('sequence', { description: 'Grows by at least 1 on every change of the job' }),
     createdAt: t.field({ type: 'DateTime', resolve: (job) => job.createdAt }),
     startedAt: t.field({ type: 'DateTime', nullable: true, resolve: (job) => job.startedAt }),

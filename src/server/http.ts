@@ -5,7 +5,13 @@ import type { Yoga } from './yoga';
 export interface HealthReport {
   /** `stopping` (with HTTP 503) while a graceful stop drains the server, so that load balancers stop sending work. */
   status: 'ok' | 'stopping';
+  /** The engine (`sqlite`, `postgres`); kept beside `engine` for the clients that read it first. */
   store: string;
+  engine: string;
+  /** This instance's id: what `Job.instance` names, and the owner of the leases of the jobs it runs. */
+  instance: string;
+  /** False on an API-only instance (SLUICE_RUN_JOBS=false). */
+  runsJobs: boolean;
   version: string;
   activeJobs: number;
   /** Open GraphQL subscriptions, over WebSocket and SSE. */

@@ -14,6 +14,15 @@ describe.each(ENGINES)('Coordination contract: $name', (spec) => {
     expect(b.id).not.toBe(a.id);
   });
 
+  it("tells the time on the storage's clock, which on this machine is the machine's own", async () => {
+    const coordination = opened().engine.coordination;
+    await coordination.join();
+    const before = Date.now();
+    const now = coordination.clock();
+    expect(Math.abs(now - before)).toBeLessThan(1_000);
+    expect(Number.isInteger(now)).toBe(true);
+  });
+
   it('an instance holds nothing before it joins; once joined it holds and renews', async () => {
     const coordination = opened().engine.coordination;
     expect(await coordination.holds()).toBe(false);

@@ -32,6 +32,17 @@ describe.each(ENGINES)('JobStore contract: $name', (engineUnderTest) => {
 
 
   describe('claimNext', () => {
+    it('names the claiming instance in `instance`, which stays after the lease is dropped and changes with the next claim', async () => {
+      const job = await createJob(engine, 'a');
+      expect(job.instance).toBeNull();
+      const first = await claimAt(engine, T0, job, 'instance-a');
+      expect(first.instance).toBe('instance-a');
+      expect((await requeue(engine, first)).instance).toBe('instance-a');
+      const second = await claimAt(engine, T0 + 2, job, 'instance-b');
+      expect(second.instance).toBe('instance-b');
+      expect((await completeJob(engine, second, T0 + 3)).instance).toBe('instance-b');
+    });
+
     it('moves the job to RUNNING under a fresh lease of the owner and starts an attempt', async () => {
       const job = await createJob(engine, 'people', { now: T0 - 1000 });
       const claimed = await engine.jobs.claimNext({ owner: 'instance-a', leaseMs: 5000, now: T0 });
@@ -481,6 +492,17 @@ describe.each(ENGINES)('JobStore contract: $name', (engineUnderTest) => {
       expect(await nums('me', T0 + 60_000)).toEqual([fresh.num, expired.num, foreign.num, renewed.num]);
       const listed = await engine.jobs.withVoidLease('me', T0 + 5_000);
       expect(listed.find((j) => j.num === expired.num)).toEqual(await reload(engine, expired));
+    });
+
+    it('keeps the fresh lease of another instance serving the storage (unless it is exclusive), and voids it once that instance left', async () => {
+      const other = await opened.another();
+      await other.coordination.join();
+      const job = await createJob(engine, 'a');
+      await claimAt(engine, engine.coordination.clock(), job, other.coordination.id, 60_000);
+      const voidNow = async () => (await engine.jobs.withVoidLease(engine.coordination.id, engine.coordination.clock())).map((j) => j.num);
+      expect(await voidNow()).toEqual(engine.coordination.exclusive ? [job.num] : []);
+      await other.coordination.leave();
+      expect(await voidNow()).toEqual([job.num]);
     });
 
     it('is empty when nothing runs', async () => {

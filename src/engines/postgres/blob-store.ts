@@ -7,7 +7,7 @@ import type pg from 'pg';
 import type { BlobStore, LocalFile, StagedUpload } from '../../ports/blob-store';
 import { receiveToFile } from '../../uploads/receive';
 import { processAlive } from '../shared/local-process';
-import { type Pool, transaction } from './database';
+import { DB_NOW_MS, type Pool, transaction } from './database';
 
 /** The bytes of one row of `blob_chunks`: large enough to keep rows few, small enough to hold one at a time. */
 const CHUNK_BYTES = 1024 * 1024;
@@ -54,7 +54,7 @@ export class PgBlobStore implements BlobStore {
     checkKey(key);
     await transaction(this.pool, async (client) => {
       await client.query('DELETE FROM blobs WHERE key = $1', [key]);
-      await client.query('INSERT INTO blobs (key, size, sha256, created_at) VALUES ($1, $2, $3, $4)', [key, upload.size, upload.sha256, Date.now()]);
+      await client.query(`INSERT INTO blobs (key, size, sha256, created_at) VALUES ($1, $2, $3, ${DB_NOW_MS})`, [key, upload.size, upload.sha256]);
       const written = await writeChunks(client, key, upload.path);
       if (written.size !== upload.size || written.sha256 !== upload.sha256) throw new BlobCorruptError(`the staged upload ${upload.path} changed since it was received`);
     });

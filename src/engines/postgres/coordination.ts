@@ -1,6 +1,6 @@
-import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Coordination } from '../../ports/coordination';
+import { newInstanceId } from '../shared/instance-id';
 import { DB_NOW_MS, type Pool } from './database';
 
 /**
@@ -13,7 +13,9 @@ import { DB_NOW_MS, type Pool } from './database';
 export class PgCoordination implements Coordination {
   /** Any number of instances serve one database together. */
   readonly exclusive = false;
-  readonly id = randomUUID();
+  readonly id = newInstanceId();
+  /** The database's clock minus this host's, measured at each join and renewal. */
+  private offsetMs = 0;
 
   constructor(
     private readonly pool: Pool,
@@ -23,18 +25,34 @@ export class PgCoordination implements Coordination {
   /** Registers this instance, and removes the rows of instances that stopped renewing (dead ones, which no one else may have swept yet). */
   async join(): Promise<void> {
     await this.sweep();
-    await this.pool.query(
+    await this.measured(
       `INSERT INTO instances (id, host, pid, started_at, seen_at) VALUES ($1, $2, $3, ${DB_NOW_MS}, ${DB_NOW_MS})
-       ON CONFLICT (id) DO UPDATE SET seen_at = excluded.seen_at`,
+       ON CONFLICT (id) DO UPDATE SET seen_at = excluded.seen_at RETURNING seen_at AS db_now`,
       [this.id, hostname(), process.pid],
     );
   }
 
+  clock(): number {
+    return Date.now() + this.offsetMs;
+  }
+
   /** False when the row is gone (another instance declared this one dead) or lapsed: this instance was frozen past `staleMs`. */
   async renew(): Promise<boolean> {
-    const { rowCount } = await this.pool.query(`UPDATE instances SET seen_at = ${DB_NOW_MS} WHERE id = $1 AND seen_at >= ${DB_NOW_MS} - $2::bigint`, [this.id, this.staleMs]);
-    if (rowCount !== 1) return false;
+    const renewed = await this.measured(
+      `UPDATE instances SET seen_at = ${DB_NOW_MS} WHERE id = $1 AND seen_at >= ${DB_NOW_MS} - $2::bigint RETURNING seen_at AS db_now`,
+      [this.id, this.staleMs],
+    );
+    if (!renewed) return false;
     await this.sweep();
+    return true;
+  }
+
+  /** Runs a statement that returns the database's now (`db_now`), and takes the clock's offset from it (against the round trip's midpoint). */
+  private async measured(sql: string, params: unknown[]): Promise<boolean> {
+    const sent = Date.now();
+    const { rows } = await this.pool.query<{ db_now: number }>(sql, params);
+    if (rows.length === 0) return false;
+    this.offsetMs = rows[0].db_now - Math.round((sent + Date.now()) / 2);
     return true;
   }
 

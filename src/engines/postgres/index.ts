@@ -38,7 +38,7 @@ export function openPostgresEngine({ location, poolSize, staleMs, scratchDir }: 
   const workerSpec: PostgresWorkerSpec = { engine: 'postgres', location };
   return {
     name: 'postgres',
-    jobs: new PgJobStore(pool, datasets, webhooks),
+    jobs: new PgJobStore(pool, datasets, webhooks, staleMs),
     datasets,
     webhooks,
     keys: new PgApiKeyStore(pool),

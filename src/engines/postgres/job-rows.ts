@@ -44,7 +44,7 @@ export interface ClaimPart {
 // RUNNING, the move happens only under the lease the caller's job carries ($17).
 const MOVE = `
   UPDATE jobs SET status = $3, stage = $4,
-    lease_owner = $5, lease_token = $6, lease_expires_at = $7,
+    lease_owner = $5, lease_token = $6, lease_expires_at = $7, instance = COALESCE($5, instance),
     error_code = CASE WHEN $8::boolean THEN $9::text ELSE error_code END,
     error_message = CASE WHEN $8::boolean THEN $10::text ELSE error_message END,
     started_at = COALESCE(started_at, $11::bigint),

@@ -4,7 +4,7 @@ import { type IssueRow, type JobRow, toIssue, toJob } from '../shared/job-record
 import type { Issue, IssueSeverity, Job, JobStatus } from '../../jobs/model';
 import type { Claim, DatasetEffect, JobFilter, JobStore, NewJob, NewJobDataset, TransitionPatch, WorkspaceLoad } from '../../ports/job-store';
 import { outboxDeliveries } from '../../webhooks/outbox';
-import { type Pool, transaction } from './database';
+import { DB_NOW_MS, type Pool, transaction } from './database';
 import { abandonJobRows, findDataset, findDatasetByName, insertDataset, publishJobRows } from './dataset-steps';
 import type { PgDatasetStore } from './dataset-store';
 import { Params } from './dataset-tables';
@@ -28,6 +28,8 @@ export class PgJobStore implements JobStore {
     // Kept for the Engine's wiring: the dataset steps run on the transaction's own connection.
     readonly datasets: PgDatasetStore,
     readonly webhooks: unknown,
+    /** How long an instance may go without renewing its registration before its leases are void. */
+    private readonly staleMs: number,
   ) {}
 
   async create(job: NewJob, dataset: NewJobDataset, admit: (load: WorkspaceLoad) => void): Promise<{ job: Job; created: boolean }> {
@@ -166,8 +168,10 @@ export class PgJobStore implements JobStore {
 
   async withVoidLease(liveOwner: string, now: number): Promise<Job[]> {
     const { rows } = await this.pool.query<JobRow>(
-      `SELECT * FROM jobs WHERE status = 'RUNNING' AND (lease_owner IS DISTINCT FROM $1 OR lease_expires_at < $2) ORDER BY num`,
-      [liveOwner, now],
+      `SELECT * FROM jobs j WHERE status = 'RUNNING' AND (lease_expires_at < $2 OR (lease_owner IS DISTINCT FROM $1
+         AND NOT EXISTS (SELECT 1 FROM instances i WHERE i.id = j.lease_owner AND i.seen_at >= ${DB_NOW_MS} - $3::bigint)))
+       ORDER BY num`,
+      [liveOwner, now, this.staleMs],
     );
     return rows.map(toJob);
   }

@@ -59,6 +59,7 @@ export const MIGRATIONS: readonly string[] = [
     completed_at bigint,
     idempotency_key text,
     lease_owner text,
+    instance text,
     lease_token text,
     lease_expires_at bigint,
     checkpoint jsonb,

@@ -6,7 +6,7 @@ import { IngestError } from '../../ingest/ingest-error';
 import { LeaseLostError } from '../../ports/errors';
 import type { Attempt, BatchCommit, ProgressUpdate, RowSink } from '../../ports/row-sink';
 import { copyRows } from './copy-rows';
-import { inTransaction } from './database';
+import { DB_NOW_MS, inTransaction } from './database';
 import { beginJobRows, findDataset, setColumns, takeRowNumbers } from './dataset-steps';
 import { insertIssues } from './job-rows';
 import { asStorageFaults } from './storage-faults';
@@ -18,8 +18,8 @@ const PROGRESS = `
   UPDATE jobs SET processed_rows = $3, total_rows = $4, rows_written = $5, rows_rejected = $6, bytes_read = $7,
     issue_errors = $8, issue_warnings = $9, stage = COALESCE($10, stage),
     messages = CASE WHEN $11::jsonb IS NULL THEN messages ELSE messages || $11::jsonb END,
-    checkpoint = COALESCE($12::jsonb, checkpoint), lease_expires_at = $13,
-    sequence = sequence + 1, updated_at = $14
+    checkpoint = COALESCE($12::jsonb, checkpoint), lease_expires_at = ${DB_NOW_MS} + $13::bigint,
+    sequence = sequence + 1, updated_at = ${DB_NOW_MS}
   WHERE num = $1 AND status = 'RUNNING' AND lease_token = $2`;
 
 /**
@@ -92,7 +92,6 @@ export class PgRowSink implements RowSink {
   private async fence(progress: ProgressUpdate): Promise<void> {
     const { jobNum, leaseToken, leaseMs } = this.attempt;
     const { counters } = progress;
-    const now = Date.now();
     const { rowCount } = await this.db.query(PROGRESS, [
       jobNum,
       leaseToken,
@@ -106,8 +105,7 @@ export class PgRowSink implements RowSink {
       progress.stage ?? null,
       progress.messages ? JSON.stringify(progress.messages) : null,
       progress.checkpoint ? JSON.stringify(progress.checkpoint) : null,
-      now + leaseMs,
-      now,
+      leaseMs,
     ]);
     if (rowCount !== 1) throw new LeaseLostError();
   }

@@ -37,6 +37,7 @@ export interface JobRow {
   completed_at: number | null;
   idempotency_key: string | null;
   lease_owner: string | null;
+  instance: string | null;
   lease_token: string | null;
   lease_expires_at: number | null;
   checkpoint: string | Checkpoint | null;
@@ -72,6 +73,7 @@ export function toJob(row: JobRow): Job {
     fruitlessAttempts: row.fruitless_attempts,
     attempt: row.attempt_started_at === null ? null : { startedAt: row.attempt_started_at, rows: row.attempt_start_rows, bytes: row.attempt_start_bytes },
     lease: row.lease_token === null ? null : { owner: row.lease_owner!, token: row.lease_token, expiresAt: row.lease_expires_at! },
+    instance: row.instance,
     checkpoint: row.checkpoint === null ? null : decodeJson(row.checkpoint),
     sequence: row.sequence,
     createdAt: row.created_at,

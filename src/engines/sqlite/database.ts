@@ -163,6 +163,11 @@ const migrations: string[] = [
   ALTER TABLE jobs RENAME COLUMN spool_path TO upload_key;
   UPDATE jobs SET upload_key = substr(upload_key, 7) WHERE upload_key LIKE 'spool/%';
   `,
+  `
+  -- The instance that runs, or last ran, the job: set by each claim, kept after the lease is dropped.
+  ALTER TABLE jobs ADD COLUMN instance TEXT;
+  UPDATE jobs SET instance = lease_owner;
+  `,
 ];
 
 export function openDatabase(path: string, options: { busyTimeoutMs: number; migrate: boolean }): Db {

@@ -1,7 +1,7 @@
-import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { InstanceConflictError } from '../../ports/errors';
 import type { Coordination } from '../../ports/coordination';
+import { newInstanceId } from '../shared/instance-id';
 import { processAlive } from '../shared/local-process';
 import { type Db, writeTransaction } from './database';
 
@@ -26,7 +26,7 @@ const joinedHere = new Set<string>();
  * process frozen past `staleMs`) cannot write rows for a job another process took over.
  */
 export class InstanceLock implements Coordination {
-  readonly id = randomUUID();
+  readonly id = newInstanceId();
   /** The embedded engine's events and spool are in-process: one process serves a data directory. */
   readonly exclusive = true;
   private readonly host = hostname();
@@ -35,6 +35,11 @@ export class InstanceLock implements Coordination {
     private readonly db: Db,
     private readonly staleMs: number,
   ) {}
+
+  /** One process on one machine: its own clock is the storage's. */
+  clock(): number {
+    return Date.now();
+  }
 
   /** Takes the data directory, or throws DataDirInUseError naming the live holder. */
   async join(): Promise<void> {

@@ -24,6 +24,7 @@ export function jobStatements(db: Db) {
     transition: db.prepare(`
       UPDATE jobs SET status = @to, stage = @stage,
         lease_owner = @leaseOwner, lease_token = @leaseToken, lease_expires_at = @leaseExpiresAt,
+        instance = COALESCE(@leaseOwner, instance),
         error_code = CASE WHEN @setError THEN @errorCode ELSE error_code END,
         error_message = CASE WHEN @setError THEN @errorMessage ELSE error_message END,
         started_at = COALESCE(started_at, @startedAt),
