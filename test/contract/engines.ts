@@ -3,7 +3,7 @@ import { afterEach, beforeEach } from 'vitest';
 import { loadConfig } from '../../src/config';
 import { openEngine, openWorkerEngine } from '../../src/engines';
 import type { Engine, WorkerEngine } from '../../src/ports/engine';
-import { openPostgresEngine, openPostgresWorkerEngine } from '../../src/engines/postgres';
+import { openPostgresEngine } from '../../src/engines/postgres';
 import { tempDir } from '../helpers/files';
 import { dropSchema, freshSchemaName, TEST_DATABASE_URL } from '../helpers/postgres';
 
@@ -64,8 +64,7 @@ const postgres: EngineUnderTest = {
   async open() {
     const scratchDir = await tempDir();
     const settings = { location: { url: TEST_DATABASE_URL, schema: freshSchemaName() }, poolSize: 4, staleMs: 60_000, scratchDir };
-    const openWorker = () => openPostgresWorkerEngine({ engine: 'postgres', location: settings.location });
-    return opened(() => openPostgresEngine(settings), openWorker, async () => {
+    return opened(() => openPostgresEngine(settings), (engine) => openWorkerEngine(engine.workerSpec), async () => {
       await dropSchema(settings.location.schema);
       await rm(scratchDir, { recursive: true, force: true });
     });

@@ -1,6 +1,5 @@
 import { hostname } from 'node:os';
 import type { Coordination } from '../../ports/coordination';
-import { newInstanceId } from '../shared/instance-id';
 import { DB_NOW_MS, type Pool } from './database';
 
 /**
@@ -13,13 +12,13 @@ import { DB_NOW_MS, type Pool } from './database';
 export class PgCoordination implements Coordination {
   /** Any number of instances serve one database together. */
   readonly exclusive = false;
-  readonly id = newInstanceId();
   /** The database's clock minus this host's, measured at each join and renewal. */
   private offsetMs = 0;
 
   constructor(
     private readonly pool: Pool,
     private readonly staleMs: number,
+    readonly id: string,
   ) {}
 
   /** Registers this instance, and removes the rows of instances that stopped renewing (dead ones, which no one else may have swept yet). */

@@ -31,22 +31,32 @@ function quotedSchema({ schema }: PostgresLocation): string {
   return `"${schema}"`;
 }
 
+/**
+ * What a connection is for and whose it is, as pg_stat_activity shows it (`sluice/<role>/<instance>`),
+ * so that an operator can tell the instances' connections apart (and end one).
+ */
+export interface ConnectionName {
+  role: 'pool' | 'listener' | 'ingest' | 'migrate' | 'cli';
+  instance: string;
+}
+
 /** Connection settings whose every session starts in the location's schema (set at connect, before any query). */
-function connection(location: PostgresLocation) {
-  return { connectionString: location.url, types, options: `-c search_path=${quotedSchema(location)}` };
+function connection(location: PostgresLocation, { role, instance }: ConnectionName) {
+  const application_name = `sluice/${role}/${instance}`.slice(0, 63); // PostgreSQL keeps 63 bytes of it
+  return { connectionString: location.url, types, options: `-c search_path=${quotedSchema(location)}`, application_name };
 }
 
 /** A pool of connections in the location's schema. */
-export function openPool(location: PostgresLocation, max: number): Pool {
-  const pool = new pg.Pool({ ...connection(location), max });
+export function openPool(location: PostgresLocation, max: number, name: ConnectionName): Pool {
+  const pool = new pg.Pool({ ...connection(location, name), max });
   // An idle client that loses its connection must not crash the process; the next query gets a new one.
   pool.on('error', () => {});
   return pool;
 }
 
 /** One connection of its own (a worker thread's, the listener's), in the location's schema. */
-export async function openClient(location: PostgresLocation): Promise<pg.Client> {
-  const client = new pg.Client(connection(location));
+export async function openClient(location: PostgresLocation, name: ConnectionName): Promise<pg.Client> {
+  const client = new pg.Client(connection(location, name));
   await client.connect();
   return client;
 }
@@ -81,8 +91,8 @@ const MIGRATION_LOCK = 0x51_1c_e0_01;
  * Brings the location's schema to this binary's version, once, under an advisory lock; refuses a
  * schema newer than this binary knows (SchemaTooNewError), which an older binary would misread.
  */
-export async function migrate(location: PostgresLocation): Promise<void> {
-  const client = await openClient(location);
+export async function migrate(location: PostgresLocation, instance: string): Promise<void> {
+  const client = await openClient(location, { role: 'migrate', instance });
   try {
     await client.query(`CREATE SCHEMA IF NOT EXISTS ${quotedSchema(location)}`);
     await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);

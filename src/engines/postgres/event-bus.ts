@@ -54,7 +54,10 @@ export class PgEventBus implements EventBus {
   private closed = false;
   private retry: NodeJS.Timeout | null = null;
 
-  constructor(private readonly location: PostgresLocation) {}
+  constructor(
+    private readonly location: PostgresLocation,
+    private readonly instance: string,
+  ) {}
 
   async open(): Promise<void> {
     this.closed = false;
@@ -88,7 +91,7 @@ export class PgEventBus implements EventBus {
   }
 
   private async connect(): Promise<void> {
-    const client = await openClient(this.location);
+    const client = await openClient(this.location, { role: 'listener', instance: this.instance });
     client.on('notification', (message) => this.heard(message.payload));
     client.on('error', () => this.dropped(client));
     client.on('end', () => this.dropped(client));

@@ -9,6 +9,7 @@ import { PgJobStore } from './job-store';
 import { PgApiKeyStore } from './key-store';
 import { PgRowSink } from './row-sink';
 import { PgWebhookStore } from './webhook-store';
+import { newInstanceId } from '../shared/instance-id';
 
 export interface PostgresSettings {
   location: PostgresLocation;
@@ -23,6 +24,8 @@ export interface PostgresSettings {
 export interface PostgresWorkerSpec extends WorkerEngineSpec {
   engine: 'postgres';
   location: PostgresLocation;
+  /** The instance whose worker this is (it names the worker's connection). */
+  instance: string;
 }
 
 export function isPostgresWorkerSpec(spec: WorkerEngineSpec): spec is PostgresWorkerSpec {
@@ -31,11 +34,12 @@ export function isPostgresWorkerSpec(spec: WorkerEngineSpec): spec is PostgresWo
 
 /** Many instances on one PostgreSQL: rows by COPY, claims with SKIP LOCKED, events by LISTEN/NOTIFY, uploads in the database. */
 export function openPostgresEngine({ location, poolSize, staleMs, scratchDir }: PostgresSettings): Engine {
-  const pool = openPool(location, poolSize);
+  const instance = newInstanceId();
+  const pool = openPool(location, poolSize, { role: 'pool', instance });
   const datasets = new PgDatasetStore(pool);
   const webhooks = new PgWebhookStore(pool);
-  const events = new PgEventBus(location);
-  const workerSpec: PostgresWorkerSpec = { engine: 'postgres', location };
+  const events = new PgEventBus(location, instance);
+  const workerSpec: PostgresWorkerSpec = { engine: 'postgres', location, instance };
   return {
     name: 'postgres',
     jobs: new PgJobStore(pool, datasets, webhooks, staleMs),
@@ -44,10 +48,10 @@ export function openPostgresEngine({ location, poolSize, staleMs, scratchDir }: 
     keys: new PgApiKeyStore(pool),
     blobs: new PgBlobStore(pool, scratchDir),
     events,
-    coordination: new PgCoordination(pool, staleMs),
+    coordination: new PgCoordination(pool, staleMs, instance),
     workerSpec,
     async open() {
-      await migrate(location);
+      await migrate(location, instance);
       await events.open();
     },
     async close() {
@@ -58,11 +62,11 @@ export function openPostgresEngine({ location, poolSize, staleMs, scratchDir }: 
 }
 
 /** A worker thread's own connection to the database. */
-export function openPostgresWorkerEngine({ location }: PostgresWorkerSpec): WorkerEngine {
+export function openPostgresWorkerEngine({ location, instance }: PostgresWorkerSpec): WorkerEngine {
   const sinks: PgRowSink[] = [];
   return {
     async openSink(attempt: Attempt): Promise<RowSink> {
-      const sink = new PgRowSink(await openClient(location), attempt);
+      const sink = new PgRowSink(await openClient(location, { role: 'ingest', instance }), attempt);
       sinks.push(sink);
       return sink;
     },
