@@ -1,4 +1,4 @@
-import { rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { ApiKeyStore } from '../ports/key-store';
@@ -17,6 +17,8 @@ export function defaultKeyFile(dataDir: string): string {
  */
 export async function ensureFirstKey(keys: ApiKeyStore, dataDir: string, log: Logger): Promise<void> {
   if (await keys.any()) return;
+  // The key is kept only in this file: the folder must exist before the key does (with PostgreSQL nothing else creates it).
+  mkdirSync(dataDir, { recursive: true });
   const { record, token } = await keys.create(DEFAULT_WORKSPACE, 'created at first start', Date.now());
   const file = defaultKeyFile(dataDir);
   // A file left from an earlier database may have other permissions: create it anew.

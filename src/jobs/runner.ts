@@ -132,7 +132,7 @@ export class JobRunner {
     }
     let file: LocalFile;
     try {
-      file = await this.deps.blobs.localFile(job.upload!);
+      file = await this.fetchUpload(job);
     } catch (error) {
       this.log.error({ err: error, jobId: job.id }, 'reading the upload failed');
       const failed = await this.registry.fail(job, { code: 'STORAGE_ERROR', message: 'the upload could not be read from storage; the dataset is unchanged' });
@@ -151,6 +151,18 @@ export class JobRunner {
     this.running.set(entry.token, entry);
     void entry.exited.then(() => file.release());
     this.watch(entry);
+  }
+
+  /** The job's upload as a local file; copying a large one out of the database may outlast a lease, which is renewed meanwhile. */
+  private async fetchUpload(job: Job): Promise<LocalFile> {
+    const renewal = setInterval(() => {
+      this.registry.renewLease(job, this.config.leaseMs).catch((error) => this.log.warn({ err: error, jobId: job.id }, 'renewing the lease while fetching the upload failed'));
+    }, this.config.heartbeatIntervalMs);
+    try {
+      return await this.deps.blobs.localFile(job.upload!);
+    } finally {
+      clearInterval(renewal);
+    }
   }
 
   /** Turns what the worker reports, and how it ends, into the attempt's conclusion. */

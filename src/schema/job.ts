@@ -142,6 +142,11 @@ export const Job = builder.objectRef<JobRecord>('Job').implement({
       description: 'Set when FAILED or CANCELLED',
       resolve: (job) => (job.status === 'FAILED' || job.status === 'CANCELLED' ? job.error : null),
     }),
+  }),
+});
+
+/** The job's attempts, its instance and its times. */
+builder.objectFields(Job, (t) => ({
     attempts: t.exposeInt('attempts', {
       description:
         'Attempts started (1 on the first run). An attempt interrupted by a crash or a lapsed lease resumes from its checkpoint as the next one; after SLUICE_MAX_ATTEMPTS the job fails with INTERRUPTED. A hand-over at a graceful stop does not count.',
@@ -165,8 +170,7 @@ export const Job = builder.objectRef<JobRecord>('Job').implement({
       description: 'RUNNING and updatedAt older than the stall threshold',
       resolve: (job, _args, { services }) => job.status === 'RUNNING' && Date.now() - job.updatedAt > services.config.stallThresholdMs,
     }),
-  }),
-});
+}));
 
 const JobConnection = connectionType('Job', Job);
 

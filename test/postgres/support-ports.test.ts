@@ -9,7 +9,8 @@ import type { Engine } from '../../src/ports/engine';
 import type { JobChanged } from '../../src/ports/event-bus';
 import { openPostgresEngine, type PostgresSettings } from '../../src/engines/postgres';
 import { BlobCorruptError } from '../../src/engines/postgres/blob-store';
-import { DB_NOW_MS as DB_NOW_SQL } from '../../src/engines/postgres/database';
+import { DB_NOW_MS as DB_NOW_SQL, SchemaTooNewError } from '../../src/engines/postgres/database';
+import { MIGRATIONS } from '../../src/engines/postgres/migrations';
 import { createJob } from '../contract/fixtures';
 import { waitUntil } from '../contract/support-ports';
 import { tempDir } from '../helpers/files';
@@ -146,6 +147,29 @@ describe('PostgreSQL support ports', () => {
       await engine.blobs.clearStaging();
       for (const path of leftovers) await expect(access(path)).rejects.toMatchObject({ code: 'ENOENT' });
       await expect(access(kept.path)).resolves.toBeUndefined();
+    });
+  });
+
+  describe('migrations', () => {
+    it('run once however many instances open a fresh schema together', async () => {
+      const shared = await settings();
+      const engines = [1, 2, 3].map(() => openPostgresEngine(shared));
+      opened.push(...engines);
+      await Promise.all(engines.map((engine) => engine.open()));
+      const { rows } = await sql(shared.location.schema, 'SELECT version FROM sluice_schema');
+      expect(rows).toEqual([{ version: MIGRATIONS.length }]);
+    });
+
+    it('a schema migrated by a newer release is refused with a message saying so, and left as it is', async () => {
+      const shared = await settings();
+      await open(shared);
+      await sql(shared.location.schema, 'UPDATE sluice_schema SET version = $1', [MIGRATIONS.length + 1]);
+      const older = openPostgresEngine(shared);
+      opened.push(older);
+      const refusal = await older.open().catch((error: unknown) => error);
+      expect(refusal).toBeInstanceOf(SchemaTooNewError);
+      expect((refusal as Error).message).toMatch(/newer than this Sluice knows/);
+      expect((await sql(shared.location.schema, 'SELECT version FROM sluice_schema')).rows).toEqual([{ version: MIGRATIONS.length + 1 }]);
     });
   });
 

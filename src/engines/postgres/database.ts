@@ -59,6 +59,10 @@ export function openPool(location: PostgresLocation, max: number, name: Connecti
 /** One connection of its own (a worker thread's, the listener's), in the location's schema. */
 export async function openClient(location: PostgresLocation, name: ConnectionName): Promise<pg.Client> {
   const client = new pg.Client(connection(location, name));
+  // Attached before connecting: a connection ended by the server as it becomes ready (an operator's
+  // pg_terminate_backend) emits 'error' at once, which without a listener would crash the process.
+  // Its owner learns of the loss from its next query, or from its own 'error' listener.
+  client.on('error', () => {});
   await client.connect();
   return client;
 }
