@@ -74,16 +74,16 @@ export interface ScaleOutSample {
 }
 
 /**
- * `jobs` uploads of `path` (`rows` rows) into as many datasets, sent together to `instances` instances
- * (round robin, or all to the first with `uploadToFirst`), each running at most `maxConcurrentJobs`;
- * waits for every job to complete.
+ * `jobs` uploads of `path` (`rows` rows) into as many datasets, sent together to the first of
+ * `instances` instances (the others claim jobs created there), each running at most
+ * `maxConcurrentJobs`; waits for every job to complete.
  */
-export function scaleOut(dataDir: string, path: string, rows: number, options: { instances: number; jobs: number; maxConcurrentJobs: number; uploadToFirst: boolean }): Promise<ScaleOutSample> {
+export function scaleOut(dataDir: string, path: string, rows: number, options: { instances: number; jobs: number; maxConcurrentJobs: number }): Promise<ScaleOutSample> {
   const env = { SLUICE_MAX_CONCURRENT_JOBS: String(options.maxConcurrentJobs) };
   return withInstances(dataDir, Array.from({ length: options.instances }, () => env), async (all) => {
     const started = performance.now();
+    const { client } = all[0];
     const uploads = Array.from({ length: options.jobs }, async (_, i) => {
-      const { client } = all[options.uploadToFirst ? 0 : i % all.length];
       const answer = await client.upload(IngestDocument, { input: { dataset: `scale-${i}`, columns: COLUMNS } }, path, `scale-${i}.csv`);
       return untilEnded(client, answer.data!.ingest.job!.id);
     });

@@ -115,7 +115,7 @@ async function postgresRound(runs: Runs, files: Files, step: Step): Promise<void
   runs.pgFanOutAcrossMs.push(await fanOutAcross(serverDir, files.scaleCsv, SIZES.subscribers));
   for (const instances of [1, SCALE.instances]) {
     step(`sluice scale-out on PostgreSQL, ${instances} instance(s)`);
-    const sample = await scaleOut(serverDir, files.scaleCsv, SIZES.scaleRows, { ...SCALE, instances, uploadToFirst: false });
+    const sample = await scaleOut(serverDir, files.scaleCsv, SIZES.scaleRows, { ...SCALE, instances });
     (instances === 1 ? runs.scaleOne : runs.scaleMany).push(sample);
   }
 }
