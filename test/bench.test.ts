@@ -10,9 +10,9 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 // The bench runs in every test run, on small files, so that it never rots. Its timings are not
 // asserted (they mean little at this size, on a shared machine): only that every case ran and agreed.
 it('npm run bench -- --quick measures every case against its reference and writes the figures', () => {
-  const run = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/bench/main.ts', '--quick'], { cwd: root, encoding: 'utf8', timeout: 240_000 });
+  const run = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/bench/main.ts', '--quick'], { cwd: root, encoding: 'utf8', timeout: 600_000 });
   expect(run.status, run.stderr).toBe(0);
-  for (const label of ['CSV ingest', 'sqlite3 `.import`', 'csv-parse alone', 'XLSX ingest', 'exceljs WorkbookReader alone', 'Server peak RSS', 'polling', 'bare graphql-yoga', 'latency while', 'Fan-out', 'Late UNIQUE rule']) {
+  for (const label of ['CSV ingest', 'sqlite3 `.import`', 'csv-parse alone', 'XLSX ingest', 'exceljs WorkbookReader alone', 'Server peak RSS', 'polling', 'bare graphql-yoga', 'latency while', 'Fan-out', 'Late UNIQUE rule', 'CSV ingest on PostgreSQL', 'psql `\\copy`', 'peak RSS on PostgreSQL', 'polling on PostgreSQL', 'SQLite engine', 'Fan-out across instances', "all on the job's instance", 'Scale-out on PostgreSQL', '1 instance']) {
     expect(run.stdout).toContain(label);
   }
   const written = /figures written to (bench\/results\/\S+\.json)/.exec(run.stderr)![1];
@@ -25,4 +25,10 @@ it('npm run bench -- --quick measures every case against its reference and write
   expect(results.fanOut.ms.median).toBeGreaterThanOrEqual(0);
   expect(results.lateUnique.seconds.median).toBeGreaterThan(0);
   expect(results.lateUnique.concurrent).toEqual(['COMPLETED']);
-}, 300_000);
+  // PostgreSQL: every job of these cases completed with all its rows, or the bench would have failed.
+  const postgres = results.postgres;
+  for (const figure of [postgres.csv.sluice, postgres.csv.psql, postgres.memory, postgres.polling, postgres.scaleOut.one, postgres.scaleOut.many]) expect(figure.median).toBeGreaterThan(0);
+  expect(postgres.fanOut.one.median).toBeGreaterThanOrEqual(0);
+  expect(postgres.fanOut.across.median).toBeGreaterThanOrEqual(0);
+  for (const jobs of postgres.scaleOut.jobsPerInstance) expect(jobs.reduce((a, b) => a + b)).toBe(postgres.scaleOut.jobs);
+}, 660_000);

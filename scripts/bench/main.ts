@@ -1,45 +1,55 @@
 // npm run bench [-- --quick]
 // Measures Sluice against references on the same machine in the same run, each case several times in
-// rotation (so that a noisy moment does not fall on one case only); prints one table and writes the
+// rotation (so that a noisy moment does not fall on one case only), on the embedded SQLite engine and
+// on PostgreSQL (one instance, and several sharing one database); prints one table and writes the
 // figures to bench/results/<date>[-quick].json.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateCsv, generateXlsx } from './data';
 import { csvParseAlone, ensureSqliteCli, exceljsAlone, sqliteImport, startBareYoga } from './references';
+import { fanOutAcross, scaleOut, type ScaleOutSample } from './instances';
+import { ensureBenchDatabase, onPostgres, psqlCopy } from './postgres';
 import { fanOut, ingest, type IngestSample, lateUnique, type LateUniqueSample, load, type LoadSample, polling } from './sluice';
 import type { Results, Sizes } from './results';
-import { spread } from './stats';
+import { type Spread, spread } from './stats';
 import { formatTable } from './table';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const quick = process.argv.includes('--quick');
 const SIZES: Sizes = quick
-  ? { csvRows: 20_000, bigCsvRows: 60_000, xlsxRows: 5_000, repeats: 1, loadSeconds: 2, subscribers: 100 }
-  : { csvRows: 1_000_000, bigCsvRows: 3_000_000, xlsxRows: 200_000, repeats: 3, loadSeconds: 10, subscribers: 1_000 };
+  ? { csvRows: 20_000, bigCsvRows: 60_000, xlsxRows: 5_000, repeats: 1, loadSeconds: 2, subscribers: 100, scaleRows: 2_000 }
+  : { csvRows: 1_000_000, bigCsvRows: 3_000_000, xlsxRows: 200_000, repeats: 3, loadSeconds: 10, subscribers: 1_000, scaleRows: 150_000 };
 const CONNECTIONS = 50;
+/** The scale-out case: this many jobs (one dataset each) on this many instances against one instance, each running at most maxConcurrentJobs at once. */
+const SCALE = { jobs: 6, instances: 3, maxConcurrentJobs: 2 };
 const dataDir = join(root, 'bench', 'data');
 const resultsDir = join(root, 'bench', 'results');
+const serverDir = join(dataDir, 'server');
 
+/** The bench's files, generated once into bench/data. */
+async function benchFiles() {
+  const files = {
+    csv: join(dataDir, `bench-${SIZES.csvRows}.csv`),
+    bigCsv: join(dataDir, `bench-${SIZES.bigCsvRows}.csv`),
+    xlsx: join(dataDir, `bench-${SIZES.xlsxRows}.xlsx`),
+    sample: join(dataDir, 'bench-1000.csv'),
+    scaleCsv: join(dataDir, `bench-${SIZES.scaleRows}.csv`),
+  };
+  await generateCsv(files.csv, SIZES.csvRows);
+  await generateCsv(files.bigCsv, SIZES.bigCsvRows);
+  await generateXlsx(files.xlsx, SIZES.xlsxRows);
+  await generateCsv(files.sample, 1_000);
+  await generateCsv(files.scaleCsv, SIZES.scaleRows);
+  return files;
+}
+type Files = Awaited<ReturnType<typeof benchFiles>>;
 
-async function main(): Promise<void> {
-  ensureSqliteCli();
-  // The server runs as `npm start` runs it: built first.
-  execFileSync(process.execPath, ['scripts/build.mjs'], { cwd: root, stdio: 'inherit' });
-  mkdirSync(dataDir, { recursive: true });
-  mkdirSync(resultsDir, { recursive: true });
-  const csv = join(dataDir, `bench-${SIZES.csvRows}.csv`);
-  const bigCsv = join(dataDir, `bench-${SIZES.bigCsvRows}.csv`);
-  const xlsx = join(dataDir, `bench-${SIZES.xlsxRows}.xlsx`);
-  const sample = join(dataDir, 'bench-1000.csv');
-  await generateCsv(csv, SIZES.csvRows);
-  await generateCsv(bigCsv, SIZES.bigCsvRows);
-  await generateXlsx(xlsx, SIZES.xlsxRows);
-  await generateCsv(sample, 1_000);
-  const serverDir = join(dataDir, 'server');
-
-  const runs = {
+/** Every sample of every case, one per round. */
+function emptyRuns() {
+  return {
     csvSluice: [] as IngestSample[],
     sqlite3: [] as number[],
     csvParse: [] as number[],
@@ -50,43 +60,75 @@ async function main(): Promise<void> {
     pollYoga: [] as LoadSample[],
     fanOutMs: [] as number[],
     lateUnique: [] as LateUniqueSample[],
+    pgCsv: [] as IngestSample[],
+    psqlCopy: [] as number[],
+    pgPoll: [] as LoadSample[],
+    pgFanOutMs: [] as number[],
+    pgFanOutAcrossMs: [] as number[],
+    scaleOne: [] as ScaleOutSample[],
+    scaleMany: [] as ScaleOutSample[],
   };
-  for (let round = 1; round <= SIZES.repeats; round++) {
-    const step = (name: string) => console.error(`bench: round ${round}/${SIZES.repeats}: ${name}`);
-    step('sqlite3 .import');
-    runs.sqlite3.push(sqliteImport(csv, join(dataDir, 'reference.db')));
-    step('csv-parse alone');
-    runs.csvParse.push((await csvParseAlone(csv)).seconds);
-    step('sluice CSV');
-    runs.csvSluice.push(await ingest(serverDir, csv, SIZES.csvRows));
-    step('exceljs alone');
-    runs.exceljs.push((await exceljsAlone(xlsx)).seconds);
-    step('sluice XLSX');
-    runs.xlsxSluice.push(await ingest(serverDir, xlsx, SIZES.xlsxRows));
-    step('bare yoga polling');
-    const yoga = await startBareYoga();
-    try {
-      runs.pollYoga.push(await load(yoga.url, { query: '{ hello }' }, CONNECTIONS, SIZES.loadSeconds));
-    } finally {
-      await yoga.stop();
-    }
-    step('sluice polling');
-    runs.pollSluice.push(await polling(serverDir, sample, CONNECTIONS, SIZES.loadSeconds));
-    step('sluice fan-out');
-    runs.fanOutMs.push(await fanOut(serverDir, csv, SIZES.subscribers));
-    step('sluice big CSV');
-    runs.bigCsvSluice.push(await ingest(serverDir, bigCsv, SIZES.bigCsvRows));
-    step('sluice late UNIQUE rule on the big dataset');
-    runs.lateUnique.push(await lateUnique(serverDir, bigCsv, sample, 1_000, csv));
-  }
+}
+type Runs = ReturnType<typeof emptyRuns>;
+type Step = (name: string) => void;
 
+/** One round of the cases on the embedded SQLite engine and their references. */
+async function sqliteRound(runs: Runs, files: Files, step: Step): Promise<void> {
+  step('sqlite3 .import');
+  runs.sqlite3.push(sqliteImport(files.csv, join(dataDir, 'reference.db')));
+  step('csv-parse alone');
+  runs.csvParse.push((await csvParseAlone(files.csv)).seconds);
+  step('sluice CSV');
+  runs.csvSluice.push(await ingest(serverDir, files.csv, SIZES.csvRows));
+  step('exceljs alone');
+  runs.exceljs.push((await exceljsAlone(files.xlsx)).seconds);
+  step('sluice XLSX');
+  runs.xlsxSluice.push(await ingest(serverDir, files.xlsx, SIZES.xlsxRows));
+  step('bare yoga polling');
+  const yoga = await startBareYoga();
+  try {
+    runs.pollYoga.push(await load(yoga.url, { query: '{ hello }' }, CONNECTIONS, SIZES.loadSeconds));
+  } finally {
+    await yoga.stop();
+  }
+  step('sluice polling');
+  runs.pollSluice.push(await polling(serverDir, files.sample, CONNECTIONS, SIZES.loadSeconds));
+  step('sluice fan-out');
+  runs.fanOutMs.push(await fanOut(serverDir, files.csv, SIZES.subscribers));
+  step('sluice big CSV');
+  runs.bigCsvSluice.push(await ingest(serverDir, files.bigCsv, SIZES.bigCsvRows));
+  step('sluice late UNIQUE rule on the big dataset');
+  runs.lateUnique.push(await lateUnique(serverDir, files.bigCsv, files.sample, 1_000, files.csv));
+}
+
+/** One round of the cases on PostgreSQL, each in a fresh schema: one instance, then several sharing it. */
+async function postgresRound(runs: Runs, files: Files, step: Step): Promise<void> {
+  step('psql \\copy');
+  runs.psqlCopy.push(await psqlCopy(files.csv));
+  step('sluice CSV on PostgreSQL');
+  runs.pgCsv.push(await onPostgres((env) => ingest(serverDir, files.csv, SIZES.csvRows, env)));
+  step('sluice polling on PostgreSQL');
+  runs.pgPoll.push(await onPostgres((env) => polling(serverDir, files.sample, CONNECTIONS, SIZES.loadSeconds, env)));
+  step('sluice fan-out on PostgreSQL, one instance');
+  runs.pgFanOutMs.push(await onPostgres((env) => fanOut(serverDir, files.scaleCsv, SIZES.subscribers, env)));
+  step('sluice fan-out on PostgreSQL, across instances');
+  runs.pgFanOutAcrossMs.push(await fanOutAcross(serverDir, files.scaleCsv, SIZES.subscribers));
+  for (const instances of [1, SCALE.instances]) {
+    step(`sluice scale-out on PostgreSQL, ${instances} instance(s)`);
+    const sample = await scaleOut(serverDir, files.scaleCsv, SIZES.scaleRows, { ...SCALE, instances });
+    (instances === 1 ? runs.scaleOne : runs.scaleMany).push(sample);
+  }
+}
+
+/** The figures of every case over its rounds. */
+function summarize(runs: Runs, files: Files): Results {
   const file = (path: string, rows: number) => ({ path: path.slice(root.length), bytes: statSync(path).size, rows });
   const rate = (rows: number, seconds: number[]) => spread(seconds.map((s) => rows / s));
-  const results: Results = {
+  return {
     date: new Date().toISOString(),
     quick,
     sizes: SIZES,
-    files: { csv: file(csv, SIZES.csvRows), bigCsv: file(bigCsv, SIZES.bigCsvRows), xlsx: file(xlsx, SIZES.xlsxRows) },
+    files: { csv: file(files.csv, SIZES.csvRows), bigCsv: file(files.bigCsv, SIZES.bigCsvRows), xlsx: file(files.xlsx, SIZES.xlsxRows), scaleCsv: file(files.scaleCsv, SIZES.scaleRows) },
     csv: {
       sluice: rate(SIZES.csvRows, runs.csvSluice.map((s) => s.seconds)),
       sqlite3: rate(SIZES.csvRows, runs.sqlite3),
@@ -111,7 +153,41 @@ async function main(): Promise<void> {
       pollMaxMs: Math.max(...runs.lateUnique.map((s) => s.pollMaxMs)),
       concurrent: runs.lateUnique.map((s) => s.concurrent),
     },
+    postgres: summarizePostgres(runs, rate),
   };
+}
+
+function summarizePostgres(runs: Runs, rate: (rows: number, seconds: number[]) => Spread): Results['postgres'] {
+  return {
+    csv: { sluice: rate(SIZES.csvRows, runs.pgCsv.map((s) => s.seconds)), psql: rate(SIZES.csvRows, runs.psqlCopy) },
+    memory: spread(runs.pgCsv.map((s) => s.peakRssBytes)),
+    polling: spread(runs.pgPoll.map((s) => s.requestsPerSecond)),
+    fanOut: { one: spread(runs.pgFanOutMs), across: spread(runs.pgFanOutAcrossMs) },
+    scaleOut: {
+      ...SCALE,
+      cores: availableParallelism(),
+      one: spread(runs.scaleOne.map((s) => s.rowsPerSecond)),
+      many: spread(runs.scaleMany.map((s) => s.rowsPerSecond)),
+      jobsPerInstance: runs.scaleMany.map((s) => s.jobsPerInstance),
+    },
+  };
+}
+
+async function main(): Promise<void> {
+  ensureSqliteCli();
+  await ensureBenchDatabase();
+  // The server runs as `npm start` runs it: built first.
+  execFileSync(process.execPath, ['scripts/build.mjs'], { cwd: root, stdio: 'inherit' });
+  mkdirSync(dataDir, { recursive: true });
+  mkdirSync(resultsDir, { recursive: true });
+  const files = await benchFiles();
+  const runs = emptyRuns();
+  for (let round = 1; round <= SIZES.repeats; round++) {
+    const step = (name: string) => console.error(`bench: round ${round}/${SIZES.repeats}: ${name}`);
+    await sqliteRound(runs, files, step);
+    await postgresRound(runs, files, step);
+  }
+  const results = summarize(runs, files);
   console.log(formatTable(results));
   const name = `${results.date.slice(0, 19).replaceAll(':', '-')}${quick ? '-quick' : ''}.json`;
   writeFileSync(join(resultsDir, name), `${JSON.stringify(results, null, 2)}\n`);

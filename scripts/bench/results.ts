@@ -8,6 +8,8 @@ export interface Sizes {
   repeats: number;
   loadSeconds: number;
   subscribers: number;
+  /** Rows of the file each job of the scale-out case ingests (the PostgreSQL fan-out cases' job too). */
+  scaleRows: number;
 }
 
 /** What one run of the bench measured: every case's figures, summarized over its rounds. */
@@ -25,4 +27,17 @@ export interface Results {
   fanOut: { subscribers: number; ms: ReturnType<typeof spread> };
   /** A UNIQUE rule a later job declares on the big dataset: its check, the API meanwhile, and a concurrent ingest's end. */
   lateUnique: { seconds: ReturnType<typeof spread>; pollP99Ms: number; pollMaxMs: number; concurrent: string[] };
+  /** The PostgreSQL engine, each case in a fresh schema of the bench's database. */
+  postgres: {
+    /** The CSV file through a server on PostgreSQL, and `psql \copy` into a table of the same columns and types (rows/s). */
+    csv: { sluice: ReturnType<typeof spread>; psql: ReturnType<typeof spread> };
+    /** That server's peak RSS in each round (bytes). */
+    memory: ReturnType<typeof spread>;
+    /** `job(id)` polling on a server on PostgreSQL (requests/s); `polling.sluice` is the same case on SQLite. */
+    polling: ReturnType<typeof spread>;
+    /** Completion → last terminal event (ms): every subscriber on the instance running the job, or spread over two API-only instances. */
+    fanOut: { one: ReturnType<typeof spread>; across: ReturnType<typeof spread> };
+    /** Aggregate rows/s of `jobs` jobs on one instance and on `instances` instances; the jobs each of those instances ran, per round. */
+    scaleOut: { jobs: number; instances: number; maxConcurrentJobs: number; cores: number; one: ReturnType<typeof spread>; many: ReturnType<typeof spread>; jobsPerInstance: number[][] };
+  };
 }

@@ -1,7 +1,8 @@
 // The cases measured on the real server, started as `npm start` starts it, each in its own data directory.
-import { rmSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import autocannon from 'autocannon';
 import { type ColumnInput, IngestDocument, JobDocument, JobProgressDocument } from '../../test/generated/graphql';
+import type { GraphQLClient } from '../../test/helpers/client';
 import { type ServerProcess, startServerProcess } from '../../test/helpers/process';
 import { SubscriptionClient } from '../../test/helpers/subscribe';
 import { percentile } from './stats';
@@ -29,8 +30,11 @@ export interface IngestSample {
   polls: number;
 }
 
+/** The environment a server of a case runs with (the engine's settings, for PostgreSQL): none by default, the embedded SQLite engine. */
+export type ServerEnv = Record<string, string>;
+
 /** Uploads the file with the column schema and polls until the job ends; from the upload to COMPLETED. */
-export function ingest(dataDir: string, path: string, rows: number): Promise<IngestSample> {
+export function ingest(dataDir: string, path: string, rows: number, env: ServerEnv = {}): Promise<IngestSample> {
   return withServer(dataDir, async (server) => {
     const started = performance.now();
     const answer = await server.client.upload(IngestDocument, { input: { dataset: 'bench', columns: COLUMNS } }, path, path.split('/').at(-1)!);
@@ -49,7 +53,7 @@ export function ingest(dataDir: string, path: string, rows: number): Promise<Ing
       throw new Error(`the bench job ended ${job.status} with ${JSON.stringify(job.progress)} ${JSON.stringify(job.error)}`);
     }
     return { seconds, peakRssBytes: server.peakRss(), pollP50Ms: percentile(latencies, 0.5), pollP99Ms: percentile(latencies, 0.99), polls: latencies.length };
-  });
+  }, { env });
 }
 
 export interface LoadSample {
@@ -73,37 +77,44 @@ export async function load(url: string, body: object, connections: number, secon
 }
 
 /** job(id) polled by autocannon on a finished job of a running server. */
-export function polling(dataDir: string, sample: string, connections: number, seconds: number): Promise<LoadSample> {
+export function polling(dataDir: string, sample: string, connections: number, seconds: number, env: ServerEnv = {}): Promise<LoadSample> {
   return withServer(dataDir, async (server) => {
     const answer = await server.client.upload(IngestDocument, { input: { dataset: 'polled', columns: COLUMNS } }, sample, 'sample.csv');
     const id = answer.data!.ingest.job!.id;
     while (!['COMPLETED', 'FAILED'].includes((await server.client.request(JobDocument, { id })).job!.status)) await new Promise((resolve) => setTimeout(resolve, 50));
     return load(server.url, { query: POLL_QUERY, variables: { id } }, connections, seconds, server.client.authorization);
-  });
+  }, { env });
 }
 
 /**
  * `subscribers` graphql-ws subscriptions (over 50 connections) on one job: milliseconds from the job's
  * completedAt to the last subscriber's terminal event.
  */
-export function fanOut(dataDir: string, path: string, subscribers: number): Promise<number> {
-  return withServer(dataDir, async (server) => {
-    const clients = Array.from({ length: Math.min(50, subscribers) }, () => new SubscriptionClient(server.url, 'ws', server.apiKey));
-    try {
-      const answer = await server.client.upload(IngestDocument, { input: { dataset: 'fan-out', columns: COLUMNS } }, path, 'fan-out.csv');
-      const id = answer.data!.ingest.job!.id;
-      const subscriptions = Array.from({ length: subscribers }, (_, i) => clients[i % clients.length].subscribe(JobProgressDocument, { id }));
-      await Promise.all(subscriptions.map((subscription) => subscription.done));
-      const job = (await server.client.request(JobDocument, { id })).job!;
-      const terminal = subscriptions.map((subscription) => subscription.events.at(-1));
-      if (job.status !== 'COMPLETED' || terminal.some((event) => event?.data.jobProgress.status !== 'COMPLETED')) {
-        throw new Error('fan-out: not every subscriber got the COMPLETED event');
-      }
-      return Math.max(...terminal.map((event) => event!.at)) - Date.parse(job.completedAt!);
-    } finally {
-      await Promise.all(clients.map((client) => client.dispose()));
+export function fanOut(dataDir: string, path: string, subscribers: number, env: ServerEnv = {}): Promise<number> {
+  return withServer(dataDir, (server) => measureFanOut(server.client, [server.url], path, subscribers), { env });
+}
+
+/**
+ * Uploads `path` through `uploader` and subscribes `subscribers` times to its job over 50 graphql-ws
+ * connections spread over the servers at `urls` (with the uploader's key): milliseconds from the job's
+ * completedAt to the last subscriber's terminal event.
+ */
+export async function measureFanOut(uploader: GraphQLClient, urls: string[], path: string, subscribers: number): Promise<number> {
+  const clients = Array.from({ length: Math.min(50, subscribers) }, (_, i) => new SubscriptionClient(urls[i % urls.length], 'ws', uploader.apiKey));
+  try {
+    const answer = await uploader.upload(IngestDocument, { input: { dataset: 'fan-out', columns: COLUMNS } }, path, 'fan-out.csv');
+    const id = answer.data!.ingest.job!.id;
+    const subscriptions = Array.from({ length: subscribers }, (_, i) => clients[i % clients.length].subscribe(JobProgressDocument, { id }));
+    await Promise.all(subscriptions.map((subscription) => subscription.done));
+    const job = (await uploader.request(JobDocument, { id })).job!;
+    const terminal = subscriptions.map((subscription) => subscription.events.at(-1));
+    if (job.status !== 'COMPLETED' || terminal.some((event) => event?.data.jobProgress.status !== 'COMPLETED')) {
+      throw new Error('fan-out: not every subscriber got the COMPLETED event');
     }
-  });
+    return Math.max(...terminal.map((event) => event!.at)) - Date.parse(job.completedAt!);
+  } finally {
+    await Promise.all(clients.map((client) => client.dispose()));
+  }
 }
 
 export interface LateUniqueSample {
@@ -150,13 +161,25 @@ export function lateUnique(dataDir: string, big: string, sample: string, sampleR
     if (job.status !== 'COMPLETED' || job.progress.rowsRejected !== sampleRows) throw new Error(`the late UNIQUE job ended ${job.status} with ${JSON.stringify(job.progress)} ${JSON.stringify(job.error)}`);
     const ended = await until(concurrent, (j) => !['PENDING', 'RUNNING'].includes(j.status));
     return { seconds, pollP99Ms: percentile(latencies, 0.99), pollMaxMs: Math.max(...latencies), concurrent: ended.status };
-  }, checkout);
+  }, { checkout });
 }
 
-/** Runs `measure` against a fresh server (built in `checkout`, this one by default) on its own data directory, stopped and removed afterwards. */
-async function withServer<T>(dataDir: string, measure: (server: ServerProcess) => Promise<T>, checkout?: string): Promise<T> {
-  rmSync(dataDir, { recursive: true, force: true });
-  const server = await startServerProcess(dataDir, {}, { checkout });
+/**
+ * Empties `dir` and makes it: with SLUICE_DATABASE_URL the service does not create its data directory
+ * (the SQLite engine does, for its database) and fails its first start writing the first API key there.
+ */
+export function freshDir(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+}
+
+/**
+ * Runs `measure` against a fresh server (built in `checkout`, this one by default; with `env` added to
+ * its environment) on its own data directory, stopped and removed afterwards.
+ */
+async function withServer<T>(dataDir: string, measure: (server: ServerProcess) => Promise<T>, { checkout, env = {} }: { checkout?: string; env?: ServerEnv } = {}): Promise<T> {
+  freshDir(dataDir);
+  const server = await startServerProcess(dataDir, env, { checkout });
   try {
     return await measure(server);
   } finally {

@@ -30,9 +30,9 @@ async function connectAdmin(url: URL): Promise<pg.Client> {
   }
 }
 
-/** Creates the test database when it does not exist yet (global setup, once per run). */
-export async function ensureTestDatabase(): Promise<void> {
-  const url = new URL(TEST_DATABASE_URL);
+/** Creates the database of `databaseUrl` (the tests' by default) when it does not exist yet (global setup, once per run; the bench, its own). */
+export async function ensureDatabase(databaseUrl = TEST_DATABASE_URL): Promise<void> {
+  const url = new URL(databaseUrl);
   const name = url.pathname.slice(1);
   url.pathname = '/postgres';
   const admin = await connectAdmin(url);
@@ -49,9 +49,9 @@ export function freshSchemaName(): string {
   return `t_${randomBytes(6).toString('hex')}`;
 }
 
-/** Drops a test's schema with everything in it. */
-export async function dropSchema(schema: string): Promise<void> {
-  const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
+/** Drops a test's schema (or one of the database at `databaseUrl`) with everything in it. */
+export async function dropSchema(schema: string, databaseUrl = TEST_DATABASE_URL): Promise<void> {
+  const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
   try {
     await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
