@@ -1,7 +1,7 @@
 import { describe, expect } from 'vitest';
-import { DatasetDocument, type JobFieldsFragment } from '../generated/graphql';
+import { type ColumnInput, DatasetDocument, type JobFieldsFragment } from '../generated/graphql';
 import { type Cluster, clusterTest, exitOf, type Member, SHORT_LEASES, waitUntilProcessed } from '../helpers/cluster';
-import { PERSON_COLUMNS, peopleFileForSuite } from '../helpers/files';
+import { csvFileForSuite } from '../helpers/files';
 import { submit } from '../helpers/queries';
 import { waitForJob } from '../helpers/server';
 
@@ -9,17 +9,24 @@ import { waitForJob } from '../helpers/server';
 // job over once its lease lapses and resumes it from its checkpoint; the dataset holds every row
 // exactly once, and a frozen instance that wakes finds its lease lost and writes nothing.
 
+/** Lean rows (a UNIQUE key and a short text), so that a million of them go in within the test's time. */
+const KEYED_COLUMNS: ColumnInput[] = [
+  { name: 'id', type: 'INTEGER', required: true, unique: true },
+  { name: 'label', type: 'STRING', required: true },
+];
+const keyedFile = (rows: number) => csvFileForSuite('id,label', rows, (i) => `${i},row ${i}`);
+
 const MILLION = 1_000_000;
-const million = peopleFileForSuite(MILLION);
+const million = keyedFile(MILLION);
 const FROZEN_ROWS = 400_000;
-const frozenFile = peopleFileForSuite(FROZEN_ROWS);
+const frozenFile = keyedFile(FROZEN_ROWS);
 
 const env = { all: SHORT_LEASES };
 
 /** Uploads on A, waits until a fifth of the file is processed; the job, and the member running it. */
 async function runningJob(cluster: Cluster, dataset: string, path: string, rows: number): Promise<{ job: JobFieldsFragment; runner: Member }> {
-  const { id } = await submit(cluster.A.client, { dataset, columns: PERSON_COLUMNS }, path);
-  const job = await waitUntilProcessed(cluster.A.client, id, rows / 5, 90_000);
+  const { id } = await submit(cluster.A.client, { dataset, columns: KEYED_COLUMNS }, path);
+  const job = await waitUntilProcessed(cluster.A.client, id, rows / 5, 60_000);
   return { job, runner: cluster.byInstance(job.instance) };
 }
 
@@ -42,11 +49,11 @@ describe('takeover of a job whose instance is gone', () => {
     const { job, runner } = await runningJob(cluster, 'killed', million(), MILLION);
     expect(await runner.process.kill('SIGKILL')).toBeNull();
     const other = witness(cluster, runner);
-    const taken = await waitForJob(other.client, job.id, (j) => j.attempts === 2 || j.status !== 'RUNNING', 30_000);
+    const taken = await waitForJob(other.client, job.id, (j) => j.attempts === 2 || j.status !== 'RUNNING', 40_000);
     expect(taken.progress.processedRows, 'resumed from a checkpoint, not from the start').toBeGreaterThan(0);
-    const done = await waitForJob(other.client, job.id, undefined, 150_000);
+    const done = await waitForJob(other.client, job.id, undefined, 180_000);
     await expectTakenOverAndExact(cluster, done, runner, MILLION);
-  }, 240_000);
+  }, 330_000);
 
   clusterTest('SIGSTOP past the lease: another takes the job over; woken, the frozen instance writes nothing and exits', env, async (cluster) => {
     const { job, runner } = await runningJob(cluster, 'frozen', frozenFile(), FROZEN_ROWS);
