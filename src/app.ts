@@ -9,6 +9,8 @@ import { delay } from './delay';
 import { openEngine } from './engines';
 import { Feeds } from './events/feeds';
 import { IngestSubmission } from './ingest/submission';
+import { JobCanceller } from './jobs/cancellation';
+import { isTerminal } from './jobs/model';
 import { JobRegistry } from './jobs/registry';
 import { RetentionSweeper } from './jobs/retention';
 import { JobRunner } from './jobs/runner';
@@ -45,7 +47,7 @@ export interface App {
 function lossSignal(): { lost: Promise<Error>; lose: () => void } {
   let resolve!: (error: Error) => void;
   const lost = new Promise<Error>((settle) => (resolve = settle));
-  return { lost, lose: () => resolve(new Error('another process took over the data directory while this one was unresponsive')) };
+  return { lost, lose: () => resolve(new Error('this instance lost its hold on the storage while it was unresponsive: another took over its work (the data directory, or its jobs)')) };
 }
 
 /** The job machinery and what resolvers use, over the engine's ports. */
@@ -68,12 +70,17 @@ function wireServices(config: Config, engine: Engine, log: Logger, lose: () => v
     owner: engine.coordination.id,
     clock,
     holdsDataDir,
+    isLive: (instance) => engine.coordination.isLive(instance),
+    pollForJobs: !engine.coordination.exclusive,
     log,
     onSettled: () => purger.kick(),
   });
-  // Transitions may have written webhook deliveries (job.started, the job's end): send them now.
-  engine.events.subscribe(({ kind }) => {
-    if (kind === 'transition') dispatcher.kick();
+  const canceller = new JobCanceller({
+    registry,
+    runner,
+    isLive: (instance) => engine.coordination.isLive(instance),
+    cancelTimeoutMs: config.cancelTimeoutMs,
+    heartbeatIntervalMs: config.heartbeatIntervalMs,
   });
   const services: Services = {
     config,
@@ -82,6 +89,7 @@ function wireServices(config: Config, engine: Engine, log: Logger, lose: () => v
     feeds: new Feeds(engine.events),
     registry,
     runner,
+    canceller,
     submission: new IngestSubmission(registry, engine.jobs, engine.datasets, engine.blobs, destinations, config),
     webhooks: engine.webhooks,
     destinations,
@@ -90,6 +98,20 @@ function wireServices(config: Config, engine: Engine, log: Logger, lose: () => v
   };
   const retention = new RetentionSweeper(engine.jobs, engine.blobs, { retentionMs: config.jobRetentionMs, intervalMs: config.cleanupIntervalMs, clock }, log);
   return { services, runner, dispatcher, purger, retention };
+}
+
+/**
+ * The work of an instance that runs jobs, woken by the events of every instance: a new job or one
+ * that left RUNNING (its dataset is free) may be claimed; a transition may have written webhook
+ * deliveries; a job that ended may have left rows to purge; a cancel may be for a job running here.
+ */
+function wakeOnEvents(engine: Engine, work: { runner: JobRunner; dispatcher: WebhookDispatcher; purger: RowPurger }): void {
+  engine.events.subscribe(({ kind, job }) => {
+    if (kind === 'cancelRequested') work.runner.cancelRequested(job);
+    if (kind === 'created' || (kind === 'transition' && job.status !== 'RUNNING')) work.runner.kick();
+    if (kind === 'transition') work.dispatcher.kick();
+    if (kind === 'transition' && isTerminal(job.status)) work.purger.kick();
+  });
 }
 
 /** HTTP (GraphQL, uploads, /health) and WebSocket, over the services. */
@@ -152,11 +174,14 @@ export function buildApp(config: Config, log: Logger = createLogger(config.logLe
       if (config.authEnabled) await ensureFirstKey(engine.keys, config.dataDir, log);
       else warnAuthOff(log);
       holdTimer = keepHold(engine, config.heartbeatIntervalMs, log, lose);
-      await removeOrphanUploads(engine, config.keepUploads);
-      await runner.start();
-      purger.kick();
-      dispatcher.kick();
-      retention.start();
+      if (config.runJobs) {
+        await removeOrphanUploads(engine, config.keepUploads);
+        wakeOnEvents(engine, { runner, dispatcher, purger });
+        await runner.start();
+        purger.kick();
+        dispatcher.kick();
+        retention.start();
+      } else log.info('SLUICE_RUN_JOBS=false: this instance serves the API only; instances that run jobs take its uploads');
       await listen(server, config.port, config.host);
       const { address, port } = server.address() as AddressInfo;
       const url = `http://${address.includes(':') ? `[${address}]` : address}:${port}/graphql`;
@@ -183,12 +208,17 @@ export function buildApp(config: Config, log: Logger = createLogger(config.logLe
   };
 }
 
+/** How old an upload without a job must be to be an orphan where other instances may be between storing an upload and committing its job. */
+const ORPHAN_AGE_MS = 10 * 60_000;
+
 /**
  * Deletes what a previous process left behind: half-received uploads, and uploads of jobs that
  * ended or were never committed (with `keepUploads`, those of ended jobs stay until the jobs expire).
  */
 async function removeOrphanUploads(engine: Engine, keepUploads: boolean): Promise<void> {
   await engine.blobs.clearStaging();
-  const keep = await engine.jobs.uploadKeys(keepUploads);
-  for (const key of await engine.blobs.list()) if (!keep.has(key)) await engine.blobs.delete(key);
+  const storedBefore = engine.coordination.exclusive ? undefined : engine.coordination.clock() - ORPHAN_AGE_MS;
+  const stored = await engine.blobs.list(storedBefore);
+  const keep = await engine.jobs.uploadKeys(keepUploads); // read after the list: a job committed meanwhile keeps its upload
+  for (const key of stored) if (!keep.has(key)) await engine.blobs.delete(key);
 }

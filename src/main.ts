@@ -1,7 +1,7 @@
 import { buildApp } from './app';
 import { ConfigError, loadConfig } from './config';
 import { checkCanListen, ListenError } from './server/listen';
-import { InstanceConflictError } from './ports/errors';
+import { EngineOpenError, InstanceConflictError } from './ports/errors';
 
 /** A start that cannot go on: one line on stderr, exit code 1. */
 function refuseToStart(message: string): never {
@@ -23,6 +23,7 @@ try {
   await app.start();
 } catch (error) {
   if (error instanceof ListenError) refuseToStart(error.message); // taken between the check and the start
+  if (error instanceof EngineOpenError) refuseToStart(error.message);
   if (!(error instanceof InstanceConflictError)) throw error;
   app.log.fatal(error.message);
   process.exit(1);
@@ -43,6 +44,6 @@ function stop(reason: Record<string, unknown>, exitCode: number): void {
 }
 for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, () => stop({ signal }, 0));
 void app.lost.then((error) => {
-  app.log.fatal({ err: error }, 'the data directory was lost');
+  app.log.fatal({ err: error }, 'the hold on the storage was lost; stopping (a process manager starts a fresh instance)');
   stop({ reason: error.message }, 1);
 });

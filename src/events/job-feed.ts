@@ -9,6 +9,12 @@ export interface FeedOptions {
 }
 
 /**
+ * How long a feed remembers a job whose terminal state it delivered: notices of that job still on
+ * their way (another instance's, re-read as the job is now) must not deliver the end a second time.
+ */
+const ENDED_MEMORY_MS = 60_000;
+
+/**
  * For each job a subscriber follows, the latest state not yet delivered, and when states may go:
  * a job's deliveries are at least `spacingMs` apart, except its terminal state, which goes at once.
  */
@@ -16,13 +22,16 @@ class DeliveryQueue {
   private readonly waiting = new Map<string, Job>(); // latest undelivered state per job, in arrival order
   // Per job still running: when its last state went out, and its sequence (older or equal states are dropped).
   private readonly lastDelivered = new Map<string, { at: number; sequence: number }>();
+  // Jobs whose terminal state went out, and when, oldest first; forgotten after ENDED_MEMORY_MS.
+  private readonly ended = new Map<string, number>();
 
   constructor(private readonly spacingMs: number) {}
 
-  /** Holds `job` unless a state of it as new or newer is held or was delivered; whether it was held. */
+  /** Holds `job` unless it ended already or a state of it as new or newer is held or was delivered; whether it was held. */
   hold(job: Job): boolean {
     const held = this.waiting.get(job.id);
-    if ((held && held.sequence >= job.sequence) || job.sequence <= (this.lastDelivered.get(job.id)?.sequence ?? Number.NEGATIVE_INFINITY)) return false;
+    if (this.ended.has(job.id) || (held && held.sequence >= job.sequence)) return false;
+    if (job.sequence <= (this.lastDelivered.get(job.id)?.sequence ?? Number.NEGATIVE_INFINITY)) return false;
     this.waiting.set(job.id, job); // an existing key keeps its place: first in, first out, so no job starves
     return true;
   }
@@ -34,6 +43,7 @@ class DeliveryQueue {
 
   clear(): void {
     this.waiting.clear();
+    this.ended.clear();
   }
 
   /** The first waiting state that may go now, taken as delivered at `now`; or how long until one may. */
@@ -41,10 +51,19 @@ class DeliveryQueue {
     const next = this.due(now);
     if (typeof next === 'number') return next;
     this.waiting.delete(next.id);
-    // A terminal job never changes again, so it needs no memory here.
-    if (isTerminal(next.status)) this.lastDelivered.delete(next.id);
-    else this.lastDelivered.set(next.id, { at: now, sequence: next.sequence });
+    this.forgetEndedBefore(now - ENDED_MEMORY_MS);
+    if (isTerminal(next.status)) {
+      this.lastDelivered.delete(next.id);
+      this.ended.set(next.id, now);
+    } else this.lastDelivered.set(next.id, { at: now, sequence: next.sequence });
     return next;
+  }
+
+  private forgetEndedBefore(cutoff: number): void {
+    for (const [id, at] of this.ended) {
+      if (at >= cutoff) return;
+      this.ended.delete(id);
+    }
   }
 
   private due(now: number): Job | number {

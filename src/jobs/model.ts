@@ -104,6 +104,8 @@ export interface Job {
   lease: Lease | null;
   /** The instance that runs, or last ran, the job (its lease owner at the last claim); null before its first claim. */
   instance: string | null;
+  /** A cancel was asked while the job ran (perhaps on another instance): the instance running it ends it CANCELLED. */
+  cancelRequested: boolean;
   checkpoint: Checkpoint | null;
   sequence: number;
   createdAt: number;

@@ -63,6 +63,13 @@ export class JobRegistry {
     return job;
   }
 
+  /** Asks the instance running `job` to cancel it (it hears it on the event bus, or sees it at its next heartbeat); false when the job no longer runs under that lease. */
+  async requestCancel(job: Job): Promise<boolean> {
+    const flagged = await this.jobs.requestCancel(job.num, job.lease!.token);
+    if (flagged) await this.bus.publish({ job: flagged, kind: 'cancelRequested' });
+    return flagged !== null;
+  }
+
   /** The heartbeat of an attempt: extends its lease and advances updatedAt; false when the attempt has lost its lease. */
   async renewLease(job: Job, leaseMs: number): Promise<boolean> {
     if (!(await this.jobs.renewLease(job.num, job.lease!.token, leaseMs, this.now()))) return false;

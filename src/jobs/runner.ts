@@ -29,6 +29,10 @@ export interface RunnerDeps {
    */
   holdsDataDir: () => Promise<boolean>;
   log: Logger;
+  /** Whether an instance serves the storage now (one running a job may be asked to cancel it). */
+  isLive: (instance: string) => Promise<boolean>;
+  /** Look for queued jobs on every tick too: other instances create jobs, and their notices may be lost. */
+  pollForJobs: boolean;
   /** Called after a job ended in this process. */
   onSettled: () => void;
 }
@@ -78,7 +82,7 @@ export class JobRunner {
     try {
       await this.heartbeat();
       await this.reap();
-      if (this.claimFailed) this.kick();
+      if (this.claimFailed || this.deps.pollForJobs) this.kick();
     } finally {
       this.ticking = false;
     }
@@ -120,13 +124,19 @@ export class JobRunner {
 
   /** Starts a claimed job's worker on a local copy of its upload; a job whose upload cannot be read fails STORAGE_ERROR. */
   private async launch(job: Job): Promise<void> {
+    if (job.cancelRequested) {
+      // Asked to cancel while another instance ran it, which stopped before it could.
+      const cancelled = await this.registry.cancel(job);
+      if (cancelled) void this.settled(cancelled);
+      return;
+    }
     let file: LocalFile;
     try {
       file = await this.deps.blobs.localFile(job.upload!);
     } catch (error) {
       this.log.error({ err: error, jobId: job.id }, 'reading the upload failed');
       const failed = await this.registry.fail(job, { code: 'STORAGE_ERROR', message: 'the upload could not be read from storage; the dataset is unchanged' });
-      if (failed) void this.ended(failed);
+      if (failed) void this.settled(failed);
       return;
     }
     const worker = spawnIngestWorker({
@@ -214,7 +224,7 @@ export class JobRunner {
       }
       entry.concluding = false;
       if (entry.workerExited) entry.retire();
-      if (concluded) void this.ended(concluded);
+      if (concluded) void this.settled(concluded);
     });
   }
 
@@ -233,38 +243,22 @@ export class JobRunner {
     return this.registry.fail(current, { code: 'INTERNAL_ERROR', message: 'the job failed unexpectedly; the error was logged' });
   }
 
-  /** After a job ended in this process: its abandoned rows are the purger's, its upload is deleted (unless kept). */
-  private async ended(job: Job): Promise<void> {
+  /** After a job ended here: its abandoned rows are the purger's, its upload is deleted (unless kept). */
+  async settled(job: Job): Promise<void> {
     this.deps.onSettled();
     if (!job.upload || this.config.keepUploads) return;
     await this.deps.blobs.delete(job.upload).catch((error) => this.log.warn({ err: error, jobId: job.id }, 'deleting the upload failed'));
   }
 
-  /**
-   * Cancels a job. A PENDING job ends at once; a RUNNING one stops at its next batch boundary, or
-   * its worker is terminated after the cancel timeout (its open transaction rolls back). Resolves
-   * with the job as it ended.
-   */
-  async cancel(job: Job): Promise<Job | null> {
-    if (job.status === 'PENDING') {
-      const cancelled = await this.registry.cancel(job);
-      if (!cancelled) return this.cancel((await this.registry.get(job.id))!); // it started meanwhile
-      await this.ended(cancelled);
-      return cancelled;
-    }
-    if (job.status !== 'RUNNING') return this.registry.get(job.id);
-    const entry = job.lease ? this.running.get(job.lease.token) : undefined;
-    if (!entry) {
-      // No worker of this process runs it: an attempt whose process died, not yet reaped.
-      const cancelled = await this.registry.cancel(job);
-      if (cancelled) await this.ended(cancelled);
-      return cancelled ?? this.registry.get(job.id);
-    }
-    entry.cancelRequested = true;
-    entry.worker.postMessage({ type: 'cancel' });
-    const timedOut = await Promise.race([entry.done.then(() => false), delay(this.config.cancelTimeoutMs).then(() => true)]);
-    if (timedOut) await entry.stopHard(null); // the exit handler concludes: cancelRequested makes it CANCELLED
-    return this.registry.get(job.id);
+  /** The attempt of this process that holds `job`'s lease, if any. */
+  attemptOf(job: Job): RunningAttempt | undefined {
+    return job.lease ? this.running.get(job.lease.token) : undefined;
+  }
+
+  /** A cancel asked of a job (on any instance): if this process runs it, it stops at its next batch boundary and ends CANCELLED. */
+  cancelRequested(job: Job): void {
+    const entry = this.attemptOf(job);
+    if (entry && !entry.cancelRequested) void entry.cancel(this.config.cancelTimeoutMs);
   }
 
   /**
@@ -277,6 +271,7 @@ export class JobRunner {
       if (entry.lost || entry.reported || Date.now() - entry.lastSeen >= this.config.stallThresholdMs) continue;
       await this.guarded(entry, 'heartbeat', async () => {
         const current = await this.held(entry);
+        if (current?.cancelRequested) this.cancelRequested(current); // its notice may have been lost
         const due = current !== null && this.deps.clock() - current.updatedAt >= this.config.heartbeatIntervalMs / 2;
         if (!current || (due && !(await this.registry.renewLease(current, this.config.leaseMs)))) entry.abandon('its lease was taken over');
       });
@@ -311,7 +306,7 @@ export class JobRunner {
     try {
       const outcome = await this.registry.interrupt(job, reason, this.config.maxAttempts);
       if (outcome?.status === 'PENDING') this.kick();
-      else if (outcome) void this.ended(outcome);
+      else if (outcome) void this.settled(outcome);
     } catch (error) {
       this.log.error({ err: error, jobId: job.id }, 'taking back a job with a void lease failed; retried on the next tick');
     }

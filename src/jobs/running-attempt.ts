@@ -1,5 +1,6 @@
 import type { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
+import { delay } from '../delay';
 import type { WorkerReport } from '../ingest/worker-protocol';
 import type { Job } from './model';
 
@@ -63,6 +64,20 @@ export class RunningAttempt {
     this.stoppedAs ??= as;
     await this.worker.terminate();
     await this.exited;
+  }
+
+  /**
+   * Asks the worker to stop at its next batch boundary, which ends the job CANCELLED; a worker still
+   * busy after `timeoutMs` is stopped hard (its open transaction rolls back; still CANCELLED).
+   * Resolves once the attempt is over.
+   */
+  async cancel(timeoutMs: number): Promise<void> {
+    if (!this.cancelRequested) {
+      this.cancelRequested = true;
+      this.worker.postMessage({ type: 'cancel' });
+    }
+    const timedOut = await Promise.race([this.done.then(() => false), delay(timeoutMs).then(() => true)]);
+    if (timedOut) await this.stopHard(null); // the exit handler concludes: cancelRequested makes it CANCELLED
   }
 
   /** Stops an attempt that no longer holds its lease, without concluding anything: the job is no longer its own. */

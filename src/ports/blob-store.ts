@@ -27,8 +27,8 @@ export interface BlobStore {
   /** The blob as a local file to read (the file itself where blobs are local files, else a copy); reading a missing blob fails with ENOENT. */
   localFile(key: string): Promise<LocalFile>;
   delete(key: string): Promise<void>;
-  /** Every stored key, for clean-up. */
-  list(): Promise<string[]>;
+  /** Every stored key, for clean-up; with `storedBefore` (epoch ms), only those stored before then. */
+  list(storedBefore?: number): Promise<string[]>;
   /** Deletes every staged upload (a previous process's half-received ones); called at start. */
   clearStaging(): Promise<void>;
 }

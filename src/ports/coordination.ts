@@ -17,5 +17,7 @@ export interface Coordination {
   renew(): Promise<boolean>;
   /** Whether this instance still holds what it joined (a read: it renews nothing). */
   holds(): Promise<boolean>;
+  /** Whether `instance` serves the storage now (a job whose lease it holds may be asked to stop); this one counts once joined. */
+  isLive(instance: string): Promise<boolean>;
   leave(): Promise<void>;
 }

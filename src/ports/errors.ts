@@ -8,6 +8,9 @@ export class LeaseLostError extends Error {
 /** Another live process (or instance) holds what this one needs to start; the message says who and what to do. */
 export class InstanceConflictError extends Error {}
 
+/** The engine's storage cannot be served by this process (unreachable, refused, of a newer schema); the message says why and what to do. */
+export class EngineOpenError extends Error {}
+
 /**
  * The engine's storage failed, not the statement: the disk is full, the database is locked past its
  * timeout, unreachable, corrupt or read-only. Whatever step it interrupted wrote nothing.

@@ -3,8 +3,11 @@ import type { Job } from '../jobs/model';
 /** A committed change of a job, published by the registry after the commit. */
 export interface JobChanged {
   job: Job;
-  /** What changed: a status transition, or progress (counters, stage, heartbeat) within a status. */
-  kind: 'created' | 'transition' | 'progress';
+  /**
+   * What changed: a status transition, progress (counters, stage, heartbeat) within a status, or a
+   * cancel asked of a running job (for the instance running it; the job's state is otherwise unchanged).
+   */
+  kind: 'created' | 'transition' | 'progress' | 'cancelRequested';
 }
 
 /**

@@ -89,6 +89,11 @@ export interface JobStore {
    * the reaper moves the job (`withVoidLease` finds it).
    */
   transition(job: Job, to: JobStatus, patch: TransitionPatch, effect: DatasetEffect, now: number): Promise<Job | null>;
+  /**
+   * Notes that a cancel was asked of a RUNNING job, for the instance that runs it to act on; the job
+   * is otherwise unchanged (not even its sequence). Null when the job is not RUNNING under `leaseToken`.
+   */
+  requestCancel(num: number, leaseToken: string): Promise<Job | null>;
   /** The heartbeat: advances updatedAt and extends the lease; false when the attempt no longer holds it. */
   renewLease(num: number, leaseToken: string, leaseMs: number, now: number): Promise<boolean>;
   /**

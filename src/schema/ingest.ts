@@ -62,9 +62,8 @@ builder.mutationFields((t) => ({
     args: { input: t.arg({ type: IngestInput, required: true }) },
     resolve: async (_root, { input }, { workspace, services }) => {
       if (services.draining.active) throw Draining.error();
-      const submission = await services.submission.submit(workspace, input);
-      if (submission.job) services.runner.kick();
-      return submission;
+      // The job's creation is published: the instances that run jobs claim it from there.
+      return services.submission.submit(workspace, input);
     },
   }),
   cancelJob: t.field({
@@ -76,7 +75,7 @@ builder.mutationFields((t) => ({
       const notCancellable = (ended: { status: string }) => [{ code: 'NOT_CANCELLABLE', field: ['id'], message: `the job is already ${ended.status}` }];
       if (job.status !== 'PENDING' && job.status !== 'RUNNING') return { job, userErrors: notCancellable(job) };
       // The job may end otherwise meanwhile (its worker had already finished): then it is left as it ended.
-      const outcome = await services.runner.cancel(job);
+      const outcome = await services.canceller.cancel(job);
       return { job: outcome, userErrors: outcome && outcome.status !== 'CANCELLED' ? notCancellable(outcome) : [] };
     },
   }),

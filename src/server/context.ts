@@ -1,6 +1,7 @@
 import type { Config } from '../config';
 import type { Feeds } from '../events/feeds';
 import type { IngestSubmission } from '../ingest/submission';
+import type { JobCanceller } from '../jobs/cancellation';
 import type { JobRegistry } from '../jobs/registry';
 import type { JobRunner } from '../jobs/runner';
 import type { DatasetStore } from '../ports/dataset-store';
@@ -19,6 +20,7 @@ export interface Services {
   feeds: Feeds;
   registry: JobRegistry;
   runner: JobRunner;
+  canceller: JobCanceller;
   submission: IngestSubmission;
   webhooks: WebhookStore;
   /** Where webhooks may go. */

@@ -108,6 +108,17 @@ describe.each(ENGINES)('BlobStore contract: $name', (spec) => {
     expect(await blobs().list()).toEqual(['job_0001']);
   });
 
+  it('list with a time shows only the keys stored before it (an upload whose job may still be committing is no orphan yet)', async () => {
+    const pause = () => new Promise((resolve) => setTimeout(resolve, 300));
+    await blobs().put(await blobs().stage(streamOf('old'), 'old.csv'), 'job_old');
+    await pause();
+    const between = opened().engine.coordination.clock();
+    await pause();
+    await blobs().put(await blobs().stage(streamOf('new'), 'new.csv'), 'job_new');
+    expect(await blobs().list(between)).toEqual(['job_old']);
+    expect((await blobs().list()).sort()).toEqual(['job_new', 'job_old']);
+  });
+
   it('list shows every stored key, and no staged upload', async () => {
     expect(await blobs().list()).toEqual([]);
     const keys = ['job_b', 'job_a', 'job_c'];

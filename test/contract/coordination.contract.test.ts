@@ -23,6 +23,19 @@ describe.each(ENGINES)('Coordination contract: $name', (spec) => {
     expect(Number.isInteger(now)).toBe(true);
   });
 
+  it('an instance is live, to itself and to others on the storage, from its join until it leaves', async () => {
+    const coordination = opened().engine.coordination;
+    const other = (await opened().another()).coordination;
+    expect(await coordination.isLive(coordination.id)).toBe(false);
+    await coordination.join();
+    expect(await coordination.isLive(coordination.id)).toBe(true);
+    expect(await other.isLive(coordination.id)).toBe(true);
+    expect(await other.isLive('never-joined')).toBe(false);
+    await coordination.leave();
+    expect(await coordination.isLive(coordination.id)).toBe(false);
+    expect(await other.isLive(coordination.id)).toBe(false);
+  });
+
   it('an instance holds nothing before it joins; once joined it holds and renews', async () => {
     const coordination = opened().engine.coordination;
     expect(await coordination.holds()).toBe(false);

@@ -470,6 +470,28 @@ describe.each(ENGINES)('JobStore contract: $name', (engineUnderTest) => {
     });
   });
 
+  describe('requestCancel', () => {
+    it('flags a job RUNNING under the given lease, its state and sequence otherwise unchanged; the flag stays through a requeue', async () => {
+      const job = await createJob(engine, 'a');
+      expect(job.cancelRequested).toBe(false);
+      const running = await claimAt(engine, T0, job);
+      expect(await engine.jobs.requestCancel(running.num, 'not-its-token')).toBeNull();
+      const flagged = await engine.jobs.requestCancel(running.num, running.lease!.token);
+      expect(flagged).toEqual({ ...running, cancelRequested: true });
+      expect(await reload(engine, job)).toEqual(flagged);
+      expect((await requeue(engine, flagged!)).cancelRequested).toBe(true);
+    });
+
+    it('flags nothing that is not RUNNING', async () => {
+      const job = await createJob(engine, 'a');
+      expect(await engine.jobs.requestCancel(job.num, 'any')).toBeNull();
+      const running = await claimAt(engine, T0, job);
+      const done = await completeJob(engine, running, T0 + 1);
+      expect(await engine.jobs.requestCancel(done.num, running.lease!.token)).toBeNull();
+      expect((await reload(engine, job)).cancelRequested).toBe(false);
+    });
+  });
+
   describe('withVoidLease', () => {
     it("lists RUNNING jobs whose lease expired or is another owner's, not the live owner's fresh ones", async () => {
       const fresh = await createJob(engine, 'a');

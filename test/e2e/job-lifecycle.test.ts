@@ -415,10 +415,10 @@ describe('stopping the server with a cancel pending', () => {
         );
         id = job.id;
         await waitForJob(first.client, id, (j) => j.status !== 'PENDING');
-        const cancel = vi.spyOn(first.app.services.runner, 'cancel');
+        const cancel = vi.spyOn(first.app.services.canceller, 'cancel');
         const answer = first.client.request(CancelJobDocument, { id }).catch((error: unknown) => error); // not awaited
         try {
-          await until(async () => cancel.mock.calls.length, (calls) => calls > 0, 'cancelJob to reach the runner', 10_000);
+          await until(async () => cancel.mock.calls.length, (calls) => calls > 0, 'cancelJob to reach the canceller', 10_000);
           expect((await getJob(first, id)).status).toBe('RUNNING'); // the cancel is pending
           await first.app.stop();
         } finally {

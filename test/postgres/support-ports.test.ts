@@ -9,6 +9,7 @@ import type { Engine } from '../../src/ports/engine';
 import type { JobChanged } from '../../src/ports/event-bus';
 import { openPostgresEngine, type PostgresSettings } from '../../src/engines/postgres';
 import { BlobCorruptError } from '../../src/engines/postgres/blob-store';
+import { DB_NOW_MS as DB_NOW_SQL } from '../../src/engines/postgres/database';
 import { createJob } from '../contract/fixtures';
 import { waitUntil } from '../contract/support-ports';
 import { tempDir } from '../helpers/files';
@@ -87,9 +88,28 @@ describe('PostgreSQL support ports', () => {
 
       // Back and listening: another instance's publish reaches it again.
       await waitUntil(() => listenerOf(a) !== null && listenerOf(a) !== listener);
-      await b.events.publish({ job, kind: 'transition' });
-      await waitUntil(() => heardByA.length >= 2);
-      expect(heardByA.map((event) => event.kind)).toEqual(['progress', 'transition']);
+      const moved = { ...job, sequence: job.sequence + 1 };
+      await sql(shared.location.schema, 'UPDATE jobs SET sequence = $2 WHERE num = $1', [job.num, moved.sequence]);
+      await b.events.publish({ job: moved, kind: 'transition' });
+      await waitUntil(() => heardByA.some((event) => event.job.sequence === moved.sequence));
+      expect(heardByA[0].kind).toBe('progress');
+    });
+
+    it('after its connection comes back, delivers every job that changed while it was away (a lost notice included), as it is now', async () => {
+      const shared = await settings();
+      const [a, b] = [await open(shared), await open(shared)];
+      const [quiet, other] = [await createJob(b, 'quiet'), await createJob(b, 'other')];
+      const heardByA: JobChanged[] = [];
+      a.events.subscribe((event) => heardByA.push(event));
+      await new Promise((resolve) => setTimeout(resolve, 5_000)); // past the margin and a check: jobs changed before are not re-read
+
+      const listener = listenerOf(a);
+      await sql(shared.location.schema, 'SELECT pg_terminate_backend($1)', [listener!.processID]);
+      // Changed without a notice (one sent while the connection was down never reaches it).
+      await sql(shared.location.schema, `UPDATE jobs SET sequence = sequence + 1, updated_at = ${DB_NOW_SQL} WHERE num = $1`, [other.num]);
+      await waitUntil(() => heardByA.length >= 1, 10_000);
+      expect(heardByA).toEqual([{ job: { ...other, sequence: other.sequence + 1, updatedAt: expect.any(Number) }, kind: 'transition' }]);
+      expect(heardByA.some((event) => event.job.num === quiet.num)).toBe(false);
     });
   });
 

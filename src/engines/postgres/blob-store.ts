@@ -90,8 +90,8 @@ export class PgBlobStore implements BlobStore {
     await this.pool.query('DELETE FROM blobs WHERE key = $1', [key]);
   }
 
-  async list(): Promise<string[]> {
-    const { rows } = await this.pool.query<{ key: string }>('SELECT key FROM blobs ORDER BY key');
+  async list(storedBefore?: number): Promise<string[]> {
+    const { rows } = await this.pool.query<{ key: string }>('SELECT key FROM blobs WHERE $1::bigint IS NULL OR created_at < $1 ORDER BY key', [storedBefore ?? null]);
     return rows.map((row) => row.key);
   }
 

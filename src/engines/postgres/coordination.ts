@@ -55,8 +55,12 @@ export class PgCoordination implements Coordination {
     return true;
   }
 
-  async holds(): Promise<boolean> {
-    const { rowCount } = await this.pool.query(`SELECT 1 FROM instances WHERE id = $1 AND seen_at >= ${DB_NOW_MS} - $2::bigint`, [this.id, this.staleMs]);
+  holds(): Promise<boolean> {
+    return this.isLive(this.id);
+  }
+
+  async isLive(instance: string): Promise<boolean> {
+    const { rowCount } = await this.pool.query(`SELECT 1 FROM instances WHERE id = $1 AND seen_at >= ${DB_NOW_MS} - $2::bigint`, [instance, this.staleMs]);
     return rowCount === 1;
   }
 

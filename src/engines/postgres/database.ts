@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { EngineOpenError } from '../../ports/errors';
 import { MIGRATIONS } from './migrations';
 
 export type Pool = pg.Pool;
@@ -15,7 +16,7 @@ export interface PostgresLocation {
 export const DB_NOW_MS = '(extract(epoch from clock_timestamp()) * 1000)::bigint';
 
 /** The database is of a newer schema than this binary knows: running it would misread the tables. */
-export class SchemaTooNewError extends Error {}
+export class SchemaTooNewError extends EngineOpenError {}
 
 const INT8 = 20;
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -43,7 +44,8 @@ export interface ConnectionName {
 /** Connection settings whose every session starts in the location's schema (set at connect, before any query). */
 function connection(location: PostgresLocation, { role, instance }: ConnectionName) {
   const application_name = `sluice/${role}/${instance}`.slice(0, 63); // PostgreSQL keeps 63 bytes of it
-  return { connectionString: location.url, types, options: `-c search_path=${quotedSchema(location)}`, application_name };
+  // keepAlive: a connection whose peer vanished (a network cut) errors instead of waiting forever.
+  return { connectionString: location.url, types, options: `-c search_path=${quotedSchema(location)}`, application_name, keepAlive: true };
 }
 
 /** A pool of connections in the location's schema. */
@@ -84,6 +86,32 @@ export async function inTransaction<T>(client: pg.ClientBase, work: () => Promis
   }
 }
 
+/**
+ * Background work that one instance of a deployment does at a time, each under a transaction-level
+ * advisory lock that another instance skips instead of waiting for. Advisory locks are
+ * database-wide: the key names the schema (the deployment) and the work, and the two-key form keeps
+ * them apart from one-key locks.
+ */
+export const WORK_LOCK_SPACE = 0x511ce;
+export const WORK_LOCK_KEY = `hashtext(current_schema() || '/' || $1::text)`;
+
+/** Takes the work's lock for the rest of the transaction; false when another instance holds it (it does the work now). */
+export async function tryWorkLock(db: pg.ClientBase, work: 'purge' | 'retention'): Promise<boolean> {
+  const { rows } = await db.query<{ taken: boolean }>(`SELECT pg_try_advisory_xact_lock(${WORK_LOCK_SPACE}, ${WORK_LOCK_KEY}) AS taken`, [work]);
+  return rows[0].taken;
+}
+
+/** The URL without its password, for messages and logs. */
+export function redacted(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return '(an unparsable SLUICE_DATABASE_URL)';
+  }
+}
+
 /** The key of the advisory lock that makes migrations run once however many instances start together. */
 const MIGRATION_LOCK = 0x51_1c_e0_01;
 
@@ -92,7 +120,9 @@ const MIGRATION_LOCK = 0x51_1c_e0_01;
  * schema newer than this binary knows (SchemaTooNewError), which an older binary would misread.
  */
 export async function migrate(location: PostgresLocation, instance: string): Promise<void> {
-  const client = await openClient(location, { role: 'migrate', instance });
+  const client = await openClient(location, { role: 'migrate', instance }).catch((error: Error) => {
+    throw new EngineOpenError(`cannot connect to PostgreSQL at ${redacted(location.url)}: ${error.message}`);
+  });
   try {
     await client.query(`CREATE SCHEMA IF NOT EXISTS ${quotedSchema(location)}`);
     await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);

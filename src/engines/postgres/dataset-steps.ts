@@ -2,6 +2,7 @@ import type pg from 'pg';
 import type { DatasetColumn } from '../../datasets/columns';
 import { type DatasetRecord, type HiddenRange, type StoredDataset, toDataset } from '../shared/dataset-record';
 import type { IngestMode } from '../../jobs/model';
+import { tryWorkLock } from './database';
 import { rowsTable, rowsTableSql } from './dataset-tables';
 
 // The steps on datasets that the job store and the row sink compose into their own transactions:
@@ -132,7 +133,8 @@ async function forgetColumns(db: Db, datasetId: number, now: number): Promise<vo
 }
 
 /** One purge step: a chunk of a closed hidden range, else of rows a REPLACE superseded; how many rows it removed (at least 1 when it did anything). */
-export async function purgeChunk(db: Db, maxRows: number): Promise<number> {
+export async function purgeChunk(db: pg.ClientBase, maxRows: number): Promise<number> {
+  if (!(await tryWorkLock(db, 'purge'))) return 0; // another instance is purging
   const { rows: closed } = await db.query<HiddenRange & { dataset_id: number }>(
     'SELECT dataset_id, job_num, from_row, to_row FROM dataset_hidden_ranges WHERE to_row IS NOT NULL LIMIT 1 FOR UPDATE SKIP LOCKED',
   );

@@ -1,13 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import type { EventBus, JobChanged } from '../../ports/event-bus';
-import { openClient, type PostgresLocation } from './database';
+import { DB_NOW_MS, openClient, type PostgresLocation } from './database';
 import { type JobRow as PgJobRow, toJob } from '../shared/job-record';
 
 /** NOTIFY channels are database-wide, not per schema: the payload names the schema, and a bus ignores other schemas' notices. */
 const CHANNEL = 'sluice_jobs';
 const FIRST_RETRY_MS = 100;
 const MAX_RETRY_MS = 5_000;
+/** How often the listening connection is checked (a round trip): what it heard is complete up to the last one that came back. */
+const PING_MS = 1_000;
+/** Re-read after a reconnect from this long before the last good round trip: instances' clocks agree with the database's to within it. */
+const RESYNC_MARGIN_MS = 2_000;
 
 /** A notification's payload: small (NOTIFY allows 8000 bytes), never the job itself. */
 interface Notice {
@@ -37,8 +41,9 @@ function parseNotice(payload: string | undefined): Notice | null {
  * Job changes over LISTEN/NOTIFY, so that every instance on the schema hears every publish, its own
  * included, in the order the notifications arrive. Another instance's notice is re-read from `jobs`
  * (the job as it is now, maybe past the change announced); this bus's own are delivered as
- * published. One dedicated connection listens (and publishes); when it drops, the bus reconnects
- * with backoff, and what other instances published meanwhile is lost to its subscribers.
+ * published. One dedicated connection listens (and publishes), checked every second; when it
+ * drops, the bus reconnects with backoff and then re-reads every job that changed since the last
+ * good check, so that its subscribers miss no state (a job's latest state, not every step between).
  */
 export class PgEventBus implements EventBus {
   private readonly id = randomUUID();
@@ -53,6 +58,9 @@ export class PgEventBus implements EventBus {
   private queue: Promise<void> = Promise.resolve();
   private closed = false;
   private retry: NodeJS.Timeout | null = null;
+  private ping: NodeJS.Timeout | null = null;
+  /** The database's clock at the listening connection's last good round trip (null before the first connection). */
+  private heardUpTo: number | null = null;
 
   constructor(
     private readonly location: PostgresLocation,
@@ -62,11 +70,14 @@ export class PgEventBus implements EventBus {
   async open(): Promise<void> {
     this.closed = false;
     await this.connect();
+    this.ping = setInterval(() => void this.check(), PING_MS);
+    this.ping.unref();
   }
 
   async close(): Promise<void> {
     this.closed = true;
     if (this.retry) clearTimeout(this.retry);
+    if (this.ping) clearInterval(this.ping);
     const client = this.client;
     this.client = null;
     await client?.end().catch(() => {});
@@ -104,6 +115,30 @@ export class PgEventBus implements EventBus {
     // Closed while connecting: the connection would outlive the bus and keep the process up.
     if (this.closed) await client.end().catch(() => {});
     else this.client = client;
+    const missedSince = this.heardUpTo;
+    await this.check();
+    if (missedSince !== null) this.enqueue(() => this.changedSince(missedSince - RESYNC_MARGIN_MS));
+  }
+
+  /** A round trip on the listening connection: everything published before it has been heard. A failure means the connection is gone. */
+  private async check(): Promise<void> {
+    const client = this.client;
+    if (!client) return;
+    try {
+      const { rows } = await this.query<{ now: number }>(`SELECT ${DB_NOW_MS} AS now`, []);
+      this.heardUpTo = rows[0].now;
+    } catch {
+      this.dropped(client);
+    }
+  }
+
+  /** Every job changed since `since` (on the database's clock), as it is now: what the subscribers may have missed while disconnected. */
+  private async changedSince(since: number): Promise<JobChanged[]> {
+    const { rows } = await this.query<PgJobRow>('SELECT * FROM jobs WHERE updated_at >= $1 ORDER BY num', [since]);
+    return rows.map((row) => {
+      const job = toJob(row);
+      return { job, kind: job.status === 'RUNNING' ? 'progress' : 'transition' };
+    });
   }
 
   /** The connection is gone: its pending notices will never come, and it must be replaced. */
@@ -155,17 +190,20 @@ export class PgEventBus implements EventBus {
     return run;
   }
 
-  private enqueue(event: () => Promise<JobChanged | null>): void {
+  private enqueue(events: () => Promise<JobChanged | JobChanged[] | null>): void {
     this.queue = this.queue.then(async () => {
-      const change = await event().catch(() => null);
-      if (!change) return;
-      for (const listener of [...this.listeners]) {
-        try {
-          listener(change);
-        } catch {
-          // Listeners must not throw; one that does must not keep the others from hearing the change.
-        }
-      }
+      const changes = await events().catch(() => null);
+      for (const change of [changes ?? []].flat()) this.deliver(change);
     });
+  }
+
+  private deliver(change: JobChanged): void {
+    for (const listener of [...this.listeners]) {
+      try {
+        listener(change);
+      } catch {
+        // Listeners must not throw; one that does must not keep the others from hearing the change.
+      }
+    }
   }
 }

@@ -4,7 +4,7 @@ import { type IssueRow, type JobRow, toIssue, toJob } from '../shared/job-record
 import type { Issue, IssueSeverity, Job, JobStatus } from '../../jobs/model';
 import type { Claim, DatasetEffect, JobFilter, JobStore, NewJob, NewJobDataset, TransitionPatch, WorkspaceLoad } from '../../ports/job-store';
 import { outboxDeliveries } from '../../webhooks/outbox';
-import { DB_NOW_MS, type Pool, transaction } from './database';
+import { DB_NOW_MS, type Pool, transaction, tryWorkLock } from './database';
 import { abandonJobRows, findDataset, findDatasetByName, insertDataset, publishJobRows } from './dataset-steps';
 import type { PgDatasetStore } from './dataset-store';
 import { Params } from './dataset-tables';
@@ -157,6 +157,14 @@ export class PgJobStore implements JobStore {
     if (effect === 'startOver') await resetProgress(db, job.num);
   }
 
+  async requestCancel(num: number, leaseToken: string): Promise<Job | null> {
+    const { rows } = await this.pool.query<JobRow>(
+      `UPDATE jobs SET cancel_requested = true WHERE num = $1 AND status = 'RUNNING' AND lease_token = $2 RETURNING *`,
+      [num, leaseToken],
+    );
+    return rows[0] ? toJob(rows[0]) : null;
+  }
+
   async renewLease(num: number, leaseToken: string, leaseMs: number, now: number): Promise<boolean> {
     const { rowCount } = await this.pool.query(
       `UPDATE jobs SET lease_expires_at = $3, sequence = sequence + 1, updated_at = $4
@@ -195,6 +203,7 @@ export class PgJobStore implements JobStore {
 
   async deleteEnded(endedBefore: number, limit: number): Promise<Array<string | null>> {
     return transaction(this.pool, async (db) => {
+      if (!(await tryWorkLock(db, 'retention'))) return []; // another instance is deleting expired jobs
       const { rows } = await db.query<{ num: number; upload_key: string | null }>(
         `SELECT num, upload_key FROM jobs WHERE completed_at < $1 AND status IN ('COMPLETED', 'FAILED', 'CANCELLED')
          ORDER BY completed_at LIMIT $2 FOR UPDATE SKIP LOCKED`,

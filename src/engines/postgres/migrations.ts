@@ -60,6 +60,7 @@ export const MIGRATIONS: readonly string[] = [
     idempotency_key text,
     lease_owner text,
     instance text,
+    cancel_requested boolean NOT NULL DEFAULT false,
     lease_token text,
     lease_expires_at bigint,
     checkpoint jsonb,

@@ -38,6 +38,8 @@ export interface JobRow {
   idempotency_key: string | null;
   lease_owner: string | null;
   instance: string | null;
+  /** 0/1 in SQLite, a boolean in PostgreSQL. */
+  cancel_requested: number | boolean;
   lease_token: string | null;
   lease_expires_at: number | null;
   checkpoint: string | Checkpoint | null;
@@ -74,6 +76,7 @@ export function toJob(row: JobRow): Job {
     attempt: row.attempt_started_at === null ? null : { startedAt: row.attempt_started_at, rows: row.attempt_start_rows, bytes: row.attempt_start_bytes },
     lease: row.lease_token === null ? null : { owner: row.lease_owner!, token: row.lease_token, expiresAt: row.lease_expires_at! },
     instance: row.instance,
+    cancelRequested: Boolean(row.cancel_requested),
     checkpoint: row.checkpoint === null ? null : decodeJson(row.checkpoint),
     sequence: row.sequence,
     createdAt: row.created_at,

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdir, readdir, rename, rm } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { BlobStore, LocalFile, StagedUpload } from '../../ports/blob-store';
@@ -40,9 +40,12 @@ export class SpoolBlobStore implements BlobStore {
     await rm(this.pathOf(key), { recursive: true, force: true });
   }
 
-  async list(): Promise<string[]> {
+  async list(storedBefore = Number.POSITIVE_INFINITY): Promise<string[]> {
     await mkdir(this.dir, { recursive: true });
-    return (await readdir(this.dir)).filter((name) => name !== STAGING);
+    const keys = (await readdir(this.dir)).filter((name) => name !== STAGING);
+    if (storedBefore === Number.POSITIVE_INFINITY) return keys;
+    const stored = await Promise.all(keys.map(async (key) => ({ key, at: (await stat(this.pathOf(key))).mtimeMs })));
+    return stored.filter(({ at }) => at < storedBefore).map(({ key }) => key);
   }
 
   async clearStaging(): Promise<void> {

@@ -167,6 +167,8 @@ const migrations: string[] = [
   -- The instance that runs, or last ran, the job: set by each claim, kept after the lease is dropped.
   ALTER TABLE jobs ADD COLUMN instance TEXT;
   UPDATE jobs SET instance = lease_owner;
+  -- A cancel asked of a job running elsewhere: the instance running it sees the flag and ends the job.
+  ALTER TABLE jobs ADD COLUMN cancel_requested INTEGER NOT NULL DEFAULT 0;
   `,
 ];
 

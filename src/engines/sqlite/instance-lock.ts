@@ -56,7 +56,7 @@ export class InstanceLock implements Coordination {
   private take(now: number): void {
     writeTransaction(this.db, () => {
       const holder = this.db.prepare('SELECT owner, host, pid, seen_at FROM instance_lock WHERE id = 1').get() as Holder | undefined;
-      if (holder && this.isLive(holder, now)) {
+      if (holder && this.holderAlive(holder, now)) {
         throw new DataDirInUseError(
           `the data directory is in use by process ${holder.pid} on ${holder.host} (seen ${Math.round((now - holder.seen_at) / 1000)} s ago); ` +
             'stop it first, or give this process its own SLUICE_DATA_DIR',
@@ -68,7 +68,7 @@ export class InstanceLock implements Coordination {
     });
   }
 
-  private isLive(holder: Holder, now: number): boolean {
+  private holderAlive(holder: Holder, now: number): boolean {
     if (now - holder.seen_at > this.staleMs) return false;
     if (holder.host !== this.host) return true;
     // The same pid on this host is another instance of this process, or an earlier life of this very
@@ -85,6 +85,13 @@ export class InstanceLock implements Coordination {
   /** Renews the lock; false when another process has taken it (this one was frozen past `staleMs`). */
   async renew(): Promise<boolean> {
     return this.db.prepare('UPDATE instance_lock SET seen_at = ? WHERE id = 1 AND owner = ?').run(Date.now(), this.id).changes === 1;
+  }
+
+  /** Only the holder serves the data directory. */
+  async isLive(instance: string): Promise<boolean> {
+    const holder = this.db.prepare('SELECT owner, host, pid, seen_at FROM instance_lock WHERE id = 1').get() as Holder | undefined;
+    if (holder?.owner !== instance) return false;
+    return instance === this.id || this.holderAlive(holder, Date.now());
   }
 
   async leave(): Promise<void> {

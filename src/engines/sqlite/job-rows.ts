@@ -49,6 +49,8 @@ export function jobStatements(db: Db) {
       UPDATE jobs SET processed_rows = 0, total_rows = NULL, rows_written = 0, rows_rejected = 0, bytes_read = 0,
         issue_errors = 0, issue_warnings = 0 WHERE num = ?`),
     holdsLease: db.prepare(`SELECT 1 FROM jobs WHERE num = ? AND status = 'RUNNING' AND lease_token = ?`).pluck(),
+    requestCancel: db.prepare(`
+      UPDATE jobs SET cancel_requested = 1 WHERE num = @num AND status = 'RUNNING' AND lease_token = @token RETURNING *`),
     renewLease: db.prepare(`
       UPDATE jobs SET lease_expires_at = @leaseUntil, sequence = sequence + 1, updated_at = @now
       WHERE num = @num AND status = 'RUNNING' AND lease_token = @token`),

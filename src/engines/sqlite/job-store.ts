@@ -158,6 +158,11 @@ export class SqliteJobStore implements JobStore {
     }
   }
 
+  async requestCancel(num: number, leaseToken: string): Promise<Job | null> {
+    const row = this.statements.requestCancel.get({ num, token: leaseToken }) as JobRow | undefined;
+    return row ? toJob(row) : null;
+  }
+
   async renewLease(num: number, leaseToken: string, leaseMs: number, now: number): Promise<boolean> {
     return this.statements.renewLease.run({ num, token: leaseToken, leaseUntil: now + leaseMs, now }).changes === 1;
   }
