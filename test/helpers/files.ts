@@ -60,10 +60,15 @@ export function expectedPerson(i: number): Record<string, unknown> {
  * them. The returned function gives its path (once the suite runs).
  */
 export function peopleFileForSuite(rows: number): () => string {
+  return csvFileForSuite(PERSON_HEADER, rows, personLine);
+}
+
+/** A CSV of `rows` generated rows, written before the enclosing suite's tests and removed after them. */
+export function csvFileForSuite(header: string, rows: number, line: (i: number) => string): () => string {
   let path: string | undefined;
   beforeAll(async () => {
-    path = join(await tempDir(), 'people.csv');
-    await writeGeneratedCsv(path, PERSON_HEADER, rows, personLine);
+    path = join(await tempDir(), 'generated.csv');
+    await writeGeneratedCsv(path, header, rows, line);
   });
   afterAll(async () => {
     if (path) await rm(dirname(path), { recursive: true, force: true });

@@ -22,6 +22,10 @@ export interface ServerProcess {
   /** Peak resident memory of the process so far, in bytes (Linux VmHWM). */
   peakRss(): number;
   kill(signal: NodeJS.Signals): Promise<number | null>;
+  /** Its exit code once it has exited (null if by a signal); pending while it runs. */
+  exited: Promise<number | null>;
+  /** What it wrote so far: its log lines (stdout, the last ones), and its stderr when started with `captureStderr`. */
+  output: { stdout: string[]; stderr: string[] };
 }
 
 /** Node's arguments in package.json's start script: the built service as `npm start` runs it (test/global-setup.ts builds it). */
@@ -42,6 +46,8 @@ export interface StartOptions {
   checkout?: string;
   /** Runs it under a parent that never reaps it (see spawnUnderNonReapingParent). */
   zombie?: boolean;
+  /** Keeps its stderr in `output` instead of passing it through. */
+  captureStderr?: boolean;
 }
 
 /** The service as `npm start` runs it; its stdout (the log) is piped. */
@@ -60,13 +66,24 @@ function spawnUnderNonReapingParent(dataDir: string, env: Record<string, string>
   return spawn('sh', ['-c', `${command} & echo "{\\"servicePid\\":$!}"; exec sleep 600`], { cwd: checkout, env: serviceEnv(dataDir, env), stdio: ['ignore', 'pipe', 'inherit'] });
 }
 
+/** The last `limit` lines a stream gives, kept as they come. */
+function keptLines(stream: NodeJS.ReadableStream, limit = 2000): string[] {
+  const lines: string[] = [];
+  createInterface({ input: stream }).on('line', (line) => {
+    lines.push(line);
+    if (lines.length > limit) lines.shift();
+  });
+  return lines;
+}
+
 /**
  * Starts the service as `npm start` does, in its own process, on a free port. With `zombie`, `kill`
  * resolves (with null) once the service has died, and its parent stays until `child` is killed.
  */
 export async function startServerProcess(dataDir: string, env: Record<string, string> = {}, options: StartOptions = {}): Promise<ServerProcess> {
   const zombie = options.zombie ?? false;
-  const child = zombie ? spawnUnderNonReapingParent(dataDir, env, options) : spawnService(dataDir, env, options, 'inherit');
+  const child = zombie ? spawnUnderNonReapingParent(dataDir, env, options) : spawnService(dataDir, env, options, options.captureStderr ? 'pipe' : 'inherit');
+  const output = { stdout: keptLines(child.stdout!), stderr: child.stderr ? keptLines(child.stderr) : [] };
   let pid = child.pid!;
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const url = await new Promise<string>((resolve, reject) => {
@@ -83,7 +100,7 @@ export async function startServerProcess(dataDir: string, env: Record<string, st
         // not a log line
       }
     });
-    child.once('exit', (code) => reject(new Error(`the server exited with code ${code} before listening`)));
+    child.once('exit', (code) => reject(new Error(`the server exited with code ${code} before listening\n${[...output.stdout, ...output.stderr].slice(-20).join('\n')}`)));
   });
   const apiKey = await defaultKey(dataDir);
   return {
@@ -92,6 +109,8 @@ export async function startServerProcess(dataDir: string, env: Record<string, st
     client: new GraphQLClient(url, apiKey),
     apiKey,
     url,
+    exited,
+    output,
     peakRss() {
       const status = readFileSync(`/proc/${pid}/status`, 'utf8');
       return Number(/VmHWM:\s+(\d+) kB/.exec(status)![1]) * 1024;
