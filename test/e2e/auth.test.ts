@@ -28,11 +28,13 @@ import {
 } from '../generated/graphql';
 import { createKey, sluice } from '../helpers/cli';
 import { GraphQLClient } from '../helpers/client';
+import { engineConfig } from '../helpers/engine';
 import { tempDir, writeText } from '../helpers/files';
 import { allRows, ingest } from '../helpers/queries';
 import { connectionInit, openRawSocket } from '../helpers/raw-socket';
 import { startReceiver } from '../helpers/receiver';
-import { CLEAN_SPOOL, defaultKey, healthUrl, openSubscriptions, spoolContents, startServer, type TestServer, until, waitForJob } from '../helpers/server';
+import { defaultKey, healthUrl, heldUploads, NO_UPLOADS, openSubscriptions, startServer, type TestServer, until, waitForJob } from '../helpers/server';
+import { queryStore } from '../helpers/store';
 import { SubscriptionClient, type Transport } from '../helpers/subscribe';
 
 let server: TestServer;
@@ -80,7 +82,7 @@ describe('API keys over HTTP', () => {
     const answer = await anonymous.upload(IngestDocument, { input: { dataset: 'anonymous' } }, file);
     expect(answer.status).toBe(401);
     expect(answer.errors?.[0].extensions?.code).toBe('UNAUTHENTICATED');
-    expect(await spoolContents(server.dataDir)).toEqual(CLEAN_SPOOL);
+    expect(await heldUploads(server)).toEqual(NO_UPLOADS);
     expect((await server.client.request(JobsDocument, {})).jobs.edges.map((edge) => edge.node.dataset.name)).not.toContain('anonymous');
   });
 
@@ -424,15 +426,9 @@ describe('the sluice command line', () => {
   });
 
   it('stores only a hash of each key', async () => {
-    const { default: Database } = await import('better-sqlite3');
-    const db = new Database(`${server.dataDir}/sluice.db`, { readonly: true });
-    try {
-      const dump = JSON.stringify(db.prepare('SELECT * FROM api_keys').all());
-      expect(dump).not.toContain(server.apiKey!.split('_').slice(2).join('_'));
-      expect(dump).toContain(server.apiKey!.split('_')[1]);
-    } finally {
-      db.close();
-    }
+    const dump = JSON.stringify(await queryStore(server.dataDir, 'SELECT * FROM api_keys'));
+    expect(dump).not.toContain(server.apiKey!.split('_').slice(2).join('_'));
+    expect(dump).toContain(server.apiKey!.split('_')[1]);
   });
 });
 
@@ -450,7 +446,7 @@ async function startLogged(dataDir: string, env: Record<string, string> = {}) {
       done();
     },
   });
-  const app = buildApp(loadConfig({ ...env }, { host: '127.0.0.1', port: 0, dataDir }), pino({ level: 'info' }, sink));
+  const app = buildApp(loadConfig({ ...env }, { host: '127.0.0.1', port: 0, dataDir, ...engineConfig(dataDir) }), pino({ level: 'info' }, sink));
   const url = await app.start().finally(() => stderr.mockRestore());
   return { app, url, lines, printed: printed.join('') };
 }

@@ -3,11 +3,12 @@ import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type JobFieldsFragment, JobDocument, JobWebhookDeliveriesDocument, RegisterWebhookDocument } from '../generated/graphql';
 import { allIssues, forEachRowPage, killWhileWriteLocked, openWriteLockProbe, type WriteLockProbe, writeEncodedCsv, writeGeneratedXlsx } from '../helpers/crash';
+import { ON_POSTGRES, RESTART_ENV } from '../helpers/engine';
 import { expectedPerson, PERSON_COLUMNS, PERSON_HEADER, personLine, tempDir, writeGeneratedCsv } from '../helpers/files';
 import { type ServerProcess, startServerProcess } from '../helpers/process';
 import { type IngestFileInput, submit } from '../helpers/queries';
 import { startReceiver } from '../helpers/receiver';
-import { TERMINAL, waitForJob } from '../helpers/server';
+import { removeDataDir, TERMINAL, waitForJob } from '../helpers/server';
 
 // The service as a child process, SIGKILLed where a crash could lose or repeat work: an upload
 // spooled whose job has not started, a job claimed before its first checkpoint, early in parsing,
@@ -205,7 +206,7 @@ async function ingestThroughCrashes(options: {
   check(server: ServerProcess, job: JobFieldsFragment): Promise<void>;
 }): Promise<void> {
   const dataDir = await tempDir();
-  const env = options.env ?? {};
+  const env = { ...RESTART_ENV, ...options.env };
   let server = await startServerProcess(dataDir, env);
   let probe: WriteLockProbe | undefined;
   try {
@@ -223,7 +224,7 @@ async function ingestThroughCrashes(options: {
   } finally {
     await server.kill('SIGKILL');
     probe?.close();
-    await rm(dataDir, { recursive: true, force: true });
+    await removeDataDir(dataDir);
   }
 }
 
@@ -296,7 +297,8 @@ describe(`crash recovery of a ${ROWS}-row CSV with invalid rows`, () => {
     });
   }, 120_000);
 
-  it('killed inside the write transaction of a batch: the batch is rolled back and written once by the next attempt', async () => {
+  // Caught inside a batch's write transaction by SQLite's write-lock probe; on PostgreSQL the kills mid-file roll back an open batch too.
+  it.skipIf(ON_POSTGRES)('killed inside the write transaction of a batch: the batch is rolled back and written once by the next attempt', async () => {
     await ingestThroughCrashes({
       // Large batches committed only when full: each write transaction is long enough to be caught open.
       env: { SLUICE_BATCH_ROWS: '25000', SLUICE_PROGRESS_INTERVAL_MS: '60000' },
@@ -314,7 +316,8 @@ describe(`crash recovery of a ${ROWS}-row CSV with invalid rows`, () => {
     });
   }, 120_000);
 
-  it('killed twice, mid-file inside a write and near the end: completes on its third attempt, every row once', async () => {
+  // Caught inside a batch's write transaction by SQLite's write-lock probe; on PostgreSQL the kills mid-file roll back an open batch too.
+  it.skipIf(ON_POSTGRES)('killed twice, mid-file inside a write and near the end: completes on its third attempt, every row once', async () => {
     await ingestThroughCrashes({
       submitJob: submitPeople,
       kills: [insideWriteTransaction(ROWS * 0.3), whenProcessed(ROWS * 0.95)],
@@ -350,7 +353,7 @@ describe(`crash recovery of a ${ROWS}-row CSV with invalid rows`, () => {
 describe('a job across attempts', () => {
   it('keeps its first start, rates only the running attempt, spans every attempt in its duration, and announces job.started once', async () => {
     const dataDir = await tempDir();
-    const env = { SLUICE_WEBHOOK_ALLOW_PRIVATE: 'true' };
+    const env = { ...RESTART_ENV, SLUICE_WEBHOOK_ALLOW_PRIVATE: 'true' };
     const receiver = await startReceiver();
     let server = await startServerProcess(dataDir, env);
     try {
@@ -376,7 +379,7 @@ describe('a job across attempts', () => {
     } finally {
       await server.kill('SIGKILL');
       await receiver.close();
-      await rm(dataDir, { recursive: true, force: true });
+      await removeDataDir(dataDir);
     }
   }, 150_000);
 });

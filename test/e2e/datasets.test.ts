@@ -1,5 +1,4 @@
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   CancelJobDocument,
@@ -17,6 +16,7 @@ import {
 import { expectedPerson, PERSON_COLUMNS, PERSON_HEADER, peopleFileForSuite, personLine, tempDir, writeGeneratedCsv, writeText } from '../helpers/files';
 import { allRows, ingest, jobCount, submit } from '../helpers/queries';
 import { startServer, TERMINAL, type TestServer, waitForJob } from '../helpers/server';
+import { storedRows } from '../helpers/store';
 
 /** The shape the dataset keeps from PERSON_COLUMNS: name, type and required, in order. */
 const personShape = PERSON_COLUMNS.map((c) => ({ name: c.name, type: c.type, required: 'required' in c ? c.required : false }));
@@ -53,27 +53,13 @@ async function snapshot(server: TestServer, dataset: string, pageSize = 1000) {
   return { rowCount: found!.rowCount, columns: found!.columns, values: rows.map((r) => r.values) };
 }
 
-/** Rows physically stored for a dataset, and its hidden ranges, read from the database file (read-only). */
-function stored(server: TestServer, dataset: string): { rows: number; hiddenRanges: number } {
-  const db = new Database(join(server.dataDir, 'sluice.db'), { readonly: true, fileMustExist: true });
-  try {
-    const { id } = db.prepare('SELECT id FROM datasets WHERE workspace = ? AND name = ?').get('default', dataset) as { id: number };
-    return {
-      rows: db.prepare(`SELECT count(*) FROM dataset_rows_${id}`).pluck().get() as number,
-      hiddenRanges: db.prepare('SELECT count(*) FROM dataset_hidden_ranges WHERE dataset_id = ?').pluck().get(id) as number,
-    };
-  } finally {
-    db.close();
-  }
-}
-
 /** Waits for the purger: only the visible rows are left in the table, and no hidden range. */
 async function waitForPurge(server: TestServer, dataset: string, visibleRows: number, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  let last = stored(server, dataset);
+  let last = await storedRows(server.dataDir, dataset);
   while ((last.rows !== visibleRows || last.hiddenRanges !== 0) && Date.now() < deadline) {
     await new Promise((resolve) => setTimeout(resolve, 25));
-    last = stored(server, dataset);
+    last = await storedRows(server.dataDir, dataset);
   }
   expect(last).toEqual({ rows: visibleRows, hiddenRanges: 0 });
 }

@@ -1,26 +1,22 @@
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { Readable } from 'node:stream';
 import { print } from 'graphql';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type ColumnInput, IngestDocument, JobDocument, type JobFieldsFragment, JobIssuesDocument } from '../generated/graphql';
 import { CSRF_HEADER } from '../helpers/client';
 import { PERSON_COLUMNS, PERSON_HEADER, personLine, tempDir, writeGeneratedCsv, writeText } from '../helpers/files';
 import { allRows, type IngestFileInput, ingest, jobCount, submit, submitRefused } from '../helpers/queries';
-import { CLEAN_SPOOL, healthUrl, spoolContents, startServer, type TestServer, until, waitForJob } from '../helpers/server';
+import { arrivingUploads, healthUrl, heldUploads, leaveHalfReceivedUpload, removeDataDir, startServer, type TestServer, until, uploadsGone, waitForJob } from '../helpers/server';
 import { storedZip } from '../helpers/zip';
 
 // Each test here pins one fix of the hardening review: reverting that fix makes it fail. Two more
 // (marked) check that a fix did not break what worked before it.
-
-/** Waits for the spool to hold no upload at all (removal of a refused or abandoned upload is asynchronous). */
-async function expectCleanSpool(server: TestServer, timeoutMs = 10_000): Promise<void> {
-  await until(() => spoolContents(server.dataDir), (spool) => JSON.stringify(spool) === JSON.stringify(CLEAN_SPOOL), 'an empty spool', timeoutMs);
-}
 
 /** The `operations` field of a multipart `ingest` request, with the file left null as the spec has it. */
 function ingestOperations(input: IngestFileInput): string {
@@ -126,11 +122,11 @@ describe('multipart uploads', () => {
     request.write(`--${boundary}\r\nContent-Disposition: form-data; name="0"; filename="large.csv"\r\nContent-Type: text/csv\r\n\r\nid,name\n`);
     request.write(Buffer.from('1,abcdefgh\n'.repeat(24 * 1024)));
     // The server is receiving the file: it is being written to spool/tmp.
-    await until(() => spoolContents(server.dataDir), (spool) => spool.tmp.length === 1, 'the upload to arrive in spool/tmp', 10_000);
+    await until(() => arrivingUploads(server.dataDir), (arriving) => arriving.length === 1, 'the upload to arrive', 10_000);
 
     request.destroy();
 
-    await expectCleanSpool(server);
+    await uploadsGone(server);
     await expectServing(server);
     expect(await jobCount(server.client)).toBe(0);
     // And it still takes uploads.
@@ -163,7 +159,7 @@ describe('multipart uploads', () => {
         expect(polluted().x).toBeUndefined();
         expect(Object.prototype).not.toHaveProperty('polluted');
         expect(await jobCount(server.client)).toBe(jobsBefore);
-        await expectCleanSpool(server);
+        await uploadsGone(server);
 
         const dataset = `after-${path.replace(/\W+/g, '-')}`;
         const csv = await writeText('after-map.csv', csvText('id,name', '1,a', '2,b'));
@@ -189,7 +185,7 @@ describe('multipart uploads', () => {
     expect(answer.body.errors).toHaveLength(1);
     expect(answer.body.errors![0]).toMatchObject({ message: expect.stringContaining('one file per request'), extensions: { code: 'BAD_REQUEST' } });
     expect(await jobCount(server.client)).toBe(jobsBefore);
-    await expectCleanSpool(server);
+    await uploadsGone(server);
     await expectServing(server);
   });
 });
@@ -215,7 +211,7 @@ describe('request size limits', () => {
   /** Nothing of a refused upload stays: no new job, an empty spool, and the server still answers. */
   async function expectNothingKept(server: TestServer, jobsBefore: number): Promise<void> {
     expect(await jobCount(server.client)).toBe(jobsBefore);
-    await expectCleanSpool(server);
+    await uploadsGone(server);
     await expectServing(server);
   }
 
@@ -242,7 +238,7 @@ describe('request size limits', () => {
       const exact = await writeText('exact.csv', Buffer.alloc(maxUploadBytes, 'x\n'));
       const job = await ingest(server.client, { dataset: 'limit' }, exact);
       expect(job).toMatchObject({ status: 'COMPLETED', file: { size: maxUploadBytes } });
-      await expectCleanSpool(server);
+      await uploadsGone(server);
     });
 
     it('answers a chunked upload (no content-length) with 413 FILE_TOO_LARGE once the file passes 64 KiB, removing what was spooled', async () => {
@@ -250,7 +246,7 @@ describe('request size limits', () => {
       const boundary = `sluice-${randomUUID()}`;
       // The file is being spooled when the limit is crossed.
       const answer = await postSegments(server, multipartHeaders(server, boundary), uploadBody(boundary, MiB), async () => {
-        await until(() => spoolContents(server.dataDir), (spool) => spool.tmp.length === 1, 'the upload to arrive in spool/tmp', 10_000);
+        await until(() => arrivingUploads(server.dataDir), (arriving) => arriving.length === 1, 'the upload to arrive', 10_000);
       });
       expect(answer).toEqual({ status: 413, body: { errors: [{ message: 'the uploaded file is too large', extensions: { code: 'FILE_TOO_LARGE' } }] } });
       await expectNothingKept(server, jobsBefore);
@@ -328,7 +324,7 @@ describe('request size limits', () => {
       const job = await ingest(server.client, { dataset: 'over-request-limit', columns: PERSON_COLUMNS }, path);
       expect(job.file.size).toBeGreaterThan(16 * maxRequestBytes);
       expect(job).toMatchObject({ status: 'COMPLETED', result: { rowsWritten: rows, rowsRejected: 0 } });
-      await expectCleanSpool(server);
+      await uploadsGone(server);
     });
   });
 });
@@ -360,7 +356,7 @@ describe('XLSX sheet names', () => {
     expect((await server.client.request(JobDocument, { id: `job_${randomUUID()}` })).job).toBeNull();
     expect(performance.now() - queried).toBeLessThan(1000);
     expect(await jobCount(server.client)).toBe(jobsBefore);
-    await expectCleanSpool(server);
+    await uploadsGone(server);
 
     // The linear scan still reads what the old one did: prefixed tags, attributes over several lines, entities.
     const main = 'http://schemas.openxmlformats.org/spreadsheetml/2006/main';
@@ -442,7 +438,7 @@ describe('wide CSV files', () => {
     const userErrors = await submitRefused(server.client, { dataset: 'too-wide-given', columns }, path);
     expect(userErrors).toEqual([{ code: 'TOO_MANY_COLUMNS', field: ['input', 'columns'], message: expect.stringContaining('1000') }]);
     expect(await jobCount(server.client)).toBe(jobsBefore);
-    await expectCleanSpool(server);
+    await uploadsGone(server);
   });
 
   it('fails a job whose CSV header has 1001 columns (no columns given) with TOO_MANY_COLUMNS', async () => {
@@ -555,8 +551,8 @@ describe('issue messages', () => {
   });
 });
 
-describe('spool pruning at start', () => {
-  it('deletes stray files in spool/ and spool/tmp/, keeps the upload of a PENDING job, which then completes', async () => {
+describe('upload pruning at start', () => {
+  it('deletes an upload of no job and a half-received one, keeps the upload of a PENDING job, which then completes', async () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'sluice-prune-'));
     try {
       // Long enough (a couple of seconds) to be still RUNNING while the second job is submitted and the server stopped.
@@ -568,38 +564,37 @@ describe('spool pruning at start', () => {
       let server = await startServer({ maxConcurrentJobs: 1 }, dataDir);
       let first: JobFieldsFragment;
       let second: JobFieldsFragment;
+      const stray = `job_${randomUUID()}`;
       try {
         first = await submit(server.client, { dataset: 'prune-long', columns: PERSON_COLUMNS }, longCsv);
         await waitForJob(server.client, first.id, (job) => job.status === 'RUNNING');
         second = await submit(server.client, { dataset: 'prune-short', columns: PERSON_COLUMNS }, shortCsv);
         expect(second.status).toBe('PENDING');
         expect((await server.client.request(JobDocument, { id: first.id })).job!.status).toBe('RUNNING');
-        expect(await spoolContents(dataDir)).toEqual({ entries: [first.id, second.id, 'tmp'].sort(), tmp: [] });
+        // Left behind as by some earlier process: an upload stored under a key no job has.
+        const { blobs } = server.app.engine;
+        await blobs.put(await blobs.stage(Readable.from(['id\n1\n']), 'stray.csv'), stray);
+        expect(await heldUploads(server)).toEqual({ stored: [first.id, second.id, stray].sort(), arriving: [] });
       } finally {
         await server.stop();
       }
-
-      // Left behind by some earlier process: an upload of no job, and a half-received one.
-      const stray = `job_${randomUUID()}`;
-      const halfReceived = randomUUID();
-      await writeFile(join(dataDir, 'spool', stray), 'id\n1\n');
-      await writeFile(join(dataDir, 'spool', 'tmp', halfReceived), 'id,na');
-      expect(await spoolContents(dataDir)).toEqual({ entries: [first.id, second.id, stray, 'tmp'].sort(), tmp: [halfReceived] });
+      // And a half-received one.
+      await leaveHalfReceivedUpload(dataDir, 'id,na');
 
       server = await startServer({ maxConcurrentJobs: 1 }, dataDir);
       try {
-        expect(await spoolContents(dataDir)).toEqual({ entries: [first.id, second.id, 'tmp'].sort(), tmp: [] });
+        expect(await heldUploads(server)).toEqual({ stored: [first.id, second.id].sort(), arriving: [] });
 
         const [long, short] = await Promise.all([waitForJob(server.client, first.id), waitForJob(server.client, second.id)]);
         expect(long).toMatchObject({ status: 'COMPLETED', error: null, result: { rowsWritten: longRows, rowsRejected: 0 } });
         expect(short).toMatchObject({ status: 'COMPLETED', error: null, attempts: 1, result: { rowsWritten: 3, rowsRejected: 0 } });
         expect((await allRows(server.client, 'prune-short')).map((row) => row.values.id)).toEqual([1, 2, 3]);
-        await expectCleanSpool(server);
+        await uploadsGone(server);
       } finally {
         await server.stop();
       }
     } finally {
-      await rm(dataDir, { recursive: true, force: true });
+      await removeDataDir(dataDir);
     }
   });
 });

@@ -7,7 +7,7 @@ import type { ColumnSpec } from '../../src/datasets/columns';
 import { type ColumnInput, JobIssuesDocument, type JobFieldsFragment } from '../generated/graphql';
 import { tempDir, writeText, writeWorkbook } from '../helpers/files';
 import { allRows, type IngestFileInput, ingest, jobCount, submit, submitRefused, submitUnchecked } from '../helpers/queries';
-import { CLEAN_SPOOL, spoolContents, startServer, type TestServer, until, waitForJob } from '../helpers/server';
+import { startServer, type TestServer, uploadsGone, waitForJob } from '../helpers/server';
 import { HANGING_CELL, SLOW_PATTERN } from '../helpers/slow-pattern';
 import { zipArchive, type ZipEntryInput } from '../helpers/zip';
 
@@ -69,10 +69,6 @@ async function exceljsLeftovers(): Promise<string[]> {
   return (await readdir(tmpdir())).filter((name) => name.startsWith(`tmp-${process.pid}-`));
 }
 
-async function expectCleanSpool(server: TestServer): Promise<void> {
-  await until(() => spoolContents(server.dataDir), (spool) => JSON.stringify(spool) === JSON.stringify(CLEAN_SPOOL), 'an empty spool', 10_000);
-}
-
 let datasets = 0;
 
 /** A dataset holding the three SEED rows, committed by a good CSV job. */
@@ -118,7 +114,7 @@ async function expectFailedHarmlessly(server: TestServer, job: JobFieldsFragment
   expect(job.status).toBe('FAILED');
   expect(job.dataset.rowCount).toBe(SEED.length);
   expect((await allRows(server.client, dataset)).map((row) => row.values)).toEqual(SEED);
-  await expectCleanSpool(server);
+  await uploadsGone(server);
   expect(await exceljsLeftovers()).toEqual([]);
   await expectServing(server);
   return job;
@@ -235,7 +231,7 @@ describe('hostile files', () => {
         expect(errors).toEqual([{ code: 'INVALID_FILE', field: ['input', 'file'], message: expect.stringContaining('&#x110000;') }]);
       }
       expect(await jobCount(server.client)).toBe(before);
-      await expectCleanSpool(server);
+      await uploadsGone(server);
     });
 
     it('fails a job that gets such a workbook anyway with PARSE_ERROR, sheet named or not, read in the worker or in a reader thread', async () => {
@@ -351,7 +347,7 @@ describe('hostile files', () => {
       const path = await writeText('empty.csv', '');
       expect(await submitRefused(server.client, { dataset: 'empty' }, path)).toEqual([{ code: 'EMPTY_FILE', field: ['input', 'file'], message: expect.any(String) }]);
       expect(await jobCount(server.client)).toBe(before);
-      await expectCleanSpool(server);
+      await uploadsGone(server);
     });
 
     it('completes a header-only CSV with 0 rows', async () => {

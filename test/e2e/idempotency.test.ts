@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IngestDocument } from '../generated/graphql';
 import { writeText } from '../helpers/files';
 import { ingest, type IngestFileInput, jobCount, submitRefused } from '../helpers/queries';
-import { CLEAN_SPOOL, spoolContents, startServer, type TestServer, until, waitForJob } from '../helpers/server';
+import { startServer, type TestServer, uploadsGone, waitForJob } from '../helpers/server';
 
 let server: TestServer;
 beforeAll(async () => {
@@ -31,7 +31,7 @@ describe('idempotencyKey', () => {
     expect(await jobCount(server.client)).toBe(1);
     expect((await waitForJob(server.client, first.job!.id)).sequence).toBe(done.sequence);
     // The second upload is not kept: the spool holds nothing once the job has ended.
-    await until(() => spoolContents(server.dataDir), (contents) => JSON.stringify(contents) === JSON.stringify(CLEAN_SPOOL), 'an empty spool');
+    await uploadsGone(server, 60_000);
   });
 
   it('refuses the same key with a different file (IDEMPOTENCY_KEY_REUSED), creating nothing', async () => {
@@ -71,7 +71,7 @@ describe('idempotencyKey', () => {
     );
     expect(errors).toEqual([expect.objectContaining({ code: 'IDEMPOTENCY_KEY_REUSED', field: ['input', 'idempotencyKey'] })]);
     expect(await jobCount(server.client)).toBe(before);
-    await until(() => spoolContents(server.dataDir), (contents) => JSON.stringify(contents) === JSON.stringify(CLEAN_SPOOL), 'an empty spool');
+    await uploadsGone(server, 60_000);
   });
 
   it('treats different keys as different jobs, and refuses an empty or overlong key', async () => {

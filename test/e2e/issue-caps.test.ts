@@ -1,13 +1,13 @@
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ColumnInput, JobFieldsFragment } from '../generated/graphql';
 import { allIssues, writeGeneratedXlsx } from '../helpers/crash';
 import { tempDir, writeGeneratedCsv } from '../helpers/files';
 import { ingest, messagesOf, submit } from '../helpers/queries';
-import { startServer, type TestServer, waitForJob } from '../helpers/server';
+import { removeDataDir, startServer, type TestServer, waitForJob } from '../helpers/server';
+import { queryStore, storeBytes } from '../helpers/store';
 
 // Issue details are capped per row and per job; the counts (issueCounts, rowsRejected) stay exact.
 
@@ -16,38 +16,24 @@ const headerOf = (width: number) => requiredColumns(width).map((column) => colum
 /** A CSV row of `width` blank cells: every required column is an issue. */
 const blankRow = (width: number) => ','.repeat(width - 1);
 
-/** What the job's stored issues are in the database: how many, and whether their indexes run 0..n-1 without a gap. */
-function storedIssues(dataDir: string, jobId: string): { count: number; contiguous: boolean } {
-  const db = new Database(join(dataDir, 'sluice.db'), { readonly: true, fileMustExist: true });
-  try {
-    const { count, first, last } = db
-      .prepare('SELECT count(*) AS count, min(idx) AS first, max(idx) AS last FROM job_issues WHERE job_num = (SELECT num FROM jobs WHERE id = ?)')
-      .get(jobId) as { count: number; first: number | null; last: number | null };
-    return { count, contiguous: count === 0 || (first === 0 && last === count - 1) };
-  } finally {
-    db.close();
-  }
+/** What the job's stored issues are in the engine's storage: how many, and whether their indexes run 0..n-1 without a gap. */
+async function storedIssues(dataDir: string, jobId: string): Promise<{ count: number; contiguous: boolean }> {
+  const [{ count, first, last }] = await queryStore<{ count: number; first: number | null; last: number | null }>(
+    dataDir,
+    'SELECT count(*) AS count, min(idx) AS first, max(idx) AS last FROM job_issues WHERE job_num = (SELECT num FROM jobs WHERE id = ?)',
+    jobId,
+  );
+  return { count, contiguous: count === 0 || (first === 0 && last === count - 1) };
 }
 
-/** The job as the database holds it between two servers. */
-function jobRow(dataDir: string, jobId: string): { status: string; processed_rows: number; checkpointed: number } {
-  const db = new Database(join(dataDir, 'sluice.db'), { readonly: true, fileMustExist: true });
-  try {
-    return db.prepare('SELECT status, processed_rows, checkpoint IS NOT NULL AS checkpointed FROM jobs WHERE id = ?').get(jobId) as never;
-  } finally {
-    db.close();
-  }
-}
-
-/** The database's size once its WAL is folded in, in bytes. */
-async function databaseBytes(dataDir: string): Promise<number> {
-  const db = new Database(join(dataDir, 'sluice.db'), { fileMustExist: true });
-  try {
-    db.pragma('wal_checkpoint(TRUNCATE)');
-  } finally {
-    db.close();
-  }
-  return (await stat(join(dataDir, 'sluice.db'))).size;
+/** The job as the engine's storage holds it between two servers. */
+async function jobRow(dataDir: string, jobId: string): Promise<{ status: string; processed_rows: number; checkpointed: number }> {
+  const [row] = await queryStore<{ status: string; processed_rows: number; checkpointed: number }>(
+    dataDir,
+    'SELECT status, processed_rows, CASE WHEN checkpoint IS NULL THEN 0 ELSE 1 END AS checkpointed FROM jobs WHERE id = ?',
+    jobId,
+  );
+  return row;
 }
 
 /** Every stored issue is a REQUIRED error of the first `perRow` columns of rows 1.., in order. */
@@ -78,12 +64,12 @@ describe('a CSV whose every cell of many required columns is blank', () => {
     expect(job.issueCounts).toEqual({ errors: ROWS * WIDTH, warnings: 0 });
     expect(messagesOf(job).issues).toMatch(/at most 5 per row and 1000 per job/);
 
-    expect(storedIssues(server.dataDir, job.id)).toEqual({ count: CAPS.perJob, contiguous: true });
+    expect(await storedIssues(server.dataDir, job.id)).toEqual({ count: CAPS.perJob, contiguous: true });
     const issues = await allIssues(server.client, job.id);
     expect(issues).toHaveLength(CAPS.perJob);
     expectFirstRequiredIssues(issues, CAPS.perRow);
     // 600,000 issues stored in full took about 80 MB.
-    expect(await databaseBytes(server.dataDir)).toBeLessThan(2 * 1024 ** 2);
+    expect(await storeBytes(server.dataDir)).toBeLessThan(2 * 1024 ** 2);
   });
 });
 
@@ -106,7 +92,7 @@ describe('an XLSX sheet of wide rows with one cell each', () => {
     expect(job).toMatchObject({ status: 'COMPLETED', error: null, progress: { processedRows: ROWS, rowsRejected: ROWS } });
     expect(job.issueCounts).toEqual({ errors: ROWS * (WIDTH - 1), warnings: 0 });
     const { perRow, perJob } = server.app.config.issueLimits;
-    expect(storedIssues(server.dataDir, job.id)).toEqual({ count: Math.min(perJob, ROWS * perRow), contiguous: true });
+    expect(await storedIssues(server.dataDir, job.id)).toEqual({ count: Math.min(perJob, ROWS * perRow), contiguous: true });
     expect(messagesOf(job).issues).toBeDefined();
   });
 });
@@ -137,23 +123,23 @@ describe('a job stopped and resumed from its checkpoint', () => {
         await server.stop();
       }
       // The stop came mid-job: the rest is a resumed attempt.
-      expect(jobRow(dataDir, job.id)).toMatchObject({ status: 'PENDING', checkpointed: 1 });
-      expect(jobRow(dataDir, job.id).processed_rows).toBeLessThan(ROWS);
-      const storedAtStop = storedIssues(dataDir, job.id).count;
-      expect(storedAtStop).toBe(Math.min(perJob, jobRow(dataDir, job.id).processed_rows));
+      expect(await jobRow(dataDir, job.id)).toMatchObject({ status: 'PENDING', checkpointed: 1 });
+      expect((await jobRow(dataDir, job.id)).processed_rows).toBeLessThan(ROWS);
+      const storedAtStop = (await storedIssues(dataDir, job.id)).count;
+      expect(storedAtStop).toBe(Math.min(perJob, (await jobRow(dataDir, job.id)).processed_rows));
       expect(storedAtStop === perJob).toBe(reachedBeforeStop);
       server = await startServer(overrides, dataDir);
       try {
         const ended = await waitForJob(server.client, job.id);
         expect(ended).toMatchObject({ status: 'COMPLETED', progress: { processedRows: ROWS, rowsRejected: ROWS } });
         expect(ended.issueCounts).toEqual({ errors: ROWS * WIDTH, warnings: 0 });
-        expect(storedIssues(dataDir, job.id)).toEqual({ count: perJob, contiguous: true });
+        expect(await storedIssues(dataDir, job.id)).toEqual({ count: perJob, contiguous: true });
         expectFirstRequiredIssues(await allIssues(server.client, job.id), 1);
       } finally {
         await server.stop();
       }
     } finally {
-      await rm(dataDir, { recursive: true, force: true });
+      await removeDataDir(dataDir);
     }
   });
 });

@@ -1,14 +1,12 @@
-import { existsSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import ExcelJS from 'exceljs';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DEFAULT_WORKSPACE } from '../../src/auth/first-key';
 import { CancelJobDocument, type ColumnInput, DatasetDocument, type JobFieldsFragment, JobDocument, JobIssuesDocument, JobsDocument } from '../generated/graphql';
 import { expectedPerson, PERSON_COLUMNS, PERSON_HEADER, peopleFileForSuite, personLine, tempDir, writeText } from '../helpers/files';
 import { type IngestFileInput, ingest, jobCount, submit } from '../helpers/queries';
-import { CLEAN_SPOOL, spoolContents, startServer, TERMINAL, type TestServer, until, waitForJob } from '../helpers/server';
+import { heldUploads, NO_UPLOADS, removeDataDir, startServer, TERMINAL, type TestServer, until, uploadsGone, waitForJob } from '../helpers/server';
+import { queryStoreValue } from '../helpers/store';
 import { HANGING_CELL, SLOW_PATTERN, slowCell } from '../helpers/slow-pattern';
 import { compileUserPattern } from '../../src/ingest/pattern';
 
@@ -52,16 +50,11 @@ function holdPurger(target: TestServer): () => void {
   return () => spy.mockRestore();
 }
 
-/** Hidden ranges of a dataset still open (a job writing into them), read from the database file (read-only). */
+/** Hidden ranges of a dataset still open (a job writing into them), read from the engine's storage (read-only). */
 async function openRanges(target: TestServer, dataset: string): Promise<number> {
   const id = (await target.app.services.datasets.get(DEFAULT_WORKSPACE, dataset))?.id;
   if (id === undefined) return 0;
-  const db = new Database(join(target.dataDir, 'sluice.db'), { readonly: true, fileMustExist: true });
-  try {
-    return db.prepare('SELECT count(*) FROM dataset_hidden_ranges WHERE dataset_id = ? AND to_row IS NULL').pluck().get(id) as number;
-  } finally {
-    db.close();
-  }
+  return queryStoreValue<number>(target.dataDir, 'SELECT count(*) FROM dataset_hidden_ranges WHERE dataset_id = ? AND to_row IS NULL', id);
 }
 
 async function getJob(target: TestServer, id: string): Promise<JobFieldsFragment> {
@@ -286,18 +279,17 @@ describe('on the default configuration', () => {
 });
 
 describe('hard cancel', () => {
-  it('terminates a worker that cannot reach a batch boundary in time: CANCELLED, no row visible, spool deleted, the dataset usable', async () => {
+  it('terminates a worker that cannot reach a batch boundary in time: CANCELLED, no row visible, upload deleted, the dataset usable', async () => {
     const server = await startServer({ cancelTimeoutMs: 10, batchRows: 100_000, progressIntervalMs: 60_000 });
     try {
       const job = await submit(server.client, { dataset: 'hard', columns: PERSON_COLUMNS }, bigFile());
-      const spooled = join(server.dataDir, 'spool', job.id);
       // One batch is written (hidden): closed by its size in bytes (about 8 MiB) before its 100 000 rows;
       // the next boundary is as far away again.
       const running = await waitForJob(server.client, job.id, (j) => TERMINAL.has(j.status) || j.progress.rowsWritten > 0);
       expect(running.status).toBe('RUNNING');
       expect(running.progress.rowsWritten).toBeGreaterThan(10_000);
       expect(running.progress.rowsWritten).toBeLessThan(200_000);
-      expect(existsSync(spooled)).toBe(true);
+      expect((await heldUploads(server)).stored).toContain(job.id);
 
       const { cancelJob } = await server.client.request(CancelJobDocument, { id: job.id });
       expect(cancelJob.userErrors).toEqual([]);
@@ -306,7 +298,7 @@ describe('hard cancel', () => {
       expect(cancelJob.job!.progress.rowsWritten).toBeLessThan(BIG_ROWS);
       expect(cancelJob.job!.dataset.rowCount).toBe(0);
       expect(await datasetOf(server, 'hard')).toMatchObject({ rowCount: 0, values: [] });
-      await until(async () => existsSync(spooled), (exists) => !exists, `the spooled upload of ${job.id} to be deleted`, 10_000);
+      await uploadsGone(server);
       expect(await getJob(server, job.id)).toMatchObject({ status: 'CANCELLED', attempts: 1 });
 
       // The cancelled job's ids are hidden, not taken: a following job may use them.
@@ -435,13 +427,13 @@ describe('stopping the server with a cancel pending', () => {
         const job = await getJob(second, id);
         expect(job).toMatchObject({ status: 'CANCELLED', attempts: 1, error: { code: 'CANCELLED' } });
         expect(await jobCount(second.client, { status: ['PENDING', 'RUNNING'] })).toBe(0);
-        expect(await spoolContents(dataDir)).toEqual(CLEAN_SPOOL);
+        expect(await heldUploads(second)).toEqual(NO_UPLOADS);
         expect(await datasetOf(second, 'stop-cancel')).toMatchObject({ rowCount: 0, values: [] });
       } finally {
         await second.stop();
       }
     } finally {
-      await rm(dataDir, { recursive: true, force: true });
+      await removeDataDir(dataDir);
     }
   }, 30_000);
 });

@@ -18,7 +18,8 @@ import {
 } from '../generated/graphql';
 import { PERSON_COLUMNS, PERSON_HEADER, personLine, tempDir, writeGeneratedCsv, writeText } from '../helpers/files';
 import { type IngestFileInput, jobCount, submit, submitRefused } from '../helpers/queries';
-import { CLEAN_SPOOL, healthUrl, spoolContents, startServer, TERMINAL, type TestServer, until, waitForJob } from '../helpers/server';
+import { TEST_ENGINE } from '../helpers/engine';
+import { healthUrl, heldUploads, NO_UPLOADS, startServer, TERMINAL, type TestServer, until, uploadsGone, waitForJob } from '../helpers/server';
 
 
 /** Rows of the large file: long enough (tens of seconds) that a job is reliably observed RUNNING. */
@@ -74,7 +75,7 @@ describe('ingest userErrors', () => {
 
     expect(await jobCount(server.client)).toBe(jobsBefore);
     expect((await server.client.request(JobsApiDatasetCountDocument)).datasets).toEqual(datasetsBefore);
-    expect(await spoolContents(server.dataDir)).toEqual(CLEAN_SPOOL);
+    expect(await heldUploads(server)).toEqual(NO_UPLOADS);
   }
 
   const nameField = ['input', 'dataset'];
@@ -198,7 +199,7 @@ describe('ingest userErrors', () => {
     const first = await submit(server.client, { dataset: 'existing', columns: okColumns }, okCsv);
     expect((await waitForJob(server.client, first.id)).status).toBe('COMPLETED');
     // The completed job's spooled file is removed after it ends.
-    await until(() => spoolContents(server.dataDir), (contents) => JSON.stringify(contents) === JSON.stringify(CLEAN_SPOOL), 'a clean spool');
+    await uploadsGone(server, 60_000);
 
     const mismatches: ColumnInput[][] = [
       [
@@ -236,7 +237,7 @@ describe('ingest userErrors', () => {
     expect(await jobCount(server.client)).toBe(jobsBefore);
     expect((await server.client.request(DatasetDocument, { name: 'json-file' })).dataset).toBeNull();
     expect((await fetch(healthUrl(server))).status).toBe(200);
-    expect(await spoolContents(server.dataDir)).toEqual(CLEAN_SPOOL);
+    expect(await heldUploads(server)).toEqual(NO_UPLOADS);
   });
 });
 
@@ -553,12 +554,12 @@ describe('polling jobs', () => {
     expect(cancelJob.job!.status).toBe('CANCELLED');
   });
 
-  it('answers GET /health with JSON { status: ok, store: sqlite, version }', async () => {
+  it('answers GET /health with JSON { status: ok, store and engine: the engine serving, version }', async () => {
     const response = await fetch(healthUrl(server));
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toMatch(/^application\/json/);
     const body = (await response.json()) as Record<string, unknown>;
-    expect(body).toMatchObject({ status: 'ok', store: 'sqlite', version: packageJson.version });
+    expect(body).toMatchObject({ status: 'ok', store: TEST_ENGINE, engine: TEST_ENGINE, version: packageJson.version });
     expect(body.version).toMatch(/^\d+\.\d+\.\d+/);
   });
 });

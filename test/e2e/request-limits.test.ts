@@ -11,7 +11,7 @@ import { IngestDocument, JobFieldsFragmentDoc, JobProgressDocument, JobUpdatesDo
 import { CSRF_HEADER } from '../helpers/client';
 import { writeText } from '../helpers/files';
 import { ingest, jobCount } from '../helpers/queries';
-import { CLEAN_SPOOL, openSubscriptions, spoolContents, startServer, type TestServer, until } from '../helpers/server';
+import { arrivingUploads, openSubscriptions, startServer, type TestServer, until, uploadsGone } from '../helpers/server';
 import { SubscriptionClient } from '../helpers/subscribe';
 
 interface Answer {
@@ -52,10 +52,6 @@ function expectGeneric(error: { message: string; extensions?: Record<string, unk
   expect(error.extensions?.code).toBe(QUERY_TOO_COMPLEX);
   expect(error.message).not.toMatch(/\d/);
   expect(error.message).not.toMatch(/job|dataset|rows|issues|edges|node/i);
-}
-
-async function expectCleanSpool(server: TestServer): Promise<void> {
-  await until(() => spoolContents(server.dataDir), (spool) => JSON.stringify(spool) === JSON.stringify(CLEAN_SPOOL), 'an empty spool', 10_000);
 }
 
 const LIMITS = { depth: 5, aliases: 3, cost: 300, tokens: 120, directives: 2, items: 20_000 };
@@ -285,7 +281,7 @@ describe('batching', () => {
     expect(answer.status).toBe(400);
     expect(answer.body).toEqual({ errors: [{ message: 'batched operations are not supported', extensions: { code: 'BAD_REQUEST' } }] });
     expect(await jobCount(server.client)).toBe(0);
-    await expectCleanSpool(server);
+    await uploadsGone(server);
   });
 });
 
@@ -364,7 +360,7 @@ describe('CSRF prevention', () => {
     const refused = await answerOf(await fetch(server.url, { method: 'POST', body: uploadForm('csrf'), headers: server.client.authorization }));
     expect(refused).toMatchObject({ status: 403, body: CSRF_REFUSAL });
     expect(await jobCount(server.client)).toBe(0);
-    await expectCleanSpool(server);
+    await uploadsGone(server);
 
     const accepted = await answerOf(await fetch(server.url, { method: 'POST', body: uploadForm('csrf'), headers: { ...CSRF_HEADER, ...server.client.authorization } }));
     expect(accepted.status).toBe(200);
@@ -393,7 +389,7 @@ describe('CSRF prevention', () => {
       request.write(`--${boundary}\r\nContent-Disposition: form-data; name="0"; filename="a.csv"\r\n\r\n${'a\n'.repeat(32 * 1024)}`);
     });
     expect(answer).toEqual({ status: 403, body: CSRF_REFUSAL });
-    expect((await spoolContents(server.dataDir)).tmp).toEqual([]);
+    expect(await arrivingUploads(server.dataDir)).toEqual([]);
     expect(await jobCount(server.client)).toBe(1); // the one accepted above
   });
 

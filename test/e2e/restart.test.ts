@@ -1,11 +1,12 @@
-import { rename, rm, stat } from 'node:fs/promises';
+import { rename, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DatasetDocument, IngestDocument } from '../generated/graphql';
 import { expectedPerson, PERSON_COLUMNS, PERSON_HEADER, personLine, tempDir, writeGeneratedCsv } from '../helpers/files';
+import { RESTART_ENV } from '../helpers/engine';
 import { startServerProcess } from '../helpers/process';
 import { submit } from '../helpers/queries';
-import { waitForJob } from '../helpers/server';
+import { removeDataDir, waitForJob } from '../helpers/server';
 
 describe('the service as a process', () => {
   it('finds the uploads of waiting jobs after its data directory was moved', async () => {
@@ -27,7 +28,7 @@ describe('the service as a process', () => {
       for (const id of ids) expect(await waitForJob(second.client, id, undefined, 120_000)).toMatchObject({ status: 'COMPLETED', error: null });
     } finally {
       await second.kill('SIGTERM');
-      await rm(moved, { recursive: true, force: true });
+      await removeDataDir(moved);
     }
   });
 
@@ -37,14 +38,14 @@ describe('the service as a process', () => {
     const rows = 300_000;
     await writeGeneratedCsv(path, PERSON_HEADER, rows, personLine);
 
-    const first = await startServerProcess(dataDir);
+    const first = await startServerProcess(dataDir, RESTART_ENV);
     const answer = await first.client.upload(IngestDocument, { input: { dataset: 'people', columns: PERSON_COLUMNS } }, path);
     const id = answer.data!.ingest.job!.id;
     const running = await waitForJob(first.client, id, (job) => job.status === 'RUNNING' && job.progress.rowsWritten > 0);
     expect(running.progress.rowsWritten).toBeLessThan(rows);
     await first.kill('SIGKILL');
 
-    const second = await startServerProcess(dataDir);
+    const second = await startServerProcess(dataDir, RESTART_ENV);
     try {
       const job = await waitForJob(second.client, id);
       expect(job.status).toBe('COMPLETED');

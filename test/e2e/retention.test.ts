@@ -1,10 +1,9 @@
-import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JobDocument } from '../generated/graphql';
 import { writeText } from '../helpers/files';
 import { allRows, ingest } from '../helpers/queries';
 import { startServer, type TestServer, until } from '../helpers/server';
+import { queryStoreValue } from '../helpers/store';
 
 let server: TestServer;
 const RETENTION_MS = 1500;
@@ -16,16 +15,12 @@ afterAll(async () => {
   await server?.stop();
 });
 
-function stored(id: string): { jobs: number; issues: number } {
-  const db = new Database(join(server.dataDir, 'sluice.db'), { readonly: true });
-  try {
-    return {
-      jobs: db.prepare('SELECT count(*) FROM jobs WHERE id = ?').pluck().get(id) as number,
-      issues: db.prepare('SELECT count(*) FROM job_issues WHERE job_num = (SELECT num FROM jobs WHERE id = ?)').pluck().get(id) as number,
-    };
-  } finally {
-    db.close();
-  }
+/** The job's rows in the engine's storage: itself and its issues. */
+async function stored(id: string): Promise<{ jobs: number; issues: number }> {
+  return {
+    jobs: await queryStoreValue<number>(server.dataDir, 'SELECT count(*) FROM jobs WHERE id = ?', id),
+    issues: await queryStoreValue<number>(server.dataDir, 'SELECT count(*) FROM job_issues WHERE job_num = (SELECT num FROM jobs WHERE id = ?)', id),
+  };
 }
 
 describe('retention', () => {
@@ -33,11 +28,11 @@ describe('retention', () => {
     const job = await ingest(server.client, { dataset: 'kept', columns: [{ name: 'id', type: 'INTEGER' }] }, await writeText('r.csv', 'id\n1\nx\n2\n'));
     expect(job.status).toBe('COMPLETED');
     expect(Date.parse(job.expiresAt!)).toBe(Date.parse(job.completedAt!) + RETENTION_MS);
-    expect(stored(job.id)).toEqual({ jobs: 1, issues: 1 });
+    expect(await stored(job.id)).toEqual({ jobs: 1, issues: 1 });
 
     await until(async () => (await server.client.request(JobDocument, { id: job.id })).job, (found) => found === null, 'the job to expire', 10_000);
     expect(Date.now()).toBeGreaterThanOrEqual(Date.parse(job.expiresAt!));
-    expect(stored(job.id)).toEqual({ jobs: 0, issues: 0 });
+    expect(await stored(job.id)).toEqual({ jobs: 0, issues: 0 });
     expect((await allRows(server.client, 'kept')).map((row) => row.values)).toEqual([{ id: 1 }, { id: 2 }]);
   });
 });

@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import { readdir, rm } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { type AddressInfo, createServer, type Server } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { buildApp } from '../../src/app';
@@ -7,7 +7,9 @@ import { loadConfig } from '../../src/config';
 import { createLogger } from '../../src/log';
 import { ListenError } from '../../src/server/listen';
 import { tempDir } from '../helpers/files';
+import { engineConfig, ownEntries } from '../helpers/engine';
 import { runServerToExit } from '../helpers/process';
+import { removeDataDir } from '../helpers/server';
 
 describe('a port already in use', () => {
   let holder: Server;
@@ -21,19 +23,19 @@ describe('a port already in use', () => {
   });
   afterEach(async () => {
     holder.close();
-    await rm(dataDir, { recursive: true, force: true });
+    await removeDataDir(dataDir);
   });
 
   it('makes the service exit 1, saying so in one line on stderr, before anything is created in the data directory', async () => {
     const run = await runServerToExit(dataDir, { PORT: String(port) });
     expect(run.code).toBe(1);
     expect(run.stderr.trimEnd().split('\n')).toEqual([`sluice: port ${port} on 127.0.0.1 is already in use by another process: stop it, or set PORT to another port`]);
-    expect(await readdir(dataDir)).toEqual([]); // no key file, no database
+    expect(ownEntries(await readdir(dataDir))).toEqual([]); // no key file, no database, no scratch space
     expect(run.lines.map((line) => line.msg)).not.toContain('sluice is listening');
   });
 
   it('taken after that check, fails start() with the same ListenError, and nothing else prints the error', async () => {
-    const app = buildApp(loadConfig({}, { host: '127.0.0.1', port, dataDir, authEnabled: false }), createLogger('silent'));
+    const app = buildApp(loadConfig({}, { host: '127.0.0.1', port, dataDir, authEnabled: false, ...engineConfig(dataDir) }), createLogger('silent'));
     const consoleError = vi.spyOn(console, 'error');
     try {
       await expect(app.start()).rejects.toThrow(new ListenError(`port ${port} on 127.0.0.1 is already in use by another process: stop it, or set PORT to another port`));

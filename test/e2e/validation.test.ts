@@ -1,12 +1,14 @@
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { rowsTable, storageColumn } from '../../src/engines/sqlite/dataset-tables';
+import { rowsTable, storageColumn } from '../../src/engines/shared/dataset-record';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DEFAULT_WORKSPACE } from '../../src/auth/first-key';
 import { type ColumnInput, DatasetColumnRulesDocument, DatasetDocument, type IssueSeverity, JobIssuesDocument } from '../generated/graphql';
 import { writeText } from '../helpers/files';
 import { type IngestFileInput, ingest, submit, submitRefused, submitUnchecked } from '../helpers/queries';
+import { ON_POSTGRES } from '../helpers/engine';
 import { startServer, type TestServer, waitForJob } from '../helpers/server';
+import { queryStoreValue } from '../helpers/store';
 
 // Small batches, so that files of a few rows already span several commits (and UNIQUE checks
 // reach rows already written, not only the batch in memory).
@@ -263,12 +265,7 @@ describe('row validators', () => {
       expect(failed.status).toBe('FAILED');
       expect(failed.error?.code).toBe('TOO_MANY_ERRORS');
       const datasetId = (await datasets.get(DEFAULT_WORKSPACE, 'v-unique-ds'))!.id;
-      const db = new Database(join(server.dataDir, 'sluice.db'), { readonly: true });
-      try {
-        expect(db.prepare(`SELECT count(*) FROM ${rowsTable(datasetId)} WHERE ${storageColumn(0)} = 20`).pluck().get()).toBe(1);
-      } finally {
-        db.close();
-      }
+      expect(await queryStoreValue(server.dataDir, `SELECT count(*) FROM ${rowsTable(datasetId)} WHERE ${storageColumn(0)} = 20`)).toBe(1);
       expect((await datasetOf('v-unique-ds')).rowCount).toBe(2);
 
       const third = await ingestCsv('v-unique-ds', csv('id,name', '10,again', '20,reused', '12,new', '11,again'), { columns });
@@ -408,7 +405,8 @@ describe("a dataset's rules", () => {
     expect(await issuesOf(without.id)).toEqual([error('ENUM', 1, 'status', 'pending')]);
   });
 
-  it('reads a dataset stored before rules were kept (name, type, required) as one without rules', async () => {
+  // Datasets of that shape exist only in SQLite databases of earlier versions: the PostgreSQL engine came after rules were kept.
+  it.skipIf(ON_POSTGRES)('reads a dataset stored before rules were kept (name, type, required) as one without rules', async () => {
     expect((await ingestCsv('v-old-shape', csv('id,code', '1,x'), { columns: [{ name: 'id', type: 'INTEGER', unique: true }, declared[1]] })).status).toBe('COMPLETED');
     const db = new Database(join(server.dataDir, 'sluice.db'));
     try {

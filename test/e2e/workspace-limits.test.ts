@@ -6,7 +6,7 @@ import { GraphQLClient } from '../helpers/client';
 import { writeText } from '../helpers/files';
 import { HANGING_CELL, SLOW_PATTERN } from '../helpers/slow-pattern';
 import { jobCount, submit, submitRefused, type IngestFileInput } from '../helpers/queries';
-import { spoolContents, startServer, type TestServer, waitForJob } from '../helpers/server';
+import { heldUploads, startServer, type TestServer, waitForJob } from '../helpers/server';
 
 // Each workspace may have so many bytes of uploads waiting or running, so many such jobs, and so many
 // webhook endpoints; past a limit the mutation answers a userError and creates nothing.
@@ -40,9 +40,9 @@ async function cancel(client: GraphQLClient, ...jobs: JobFieldsFragment[]): Prom
   }
 }
 
-/** The spool holds exactly the uploads of these jobs, and nothing half-received. */
-async function expectSpoolOf(...jobs: JobFieldsFragment[]): Promise<void> {
-  expect(await spoolContents(server.dataDir)).toEqual({ entries: [...jobs.map((job) => job.id), 'tmp'].sort(), tmp: [] });
+/** The server holds exactly the uploads of these jobs, and nothing half-received. */
+async function expectUploadsOf(...jobs: JobFieldsFragment[]): Promise<void> {
+  expect(await heldUploads(server)).toEqual({ stored: jobs.map((job) => job.id).sort(), arriving: [] });
 }
 
 describe('queued upload bytes per workspace', () => {
@@ -57,7 +57,7 @@ describe('queued upload bytes per workspace', () => {
     expect(refused).toEqual([{ code: 'QUEUE_FULL', field: ['input', 'file'], message: expect.stringContaining(`${queued} bytes`) }]);
     expect(refused[0].message).toMatch(/wait for .*jobs to finish/);
     expect(await jobCount(server.client)).toBe(3);
-    await expectSpoolOf(hanging, first, second);
+    await expectUploadsOf(hanging, first, second);
 
     const alone = await submitRefused(server.client, SMALL, await smallCsv(LIMITS.queuedBytes + 1));
     expect(alone).toEqual([{ code: 'QUEUE_FULL', field: ['input', 'file'], message: expect.stringContaining('larger than') }]);
@@ -91,7 +91,7 @@ describe('active jobs per workspace', () => {
 
     const refused = await submitRefused(server.client, SMALL, tiny);
     expect(refused).toEqual([{ code: 'TOO_MANY_JOBS', field: null, message: expect.stringMatching(/4 pending or running jobs.*wait/) }]);
-    await expectSpoolOf(hanging, keyed, ...pending);
+    await expectUploadsOf(hanging, keyed, ...pending);
 
     const retried = await submit(server.client, { ...SMALL, idempotencyKey: 'keyed' }, tiny);
     expect(retried.id).toBe(keyed.id);

@@ -6,7 +6,7 @@ import yauzl from 'yauzl';
 import { type ColumnInput, DatasetDocument, IngestDocument, JobIssuesDocument } from '../generated/graphql';
 import { expectedPerson, PERSON_COLUMNS, tempDir, writeText, writeWorkbook } from '../helpers/files';
 import { allRows, type IngestFileInput, jobCount, messagesOf, submit, submitRefused } from '../helpers/queries';
-import { CLEAN_SPOOL, spoolContents, startServer, type TestServer, waitForJob } from '../helpers/server';
+import { heldUploads, NO_UPLOADS, startServer, type TestServer, waitForJob } from '../helpers/server';
 import { storedZip } from '../helpers/zip';
 
 let server: TestServer;
@@ -231,7 +231,7 @@ describe('XLSX ingest', () => {
 
       expect(await jobCount(fresh.client)).toBe(0);
       expect((await fresh.client.request(DatasetDocument, { name: 'nowhere' })).dataset).toBeNull();
-      expect(await spoolContents(fresh.dataDir)).toEqual(CLEAN_SPOOL);
+      expect(await heldUploads(fresh)).toEqual(NO_UPLOADS);
     });
   });
 

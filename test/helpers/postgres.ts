@@ -51,11 +51,24 @@ export function freshSchemaName(): string {
 
 /** Drops a test's schema (or one of the database at `databaseUrl`) with everything in it. */
 export async function dropSchema(schema: string, databaseUrl = TEST_DATABASE_URL): Promise<void> {
+  await withDatabase((client) => client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`), databaseUrl);
+}
+
+/** Runs `work` with a client of the test database (or of the database at `databaseUrl`). */
+async function withDatabase<T>(work: (client: pg.Client) => Promise<T>, databaseUrl = TEST_DATABASE_URL): Promise<T> {
   const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
   try {
-    await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    return await work(client);
   } finally {
     await client.end();
   }
+}
+
+/** The schemas of the test database whose names start with `prefix`. */
+export function schemasStartingWith(prefix: string): Promise<string[]> {
+  return withDatabase(async (client) => {
+    const { rows } = await client.query<{ name: string }>("SELECT nspname AS name FROM pg_namespace WHERE starts_with(nspname, $1) ORDER BY nspname", [prefix]);
+    return rows.map((row) => row.name);
+  });
 }

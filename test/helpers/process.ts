@@ -7,6 +7,7 @@ import { text } from 'node:stream/consumers';
 import { fileURLToPath } from 'node:url';
 import { processAlive } from '../../src/engines/shared/local-process';
 import { GraphQLClient } from './client';
+import { engineEnv } from './engine';
 import { defaultKey } from './server';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -35,9 +36,9 @@ export const SERVICE_ARGS: string[] = (JSON.parse(readFileSync(join(root, 'packa
   .split(' ')
   .slice(1);
 
-/** The service's environment: 127.0.0.1 and a free port unless `env` says otherwise. */
+/** The service's environment: 127.0.0.1, a free port and the engine under test unless `env` says otherwise. */
 function serviceEnv(dataDir: string, env: Record<string, string>): NodeJS.ProcessEnv {
-  return { ...process.env, HOST: '127.0.0.1', PORT: '0', SLUICE_DATA_DIR: dataDir, LOG_LEVEL: 'info', ...env };
+  return { ...process.env, HOST: '127.0.0.1', PORT: '0', SLUICE_DATA_DIR: dataDir, LOG_LEVEL: 'info', ...engineEnv(dataDir), ...env };
 }
 
 /** How a test starts the service: `nodeArgs` such as --cpu-prof go to node; `checkout` is the built checkout it runs from. */

@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { copyFile, readFile } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { createReadStream } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { basename } from 'node:path';
 import { expect } from 'vitest';
 import { DEFAULT_WORKSPACE } from '../../src/auth/first-key';
 import type { ColumnSpec } from '../../src/datasets/columns';
@@ -83,8 +84,9 @@ export interface UncheckedJob {
  */
 export async function submitUnchecked(server: TestServer, job: UncheckedJob, path: string): Promise<string> {
   const { registry, runner } = server.app.services;
+  const { blobs } = server.app.engine;
   const id = `job_${randomUUID()}`;
-  await copyFile(path, join(server.dataDir, 'spool', id));
+  await blobs.put(await blobs.stage(createReadStream(path), basename(path)), id);
   const bytes = await readFile(path);
   const options = { columns: job.columns, csv: { delimiter: null, quote: '"', header: true, encoding: 'utf-8' }, sheet: job.sheet ?? null, mode: job.mode ?? 'APPEND', maxErrors: null, webhookUrl: null };
   const file = { name: basename(path), format: job.format, size: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') };

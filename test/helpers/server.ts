@@ -1,12 +1,16 @@
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
 import { type App, buildApp } from '../../src/app';
 import { defaultKeyFile } from '../../src/auth/first-key';
 import { type Config, loadConfig } from '../../src/config';
 import { createLogger } from '../../src/log';
 import { type JobFieldsFragment, JobDocument, type JobStatus } from '../generated/graphql';
 import { GraphQLClient } from './client';
+import { dropEngineStorage, engineConfig, ON_POSTGRES } from './engine';
 
 export interface TestServer {
   app: App;
@@ -29,10 +33,16 @@ export async function defaultKey(dataDir: string): Promise<string | null> {
   }
 }
 
+/** Removes a data directory with what the engine under test keeps of it elsewhere (its PostgreSQL schema). */
+export async function removeDataDir(dataDir: string): Promise<void> {
+  await dropEngineStorage(dataDir);
+  await rm(dataDir, { recursive: true, force: true });
+}
+
 /** Starts the real service on 127.0.0.1 with a fresh data directory, and a client with its default key. */
 export async function startServer(overrides: Partial<Config> = {}, dataDir?: string): Promise<TestServer> {
   const dir = dataDir ?? (await mkdtemp(join(tmpdir(), 'sluice-test-')));
-  const config = loadConfig({}, { host: '127.0.0.1', port: 0, dataDir: dir, logLevel: 'silent', ...overrides });
+  const config = loadConfig({}, { host: '127.0.0.1', port: 0, dataDir: dir, logLevel: 'silent', ...engineConfig(dir), ...overrides });
   const app = buildApp(config, createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'));
   const url = await app.start();
   const apiKey = await defaultKey(dir);
@@ -44,7 +54,7 @@ export async function startServer(overrides: Partial<Config> = {}, dataDir?: str
     url,
     async stop() {
       await app.stop();
-      if (!dataDir) await rm(dir, { recursive: true, force: true });
+      if (!dataDir) await removeDataDir(dir);
     },
   };
 }
@@ -92,11 +102,41 @@ export async function waitForJob(
   );
 }
 
-/** What the upload spool under `dataDir` holds: its entries, and those of its tmp/ directory, sorted. */
-export async function spoolContents(dataDir: string): Promise<{ entries: string[]; tmp: string[] }> {
-  const spool = join(dataDir, 'spool');
-  return { entries: (await readdir(spool)).sort(), tmp: (await readdir(join(spool, 'tmp'))).sort() };
+/** The uploads a server holds: those stored for jobs (the keys its engine's BlobStore lists) and those still arriving (staged in its data directory), each sorted. */
+export interface HeldUploads {
+  stored: string[];
+  arriving: string[];
 }
 
-/** The spool with no upload left in it: only an empty tmp/. */
-export const CLEAN_SPOOL = { entries: ['tmp'], tmp: [] };
+/** The uploads arriving at the servers on `dataDir`: files staged in SQLite's spool/tmp/, or in PostgreSQL's scratch/staging/<process>/ folders. */
+export async function arrivingUploads(dataDir: string): Promise<string[]> {
+  if (!ON_POSTGRES) return readdir(join(dataDir, 'spool', 'tmp'));
+  const staging = join(dataDir, 'scratch', 'staging');
+  const folders = await readdir(staging).catch(() => [] as string[]);
+  return (await Promise.all(folders.map((folder) => readdir(join(staging, folder)).catch(() => [] as string[])))).flat();
+}
+
+/**
+ * Leaves a half-received upload in the data directory as a process that died while receiving it
+ * would: in SQLite's spool/tmp/, or in a staging folder named after a process that no longer runs
+ * (PostgreSQL's instances on one host share the scratch folder).
+ */
+export async function leaveHalfReceivedUpload(dataDir: string, content: string): Promise<void> {
+  // Process ids stay below pid_max: no process has this one.
+  const deadPid = Number(readFileSync('/proc/sys/kernel/pid_max', 'utf8'));
+  const folder = ON_POSTGRES ? join(dataDir, 'scratch', 'staging', `${deadPid}-${randomUUID()}`) : join(dataDir, 'spool', 'tmp');
+  await mkdir(folder, { recursive: true });
+  await writeFile(join(folder, randomUUID()), content);
+}
+
+export async function heldUploads(server: Pick<TestServer, 'app' | 'dataDir'>): Promise<HeldUploads> {
+  return { stored: (await server.app.engine.blobs.list()).sort(), arriving: (await arrivingUploads(server.dataDir)).sort() };
+}
+
+/** No upload held: none stored, none arriving. */
+export const NO_UPLOADS: HeldUploads = { stored: [], arriving: [] };
+
+/** Waits until the server holds no upload (removing a refused or abandoned upload, or that of an ended job, is asynchronous). */
+export async function uploadsGone(server: Pick<TestServer, 'app' | 'dataDir'>, timeoutMs = 10_000): Promise<void> {
+  await until(() => heldUploads(server), (held) => isDeepStrictEqual(held, NO_UPLOADS), 'no upload to be held', timeoutMs);
+}
