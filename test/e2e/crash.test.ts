@@ -3,7 +3,7 @@ import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type JobFieldsFragment, JobDocument, JobWebhookDeliveriesDocument, RegisterWebhookDocument } from '../generated/graphql';
 import { allIssues, forEachRowPage, killWhileWriteLocked, openWriteLockProbe, type WriteLockProbe, writeEncodedCsv, writeGeneratedXlsx } from '../helpers/crash';
-import { ON_POSTGRES, RESTART_ENV } from '../helpers/engine';
+import { ON_POSTGRES } from '../helpers/engine';
 import { expectedPerson, PERSON_COLUMNS, PERSON_HEADER, personLine, tempDir, writeGeneratedCsv } from '../helpers/files';
 import { type ServerProcess, startServerProcess } from '../helpers/process';
 import { type IngestFileInput, submit } from '../helpers/queries';
@@ -206,7 +206,7 @@ async function ingestThroughCrashes(options: {
   check(server: ServerProcess, job: JobFieldsFragment): Promise<void>;
 }): Promise<void> {
   const dataDir = await tempDir();
-  const env = { ...RESTART_ENV, ...options.env };
+  const env = { ...options.env };
   let server = await startServerProcess(dataDir, env);
   let probe: WriteLockProbe | undefined;
   try {
@@ -353,7 +353,7 @@ describe(`crash recovery of a ${ROWS}-row CSV with invalid rows`, () => {
 describe('a job across attempts', () => {
   it('keeps its first start, rates only the running attempt, spans every attempt in its duration, and announces job.started once', async () => {
     const dataDir = await tempDir();
-    const env = { ...RESTART_ENV, SLUICE_WEBHOOK_ALLOW_PRIVATE: 'true' };
+    const env = { SLUICE_WEBHOOK_ALLOW_PRIVATE: 'true' };
     const receiver = await startReceiver();
     let server = await startServerProcess(dataDir, env);
     try {

@@ -3,7 +3,6 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DatasetDocument, IngestDocument } from '../generated/graphql';
 import { expectedPerson, PERSON_COLUMNS, PERSON_HEADER, personLine, tempDir, writeGeneratedCsv } from '../helpers/files';
-import { RESTART_ENV } from '../helpers/engine';
 import { startServerProcess } from '../helpers/process';
 import { submit } from '../helpers/queries';
 import { removeDataDir, waitForJob } from '../helpers/server';
@@ -38,14 +37,14 @@ describe('the service as a process', () => {
     const rows = 300_000;
     await writeGeneratedCsv(path, PERSON_HEADER, rows, personLine);
 
-    const first = await startServerProcess(dataDir, RESTART_ENV);
+    const first = await startServerProcess(dataDir);
     const answer = await first.client.upload(IngestDocument, { input: { dataset: 'people', columns: PERSON_COLUMNS } }, path);
     const id = answer.data!.ingest.job!.id;
     const running = await waitForJob(first.client, id, (job) => job.status === 'RUNNING' && job.progress.rowsWritten > 0);
     expect(running.progress.rowsWritten).toBeLessThan(rows);
     await first.kill('SIGKILL');
 
-    const second = await startServerProcess(dataDir, RESTART_ENV);
+    const second = await startServerProcess(dataDir);
     try {
       const job = await waitForJob(second.client, id);
       expect(job.status).toBe('COMPLETED');

@@ -12,7 +12,6 @@ import {
 } from '../generated/graphql';
 import { join } from 'node:path';
 import { PERSON_COLUMNS, PERSON_HEADER, personLine, tempDir, writeGeneratedCsv, writeText } from '../helpers/files';
-import { RESTART_ENV } from '../helpers/engine';
 import { startServerProcess } from '../helpers/process';
 import { ingest, submitRefused } from '../helpers/queries';
 import { type Answer, startReceiver } from '../helpers/receiver';
@@ -203,7 +202,7 @@ describe('durable delivery', () => {
     let held = 0;
     // The first request is never answered: the server is killed while it waits for it.
     const receiver = await startReceiver((n): Answer => (n === 0 ? () => held++ : 200));
-    const env = { ...RESTART_ENV, SLUICE_WEBHOOK_ALLOW_PRIVATE: 'true', SLUICE_WEBHOOK_TIMEOUT_MS: '500', SLUICE_WEBHOOK_RETRY_DELAYS_MS: '100,100' };
+    const env = { SLUICE_WEBHOOK_ALLOW_PRIVATE: 'true', SLUICE_WEBHOOK_TIMEOUT_MS: '500', SLUICE_WEBHOOK_RETRY_DELAYS_MS: '100,100' };
     try {
       const first = await startServerProcess(dataDir, env);
       const answer = await first.client.upload(IngestDocument, { input: { dataset: 'durable', webhookUrl: receiver.url } }, file);

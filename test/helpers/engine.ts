@@ -52,10 +52,3 @@ export async function dropEngineStorage(dataDir: string): Promise<void> {
 export function ownEntries(entries: string[]): string[] {
   return entries.filter((entry) => entry !== SCHEMA_FILE);
 }
-
-/**
- * For servers killed and started again: PostgreSQL tells an instance that died by its heartbeat
- * stopping, once its lease lapses (SQLite by the lock holder's pid, at once), so a short lease lets
- * the restarted server take the dead one's jobs back within seconds rather than a minute.
- */
-export const RESTART_ENV: Record<string, string> = ON_POSTGRES ? { SLUICE_LEASE_MS: '5000' } : {};

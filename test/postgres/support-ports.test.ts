@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { access, mkdir, rm } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import pg from 'pg';
@@ -174,6 +175,20 @@ describe('PostgreSQL support ports', () => {
   });
 
   describe('coordination', () => {
+    it("sweeps at once an instance of this host whose process is gone, not one of another host's", async () => {
+      const shared = await settings();
+      const engine = await open(shared);
+      await engine.coordination.join();
+      const gone = spawnSync(process.execPath, ['-e', '0']).pid!; // a pid that ran and exited
+      const insert = `INSERT INTO instances (id, host, pid, started_at, seen_at) VALUES ($1, $2, $3, ${DB_NOW_SQL}, ${DB_NOW_SQL})`;
+      await sql(shared.location.schema, insert, ['crashed-here', hostname(), gone]);
+      await sql(shared.location.schema, insert, ['elsewhere', 'another-host', gone]);
+      expect(await engine.coordination.isLive('crashed-here')).toBe(true); // fresh, until a sweep looks at its pid
+      expect(await engine.coordination.renew()).toBe(true);
+      expect(await engine.coordination.isLive('crashed-here')).toBe(false);
+      expect(await engine.coordination.isLive('elsewhere')).toBe(true);
+    });
+
     it('many instances join at once; one that stopped renewing is swept by the others and cannot renew', async () => {
       const shared = await settings();
       const [a, b, c] = [await open(shared), await open(shared), await open(shared)];

@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import type { Coordination } from '../../ports/coordination';
+import { processAlive } from '../shared/local-process';
 import { DB_NOW_MS, type Pool } from './database';
 
 /**
@@ -14,6 +15,7 @@ export class PgCoordination implements Coordination {
   readonly exclusive = false;
   /** The database's clock minus this host's, measured at each join and renewal. */
   private offsetMs = 0;
+  private readonly host = hostname();
 
   constructor(
     private readonly pool: Pool,
@@ -27,7 +29,7 @@ export class PgCoordination implements Coordination {
     await this.measured(
       `INSERT INTO instances (id, host, pid, started_at, seen_at) VALUES ($1, $2, $3, ${DB_NOW_MS}, ${DB_NOW_MS})
        ON CONFLICT (id) DO UPDATE SET seen_at = excluded.seen_at RETURNING seen_at AS db_now`,
-      [this.id, hostname(), process.pid],
+      [this.id, this.host, process.pid],
     );
   }
 
@@ -68,8 +70,14 @@ export class PgCoordination implements Coordination {
     await this.pool.query('DELETE FROM instances WHERE id = $1', [this.id]);
   }
 
-  /** Declares dead the instances that have not renewed within `staleMs`: their rows go. */
+  /**
+   * Declares dead the instances that have not renewed within `staleMs`, and those of this host whose
+   * process is gone (a restart after a crash takes over their jobs at once): their rows go.
+   */
   private async sweep(): Promise<void> {
     await this.pool.query(`DELETE FROM instances WHERE seen_at < ${DB_NOW_MS} - $1::bigint`, [this.staleMs]);
+    const { rows } = await this.pool.query<{ id: string; pid: number }>('SELECT id, pid FROM instances WHERE host = $1 AND id <> $2', [this.host, this.id]);
+    const dead = rows.filter((row) => !processAlive(row.pid)).map((row) => row.id);
+    if (dead.length > 0) await this.pool.query('DELETE FROM instances WHERE id = ANY($1::text[])', [dead]);
   }
 }
