@@ -4,6 +4,8 @@ import type { JobRegistry } from './registry';
 import type { JobRunner } from './runner';
 
 const POLL_MS = 100;
+/** How long a cancel waits, once the job's worker stopped, for its end to be committed. */
+const CONCLUDE_WAIT_MS = 5_000;
 
 export interface CancellationDeps {
   registry: JobRegistry;
@@ -33,7 +35,8 @@ export class JobCanceller {
     const local = this.deps.runner.attemptOf(job);
     if (local) {
       await local.cancel(this.deps.cancelTimeoutMs);
-      return this.deps.registry.get(job.id);
+      // Stopped; its end is committed as its worker's report or exit is concluded.
+      return (await this.endOf(job.id, CONCLUDE_WAIT_MS)) ?? this.deps.registry.get(job.id);
     }
     if ((await this.deps.isLive(job.lease!.owner)) && (await this.deps.registry.requestCancel(job))) {
       const ended = await this.endOf(job.id, this.deps.cancelTimeoutMs + 2 * this.deps.heartbeatIntervalMs + 1000);

@@ -55,6 +55,8 @@ export class JobRunner {
   private kickAgain = false;
   /** Whether a tick's heartbeat and reaping are still under way: ticks never overlap. */
   private ticking = false;
+  /** Claimed jobs whose upload is being copied to local scratch space, before their worker starts. */
+  private fetching = 0;
   private readonly registry: JobRegistry;
   private readonly owner: string;
   private readonly log: Logger;
@@ -88,8 +90,9 @@ export class JobRunner {
     }
   }
 
+  /** Jobs this process runs, those whose upload is still being fetched included. */
   get activeCount(): number {
-    return this.running.size;
+    return this.running.size + this.fetching;
   }
 
   /** Starts as many waiting jobs as there is room for, one kick at a time. Never throws: a failure is logged and the next tick tries again. */
@@ -110,7 +113,7 @@ export class JobRunner {
   private async claimWhileRoom(): Promise<void> {
     try {
       if (!this.accepting || !(await this.deps.holdsDataDir())) return;
-      while (this.accepting && this.running.size < this.config.maxConcurrentJobs) {
+      while (this.accepting && this.activeCount < this.config.maxConcurrentJobs) {
         const job = await this.registry.claimNext(this.owner, this.config.leaseMs);
         if (!job) break;
         await this.launch(job);
@@ -155,6 +158,7 @@ export class JobRunner {
 
   /** The job's upload as a local file; copying a large one out of the database may outlast a lease, which is renewed meanwhile. */
   private async fetchUpload(job: Job): Promise<LocalFile> {
+    this.fetching++;
     const renewal = setInterval(() => {
       this.registry.renewLease(job, this.config.leaseMs).catch((error) => this.log.warn({ err: error, jobId: job.id }, 'renewing the lease while fetching the upload failed'));
     }, this.config.heartbeatIntervalMs);
@@ -162,6 +166,7 @@ export class JobRunner {
       return await this.deps.blobs.localFile(job.upload!);
     } finally {
       clearInterval(renewal);
+      this.fetching--;
     }
   }
 
@@ -197,8 +202,9 @@ export class JobRunner {
       clearTimeout(deadline);
       // While stopping, workers are terminated on purpose; stop() settles their jobs.
       if (!entry.reported && !entry.lost && this.accepting) this.conclude(entry, entry.stoppedAs ?? { type: 'crashed', message: `worker exited with code ${code}` });
-      entry.workerGone();
-      if (!entry.concluding) entry.retire();
+      void entry.workerGone().then(() => {
+        if (!entry.concluding) entry.retire();
+      });
     });
   }
 
@@ -304,7 +310,7 @@ export class JobRunner {
         if (!entry) await this.interrupt(job, reason);
         else if (!entry.lost) {
           // The job is queued again only once its worker has exited: a new attempt never runs beside the old one.
-          entry.afterExit = () => void this.interrupt(job, reason);
+          entry.afterExit = () => this.interrupt(job, reason);
           entry.abandon('its lease expired');
         }
       }

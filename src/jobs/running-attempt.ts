@@ -17,8 +17,9 @@ export class RunningAttempt {
   /** When the worker last showed it is alive: a hung worker gets no heartbeat and shows as stalled. */
   lastSeen = Date.now();
   /** What the reaper left to do once the worker has exited: queue the job again (never beside its old worker). */
-  afterExit: (() => void) | null = null;
+  afterExit: (() => Promise<void>) | null = null;
   workerExited = false;
+  private retired = false;
   /** Whether the attempt's end is reported but not yet committed (the store refused; retried): it keeps its slot meanwhile. */
   concluding = false;
   /** Settles when the worker has exited. */
@@ -44,14 +45,17 @@ export class RunningAttempt {
     return this.job.lease!.token;
   }
 
-  /** The worker has exited: what the reaper left to do runs now. */
-  workerGone(): void {
+  /** The worker has exited: what the reaper left to do runs now; resolves once it is committed (a requeued job keeps its place before the slot frees). */
+  async workerGone(): Promise<void> {
     this.workerExited = true;
-    this.afterExit?.();
     this.settleExited();
+    await this.afterExit?.();
   }
 
+  /** Frees the attempt's slot, once. */
   retire(): void {
+    if (this.retired) return;
+    this.retired = true;
     this.settleDone();
     this.onRetire();
   }

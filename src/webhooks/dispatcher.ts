@@ -153,7 +153,7 @@ export class WebhookDispatcher {
     const delay = this.options.retryDelaysMs[delivery.attempts];
     if (delay === undefined) return null;
     const jittered = delay * (0.9 + Math.random() * 0.2);
-    return Date.now() + Math.max(jittered, retryAfter ?? 0);
+    return Date.now() + Math.round(Math.max(jittered, retryAfter ?? 0)); // whole milliseconds, as every stored time
   }
 
   /** Stops scheduling and waits for attempts in flight. */

@@ -68,3 +68,14 @@ export async function storedRows(dataDir: string, dataset: string): Promise<{ ro
     hiddenRanges: await queryStoreValue<number>(dataDir, 'SELECT count(*) FROM dataset_hidden_ranges WHERE dataset_id = ?', id),
   };
 }
+
+/** PostgreSQL only: makes an upload look stored `ms` earlier, as one an instance left long ago. */
+export async function ageUpload(dataDir: string, key: string, ms: number): Promise<void> {
+  const client = new pg.Client({ connectionString: TEST_DATABASE_URL, options: `-c search_path=${schemaOf(dataDir)}` });
+  await client.connect();
+  try {
+    await client.query('UPDATE blobs SET created_at = created_at - $2::bigint WHERE key = $1', [key, ms]);
+  } finally {
+    await client.end();
+  }
+}
