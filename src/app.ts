@@ -217,8 +217,12 @@ const ORPHAN_AGE_MS = 10 * 60_000;
  */
 async function removeOrphanUploads(engine: Engine, keepUploads: boolean): Promise<void> {
   await engine.blobs.clearStaging();
-  const storedBefore = engine.coordination.exclusive ? undefined : engine.coordination.clock() - ORPHAN_AGE_MS;
-  const stored = await engine.blobs.list(storedBefore);
-  const keep = await engine.jobs.uploadKeys(keepUploads); // read after the list: a job committed meanwhile keeps its upload
-  for (const key of stored) if (!keep.has(key)) await engine.blobs.delete(key);
+  const oldEnough = engine.coordination.exclusive ? undefined : engine.coordination.clock() - ORPHAN_AGE_MS;
+  const [stored, old] = [await engine.blobs.list(), new Set(await engine.blobs.list(oldEnough))];
+  // Read after the lists: a job committed meanwhile keeps its upload.
+  const [keep, ofJobs] = [await engine.jobs.uploadKeys(keepUploads), await engine.jobs.uploadKeys(true)];
+  for (const key of stored) {
+    const orphan = ofJobs.has(key) ? !keep.has(key) : old.has(key); // an upload of no job may be one whose job is being committed
+    if (orphan) await engine.blobs.delete(key);
+  }
 }

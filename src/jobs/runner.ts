@@ -264,6 +264,10 @@ export class JobRunner {
   /** After a job ended here: its abandoned rows are the purger's, its upload is deleted (unless kept). */
   async settled(job: Job): Promise<void> {
     this.deps.onSettled();
+    await this.dropUpload(job);
+  }
+
+  private async dropUpload(job: Job): Promise<void> {
     if (!job.upload || this.config.keepUploads) return;
     await this.deps.blobs.delete(job.upload).catch((error) => this.log.warn({ err: error, jobId: job.id }, 'deleting the upload failed'));
   }
@@ -349,8 +353,10 @@ export class JobRunner {
         await this.guarded(entry, 'settling the job at stop', async () => {
           const current = await this.held(entry);
           if (!current) return;
-          if (entry.cancelRequested) await this.registry.cancel(current);
-          else await this.registry.release(current);
+          // A cancel asked through the store (its notice perhaps not heard yet) counts as much as one asked here.
+          if (!entry.cancelRequested && !current.cancelRequested) return void (await this.registry.release(current));
+          const cancelled = await this.registry.cancel(current);
+          if (cancelled) await this.dropUpload(cancelled);
         });
       }),
     );
