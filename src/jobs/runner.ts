@@ -138,7 +138,11 @@ export class JobRunner {
       file = await this.fetchUpload(job);
     } catch (error) {
       this.log.error({ err: error, jobId: job.id }, 'reading the upload failed');
-      const failed = await this.registry.fail(job, { code: 'STORAGE_ERROR', message: 'the upload could not be read from storage; the dataset is unchanged' });
+      // Worded as when the worker cannot read its file (SQLite's spool), so that callers see one failure whatever the engine.
+      const { code } = error as { code?: unknown };
+      const cause = typeof code === 'string' ? ` (${code})` : '';
+      const message = `reading the spooled upload failed${cause}; the dataset is unchanged and the job can be submitted again`;
+      const failed = await this.registry.fail(job, { code: 'STORAGE_ERROR', message });
       if (failed) void this.settled(failed);
       return;
     }

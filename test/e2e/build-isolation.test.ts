@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PERSON_COLUMNS, PERSON_HEADER, personLine, tempDir, writeGeneratedCsv } from '../helpers/files';
 import { startServerProcess } from '../helpers/process';
+import { engineEnv } from '../helpers/engine';
 import { ingest } from '../helpers/queries';
 
 // A running server loads its worker threads from the build it started with, while `npm run sluice`
@@ -70,7 +71,7 @@ describe('builds beside a running server', () => {
       const worker = join(checkout, 'src/ingest/worker.ts');
       await writeFile(worker, `throw new Error('a worker of a newer build');\n${await readFile(worker, 'utf8')}`);
 
-      const listed = await runIn('npm', ['run', '-s', 'sluice', '--', 'keys', 'list'], { SLUICE_DATA_DIR: firstDataDir });
+      const listed = await runIn('npm', ['run', '-s', 'sluice', '--', 'keys', 'list'], { SLUICE_DATA_DIR: firstDataDir, ...engineEnv(firstDataDir) });
       expect(listed.code, listed.stderr).toBe(0);
       expect(listed.stdout).toMatch(/^ID\s+WORKSPACE/);
       expect(listed.stdout).toContain('default');
