@@ -173,14 +173,15 @@ function whenProcessed(atLeast: number, below = Number.POSITIVE_INFINITY): KillP
 }
 
 /**
- * Kills the restarted service at once: it claimed the job again as it started, and its new attempt
- * (a worker starting, then checking the upload) has committed no progress yet.
+ * Kills the restarted service as soon as it claimed the job again (SQLite's claims it before it
+ * listens; PostgreSQL's a moment after): its new attempt (a worker starting, then checking the
+ * upload) has committed no progress yet.
  */
 const claimedAgain: KillPoint = async (server, jobId) => {
-  const { job } = await server.client.request(JobDocument, { id: jobId });
+  const job = await waitForJob(server.client, jobId, (j) => j.status !== 'PENDING', 10_000);
   await server.kill('SIGKILL');
-  expect(job!.status).toBe('RUNNING');
-  return job!;
+  expect(job.status).toBe('RUNNING');
+  return job;
 };
 
 /** Once `rows` rows are processed, kills while a batch's write transaction is open. */
