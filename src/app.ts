@@ -70,7 +70,6 @@ function wireServices(config: Config, engine: Engine, log: Logger, lose: () => v
     owner: engine.coordination.id,
     clock,
     holdsDataDir,
-    isLive: (instance) => engine.coordination.isLive(instance),
     pollForJobs: !engine.coordination.exclusive,
     log,
     onSettled: () => purger.kick(),
@@ -218,7 +217,8 @@ const ORPHAN_AGE_MS = 10 * 60_000;
 async function removeOrphanUploads(engine: Engine, keepUploads: boolean): Promise<void> {
   await engine.blobs.clearStaging();
   const oldEnough = engine.coordination.exclusive ? undefined : engine.coordination.clock() - ORPHAN_AGE_MS;
-  const [stored, old] = [await engine.blobs.list(), new Set(await engine.blobs.list(oldEnough))];
+  const stored = await engine.blobs.list();
+  const old = new Set(oldEnough === undefined ? stored : await engine.blobs.list(oldEnough));
   // Read after the lists: a job committed meanwhile keeps its upload.
   const [keep, ofJobs] = [await engine.jobs.uploadKeys(keepUploads), await engine.jobs.uploadKeys(true)];
   for (const key of stored) {

@@ -29,8 +29,6 @@ export interface RunnerDeps {
    */
   holdsDataDir: () => Promise<boolean>;
   log: Logger;
-  /** Whether an instance serves the storage now (one running a job may be asked to cancel it). */
-  isLive: (instance: string) => Promise<boolean>;
   /** Look for queued jobs on every tick too: other instances create jobs, and their notices may be lost. */
   pollForJobs: boolean;
   /** Called after a job ended in this process. */
