@@ -128,8 +128,9 @@ export async function migrate(location: PostgresLocation, instance: string): Pro
     throw new EngineOpenError(`cannot connect to PostgreSQL at ${redacted(location.url)}: ${error.message}`);
   });
   try {
-    await client.query(`CREATE SCHEMA IF NOT EXISTS ${quotedSchema(location)}`);
+    // Locked first: two concurrent CREATE SCHEMA IF NOT EXISTS can both try to create it, and one fails.
     await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
+    await client.query(`CREATE SCHEMA IF NOT EXISTS ${quotedSchema(location)}`);
     await client.query('CREATE TABLE IF NOT EXISTS sluice_schema (version integer NOT NULL)');
     const { rows } = await client.query<{ version: number }>('SELECT version FROM sluice_schema');
     const current = rows[0]?.version ?? 0;
