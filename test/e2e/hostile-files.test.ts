@@ -110,7 +110,7 @@ async function expectRejectedUnchecked(server: TestServer, path: string, sheet: 
 
 /** The checks of expectRejected once the job has ended. */
 async function expectFailedHarmlessly(server: TestServer, job: JobFieldsFragment, dataset: string, code: string): Promise<JobFieldsFragment> {
-  expect(job.error?.code, job.error?.message).toBe(code);
+  expect(job.error?.code, `${job.error?.message}\n${server.loggedErrors()}`).toBe(code);
   expect(job.status).toBe('FAILED');
   expect(job.dataset.rowCount).toBe(SEED.length);
   expect((await allRows(server.client, dataset)).map((row) => row.values)).toEqual(SEED);

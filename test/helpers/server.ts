@@ -7,6 +7,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { type App, buildApp } from '../../src/app';
 import { defaultKeyFile } from '../../src/auth/first-key';
 import { type Config, loadConfig } from '../../src/config';
+import pino, { type Logger } from 'pino';
 import { createLogger } from '../../src/log';
 import { type JobFieldsFragment, JobDocument, type JobStatus } from '../generated/graphql';
 import { GraphQLClient } from './client';
@@ -20,7 +21,31 @@ export interface TestServer {
   apiKey: string | null;
   dataDir: string;
   url: string;
+  /** The last lines the server logged at level error, so that an assertion on a failed job can say what the server saw. */
+  loggedErrors(): string;
   stop(): Promise<void>;
+}
+
+/** Lines logged kept per test server: enough for a failing test's story, bounded for a long suite. */
+const KEPT_LOG_LINES = 20;
+
+/**
+ * The test server's logger: error lines kept in memory (the server's own log is what explains an
+ * INTERNAL_ERROR); TEST_LOG_LEVEL, when set, also prints everything from that level on.
+ */
+function testLogger(): { log: Logger; lines: string[] } {
+  const lines: string[] = [];
+  const { error } = pino.levels.values;
+  const printed = pino.levels.values[process.env.TEST_LOG_LEVEL ?? ''] ?? Infinity;
+  const destination = {
+    write(line: string) {
+      const { level } = JSON.parse(line) as { level: number };
+      if (level >= error) lines.push(line.trim());
+      if (lines.length > KEPT_LOG_LINES) lines.shift();
+      if (level >= printed) process.stdout.write(line);
+    },
+  };
+  return { log: createLogger(pino.levels.labels[Math.min(error, printed)], destination), lines };
 }
 
 /** The key the service created for workspace `default` at its first start in `dataDir` (null when authentication is off). */
@@ -43,7 +68,8 @@ export async function removeDataDir(dataDir: string): Promise<void> {
 export async function startServer(overrides: Partial<Config> = {}, dataDir?: string): Promise<TestServer> {
   const dir = dataDir ?? (await mkdtemp(join(tmpdir(), 'sluice-test-')));
   const config = loadConfig({}, { host: '127.0.0.1', port: 0, dataDir: dir, logLevel: 'silent', ...engineConfig(dir), ...overrides });
-  const app = buildApp(config, createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'));
+  const { log, lines } = testLogger();
+  const app = buildApp(config, log);
   const url = await app.start();
   const apiKey = await defaultKey(dir);
   return {
@@ -52,6 +78,7 @@ export async function startServer(overrides: Partial<Config> = {}, dataDir?: str
     apiKey,
     dataDir: dir,
     url,
+    loggedErrors: () => lines.join('\n'),
     async stop() {
       await app.stop();
       if (!dataDir) await removeDataDir(dir);
