@@ -99,6 +99,13 @@ describe.each(ENGINES)('DatasetStore contract: $name', (engineUnderTest) => {
       expect(row.values).toMatchObject({ i: Number.MAX_SAFE_INTEGER, d: 123456.789 });
     });
 
+    it('keeps text exactly, whatever characters a bulk format gives meaning to', async () => {
+      const texts = ['tab\there', 'line\nbreak', 'carriage\rreturn', 'back\\slash', '\\N', 'NULL', '', ' padded ', 'quote " and \'', 'comma, semi;', 'é 日本 😀', '\\.', 'end\\'];
+      await ingest(opened, await createJob(engine, 'typed', {}, TYPED), texts.map((text) => stored([text, null, null, null, null, null, null])), TYPED);
+      const got = await engine.datasets.rows(await dataset('typed'), 0, 100);
+      expect(got.map((row) => row.values.s)).toEqual(texts);
+    });
+
     it('is empty for a dataset without columns or rows', async () => {
       await createJob(engine, 'inferred', {}, null);
       await createJob(engine, 'people');
