@@ -16,7 +16,8 @@ export type WorkerCommand = { type: 'cancel' } | { type: 'pause' };
 
 /**
  * What an ingest worker tells the main thread: `progress` follows every commit; `paused` means a
- * checkpoint was committed on request; `lost` that a commit found the lease gone (nothing was written).
+ * checkpoint was committed on request; `lost` that a commit found the lease gone (nothing was written);
+ * `disconnected` that the connection to the storage was lost (the open batch rolled back with it).
  */
 export type WorkerReport =
   | { type: 'alive' }
@@ -25,5 +26,6 @@ export type WorkerReport =
   | { type: 'cancelled' }
   | { type: 'paused' }
   | { type: 'lost' }
+  | { type: 'disconnected'; detail: string }
   | { type: 'failed'; error: JobError; /** For the log: what the storage said, when a storage fault ended the job. */ detail?: string }
   | { type: 'crashed'; message: string };

@@ -1,7 +1,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { openWorkerEngine } from '../engines';
 import type { WorkerEngine } from '../ports/engine';
-import { LeaseLostError } from '../ports/errors';
+import { LeaseLostError, StorageFault } from '../ports/errors';
 import type { RowSink } from '../ports/row-sink';
 import { IngestError } from './ingest-error';
 import { runIngest } from './pipeline';
@@ -32,6 +32,7 @@ try {
 } catch (error) {
   if (error instanceof LeaseLostError) report({ type: 'lost' });
   else if (error instanceof IngestError) report(failed(error));
+  else if (error instanceof StorageFault && error.connectionLost) report({ type: 'disconnected', detail: error.message });
   else if (isStorageFault(error)) report({ ...failed(storageError(error)), detail: (error as Error).message });
   else report({ type: 'crashed', message: (error as Error).stack ?? String(error) });
 } finally {

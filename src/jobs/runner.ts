@@ -258,9 +258,21 @@ export class JobRunner {
     if (report.type === 'finished') return this.registry.complete(current);
     if (report.type === 'failed') return this.registry.fail(current, report.error);
     if (report.type === 'cancelled' || entry.cancelRequested) return this.registry.cancel(current);
+    if (report.type === 'disconnected') return this.resumeLater(entry, current, report.detail);
     if (report.type !== 'crashed') return null;
     entry.log.error({ detail: report.message }, 'ingest crashed');
     return this.registry.fail(current, { code: 'INTERNAL_ERROR', message: 'the job failed unexpectedly; the error was logged' });
+  }
+
+  /**
+   * The attempt lost its connection to the database (a restart, a network cut): nothing of its open
+   * batch was written, so the job is queued again to resume from its checkpoint, as after a crash.
+   * Null when it was (a later attempt claims it); the failed job after too many attempts without progress.
+   */
+  private async resumeLater(entry: RunningAttempt, current: Job, detail: string): Promise<Job | null> {
+    entry.log.warn({ detail }, 'the attempt lost its connection to the database');
+    const outcome = await this.registry.interrupt(current, 'its connection to the database was lost', this.config.maxAttempts);
+    return outcome?.status === 'PENDING' ? null : outcome;
   }
 
   /** After a job ended here: its abandoned rows are the purger's, its upload is deleted (unless kept). */

@@ -20,6 +20,8 @@ export class StorageFault extends Error {
     /** The engine's own code for the failure (SQLITE_FULL, say). */
     readonly code: string,
     message: string,
+    /** The connection to the storage was lost (a server of its own): the same step may succeed on a new one. */
+    readonly connectionLost = false,
   ) {
     super(message);
   }

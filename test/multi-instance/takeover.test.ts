@@ -47,6 +47,27 @@ async function expectTakenOverAndExact(cluster: Cluster, job: JobFieldsFragment,
   expect(await cluster.storedRows(job.dataset.name)).toEqual({ visible: rows, distinct: rows, stored: rows });
 }
 
+/** The log lines an instance wrote (JSON on stdout). */
+const logOf = (member: Member) => member.process.output.stdout.filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as Record<string, unknown>);
+
+describe('a job whose connection to the database is lost', () => {
+  clusterTest("its ingest connection killed mid-file: queued again, resumed from its checkpoint, completed with every row once", env, async (cluster) => {
+    const { job, runner } = await runningJob(cluster, 'disconnected', frozenFile(), FROZEN_ROWS);
+    const [{ killed }] = await cluster.sql<{ killed: number }>(
+      'SELECT count(*) FILTER (WHERE pg_terminate_backend(pid))::int AS killed FROM pg_stat_activity WHERE application_name = $1',
+      [`sluice/ingest/${runner.id}`],
+    );
+    expect(killed).toBe(1);
+    const done = await waitForJob(runner.client, job.id, undefined, 120_000);
+    expect(done).toMatchObject({ status: 'COMPLETED', attempts: 2, error: null, issueCounts: { errors: 0 } });
+    expect(done.progress).toMatchObject({ processedRows: FROZEN_ROWS, rowsWritten: FROZEN_ROWS, rowsRejected: 0 });
+    expect(await cluster.storedRows('disconnected')).toEqual({ visible: FROZEN_ROWS, distinct: FROZEN_ROWS, stored: FROZEN_ROWS });
+    const requeued = logOf(runner).find((line) => line.msg === 'job interrupted; queued again');
+    expect(requeued, 'the runner queued the job again').toMatchObject({ jobId: job.id, reason: expect.stringContaining('connection to the database') });
+    expect(requeued!.resumesAt, 'from a checkpoint, not from the start').toBeGreaterThan(1);
+  }, 180_000);
+});
+
 describe('takeover of a job whose instance is gone', () => {
   clusterTest(`SIGKILL of the instance running a ${MILLION}-row job: another takes it over and completes it, every row once`, env, async (cluster) => {
     const { job, runner } = await runningJob(cluster, 'killed', million(), MILLION);
@@ -73,8 +94,7 @@ describe('takeover of a job whose instance is gone', () => {
     const done = await waitForJob(other.client, job.id, undefined, 90_000);
     // Woken, it finds its registration gone: it says so (a fatal line) and exits 1, by design.
     expect(await exitOf(runner, 'the woken instance to exit')).toBe(1);
-    const lines = runner.process.output.stdout.filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as { msg?: string; level?: number });
-    expect(lines).toContainEqual(expect.objectContaining({ level: 60, msg: expect.stringContaining('was lost') }));
+    expect(logOf(runner)).toContainEqual(expect.objectContaining({ level: 60, msg: expect.stringContaining('was lost') }));
     await expectTakenOverAndExact(cluster, await waitForJob(other.client, done.id), runner, FROZEN_ROWS);
     expect(await cluster.sql('SELECT id FROM instances WHERE id = $1', [runner.id])).toEqual([]);
   }, 180_000);
