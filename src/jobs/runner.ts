@@ -53,8 +53,8 @@ export class JobRunner {
   private kickAgain = false;
   /** Whether a tick's heartbeat and reaping are still under way: ticks never overlap. */
   private ticking = false;
-  /** Claimed jobs whose upload is being copied to local scratch space, before their worker starts. */
-  private fetching = 0;
+  /** Claims under way, and claimed jobs whose upload is being copied to local scratch space, before their worker starts. */
+  private starting = 0;
   private readonly registry: JobRegistry;
   private readonly owner: string;
   private readonly log: Logger;
@@ -88,9 +88,9 @@ export class JobRunner {
     }
   }
 
-  /** Jobs this process runs, those whose upload is still being fetched included. */
+  /** Jobs this process runs, those being claimed or whose upload is still being fetched included. */
   get activeCount(): number {
-    return this.running.size + this.fetching;
+    return this.running.size + this.starting;
   }
 
   /** Starts as many waiting jobs as there is room for, one kick at a time. Never throws: a failure is logged and the next tick tries again. */
@@ -112,14 +112,27 @@ export class JobRunner {
     try {
       if (!this.accepting || !(await this.deps.holdsDataDir())) return;
       while (this.accepting && this.activeCount < this.config.maxConcurrentJobs) {
-        const job = await this.registry.claimNext(this.owner, this.config.leaseMs);
-        if (!job) break;
-        await this.launch(job);
+        if (!(await this.startNext())) break;
       }
       this.claimFailed = false;
     } catch (error) {
       this.claimFailed = true;
       this.log.error({ err: error }, 'starting queued jobs failed; retried on the next tick');
+    }
+  }
+
+  /**
+   * Claims the next waiting job and starts it; false when none waits. Counted as active from the
+   * claim on: the database shows the job RUNNING as soon as the claim commits, before its answer is here.
+   */
+  private async startNext(): Promise<boolean> {
+    this.starting++;
+    try {
+      const job = await this.registry.claimNext(this.owner, this.config.leaseMs);
+      if (job) await this.launch(job);
+      return job !== null;
+    } finally {
+      this.starting--;
     }
   }
 
@@ -160,7 +173,6 @@ export class JobRunner {
 
   /** The job's upload as a local file; copying a large one out of the database may outlast a lease, which is renewed meanwhile. */
   private async fetchUpload(job: Job): Promise<LocalFile> {
-    this.fetching++;
     const renewal = setInterval(() => {
       this.registry.renewLease(job, this.config.leaseMs).catch((error) => this.log.warn({ err: error, jobId: job.id }, 'renewing the lease while fetching the upload failed'));
     }, this.config.heartbeatIntervalMs);
@@ -168,7 +180,6 @@ export class JobRunner {
       return await this.deps.blobs.localFile(job.upload!);
     } finally {
       clearInterval(renewal);
-      this.fetching--;
     }
   }
 
