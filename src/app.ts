@@ -20,10 +20,12 @@ import { Authenticator } from './server/auth';
 import type { Services } from './server/context';
 import { Draining } from './server/draining';
 import { buildHttpServer } from './server/http';
+import { Metrics } from './server/metrics';
 import { listen } from './server/listen';
 import { attachWebSocket } from './server/websocket';
 import { buildYoga } from './server/yoga';
 import { WebhookDispatcher } from './webhooks/dispatcher';
+import type { AttemptOutcome } from './webhooks/model';
 import packageJson from '../package.json' with { type: 'json' };
 
 export interface App {
@@ -55,7 +57,9 @@ function wireServices(config: Config, engine: Engine, log: Logger, lose: () => v
   const clock = () => engine.coordination.clock();
   const registry = new JobRegistry(engine.jobs, engine.events, log, clock);
   const destinations = { allowPrivate: config.webhookAllowPrivate, allowedHosts: new Set(config.webhookAllowedHosts) };
-  const dispatcher = new WebhookDispatcher(engine.webhooks, { timeoutMs: config.webhookTimeoutMs, retryDelaysMs: config.webhookRetryDelaysMs, policy: destinations }, log);
+  let metrics: Metrics | null = null;
+  const onAttempt = (outcome: AttemptOutcome) => metrics?.webhookAttempt(outcome);
+  const dispatcher = new WebhookDispatcher(engine.webhooks, { timeoutMs: config.webhookTimeoutMs, retryDelaysMs: config.webhookRetryDelaysMs, policy: destinations, onAttempt }, log);
   const purger = new RowPurger(engine.datasets, log);
   // Checked (a read) before each claim and each reaping; the coordination timer renews the hold.
   const holdsDataDir = async (): Promise<boolean> => {
@@ -96,7 +100,21 @@ function wireServices(config: Config, engine: Engine, log: Logger, lose: () => v
     draining: new Draining(),
   };
   const retention = new RetentionSweeper(engine.jobs, engine.blobs, { retentionMs: config.jobRetentionMs, intervalMs: config.cleanupIntervalMs, clock }, log);
-  return { services, runner, dispatcher, purger, retention };
+  metrics = config.metricsEnabled ? watchMetrics(engine, services) : null;
+  return { services, runner, dispatcher, purger, retention, metrics };
+}
+
+/** The operators' metrics of this instance, fed by the events of the jobs it runs. */
+function watchMetrics(engine: Engine, services: Services): Metrics {
+  const { runner, feeds } = services;
+  const metrics = new Metrics({
+    instance: engine.coordination.id,
+    jobCounts: () => engine.jobs.countByStatus(),
+    activeJobs: () => runner.activeCount,
+    subscriptions: () => feeds.count,
+  });
+  engine.events.subscribe((event) => metrics.jobChanged(event));
+  return metrics;
 }
 
 /**
@@ -114,7 +132,7 @@ function wakeOnEvents(engine: Engine, work: { runner: JobRunner; dispatcher: Web
 }
 
 /** HTTP (GraphQL, uploads, /health) and WebSocket, over the services. */
-function buildServers(config: Config, engine: Engine, services: Services, log: Logger) {
+function buildServers(config: Config, engine: Engine, services: Services, metrics: Metrics | null, log: Logger) {
   const access = { auth: new Authenticator(config.authEnabled ? engine.keys : null), quota: new ConnectionQuota(config.maxConnectionsPerKey) };
   const yoga = {
     api: buildYoga(services, log, { maxBytes: config.maxRequestBytes }, access),
@@ -130,7 +148,7 @@ function buildServers(config: Config, engine: Engine, services: Services, log: L
     activeJobs: services.runner.activeCount,
     subscriptions: services.feeds.count,
   });
-  const server = buildHttpServer(yoga, health, services.draining);
+  const server = buildHttpServer(yoga, health, services.draining, metrics);
   const websocket = attachWebSocket(server, yoga.api, access, {
     keepAliveMs: config.websocketKeepAliveMs,
     maxPayloadBytes: config.websocketMaxPayloadBytes,
@@ -156,8 +174,8 @@ function keepHold(engine: Engine, intervalMs: number, log: Logger, lose: () => v
 export function buildApp(config: Config, log: Logger = createLogger(config.logLevel)): App {
   const engine = openEngine(config);
   const { lost, lose } = lossSignal();
-  const { services, runner, dispatcher, purger, retention } = wireServices(config, engine, log, lose);
-  const { server, websocket } = buildServers(config, engine, services, log);
+  const { services, runner, dispatcher, purger, retention, metrics } = wireServices(config, engine, log, lose);
+  const { server, websocket } = buildServers(config, engine, services, metrics, log);
   let holdTimer: NodeJS.Timeout | null = null;
 
   return {

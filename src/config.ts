@@ -17,6 +17,8 @@ export interface Config {
   readonly databasePoolSize: number;
   /** Whether this instance runs jobs and the background work (webhooks, purging, retention); false: it serves the API only. */
   readonly runJobs: boolean;
+  /** Whether GET /metrics answers (Prometheus format, no key: expose it only where operators scrape). */
+  readonly metricsEnabled: boolean;
   readonly logLevel: string;
   /** Jobs running at once; the rest wait PENDING in arrival order. */
   readonly maxConcurrentJobs: number;
@@ -200,6 +202,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     databaseSchema: env.SLUICE_DATABASE_SCHEMA || 'public',
     databasePoolSize: integer(env, 'SLUICE_DATABASE_POOL_SIZE', 10, 1, 1000),
     runJobs: boolean(env, 'SLUICE_RUN_JOBS', true),
+    metricsEnabled: boolean(env, 'SLUICE_METRICS', true),
     logLevel: env.LOG_LEVEL || 'info',
     maxConcurrentJobs: integer(env, 'SLUICE_MAX_CONCURRENT_JOBS', 2, 1, 64),
     batchRows: integer(env, 'SLUICE_BATCH_ROWS', 5000, 1, 100_000),

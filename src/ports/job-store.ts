@@ -75,6 +75,8 @@ export interface JobStore {
   /** Newest first, strictly older than `beforeNum` when given. */
   list(filter: JobFilter, limit: number, beforeNum?: number): Promise<Job[]>;
   count(filter: JobFilter): Promise<number>;
+  /** How many jobs of every workspace are in each status (statuses without jobs left out): for the operators' metrics. */
+  countByStatus(): Promise<Partial<Record<JobStatus, number>>>;
   /**
    * Claims the oldest PENDING job whose dataset has no RUNNING job (arrival order, one running job
    * per dataset): moves it to RUNNING under a fresh lease (a new token) of `claim.owner`, starting an

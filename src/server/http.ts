@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import { Draining } from './draining';
+import type { Metrics } from './metrics';
 import type { Yoga } from './yoga';
 
 export interface HealthReport {
@@ -19,11 +20,15 @@ export interface HealthReport {
 }
 
 /**
- * The HTTP server: GET /health, and GraphQL (with GraphiQL for browsers) on /graphql. While draining,
+ * The HTTP server: GET /health, GET /metrics (unless turned off), and GraphQL (with GraphiQL for browsers) on /graphql. While draining,
  * uploads are refused with 503 before their body is read.
  */
-export function buildHttpServer(yoga: { api: Yoga; uploads: Yoga }, health: () => HealthReport, draining: Draining): Server {
+export function buildHttpServer(yoga: { api: Yoga; uploads: Yoga }, health: () => HealthReport, draining: Draining, metrics: Metrics | null): Server {
   return createServer((req, res) => {
+    if (metrics && req.url === '/metrics' && (req.method === 'GET' || req.method === 'HEAD')) {
+      void metrics.serve(res, req);
+      return;
+    }
     if (req.url === '/health' && (req.method === 'GET' || req.method === 'HEAD')) {
       const report = health();
       res.writeHead(report.status === 'ok' ? 200 : 503, { 'content-type': 'application/json', 'cache-control': 'no-store' });

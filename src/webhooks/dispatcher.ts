@@ -13,6 +13,8 @@ export interface DispatcherOptions {
   /** Delay before each retry; its length + 1 is the number of attempts. */
   retryDelaysMs: readonly number[];
   policy: DestinationPolicy;
+  /** Told of every attempt's outcome once it is recorded (the metrics count them). */
+  onAttempt?: (outcome: AttemptOutcome) => void;
 }
 
 const BATCH = 16;
@@ -134,6 +136,7 @@ export class WebhookDispatcher {
       };
     }
     await this.store.record(delivery.id, outcome, claimedUntil, Date.now());
+    this.options.onAttempt?.(outcome);
     this.log[outcome.delivered ? 'info' : 'warn'](
       { deliveryId: delivery.id, event: delivery.event, attempt: delivery.attempts + 1, status: outcome.statusCode, error: outcome.error ?? undefined },
       outcome.delivered ? 'webhook delivered' : 'webhook attempt failed',

@@ -228,6 +228,10 @@ describe.each(ENGINES)('JobStore contract: $name', (engineUnderTest) => {
       expect(await engine.jobs.count({ workspace: WORKSPACE, datasetId: a1.datasetId })).toBe(3);
       expect(await engine.jobs.count({ workspace: WORKSPACE, datasetId: b1.datasetId, statuses: ['PENDING'] })).toBe(0);
     });
+
+    it('counts the jobs of every workspace by status, leaving out statuses without jobs', async () => {
+      expect(await engine.jobs.countByStatus()).toEqual({ PENDING: 3, RUNNING: 1, FAILED: 1 });
+    });
   });
 
   describe('issues and issueCount', () => {

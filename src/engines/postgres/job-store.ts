@@ -86,6 +86,11 @@ export class PgJobStore implements JobStore {
     return rows[0].n;
   }
 
+  async countByStatus(): Promise<Partial<Record<JobStatus, number>>> {
+    const { rows } = await this.pool.query<{ status: JobStatus; n: number }>('SELECT status, count(*)::integer AS n FROM jobs GROUP BY status');
+    return Object.fromEntries(rows.map((row) => [row.status, row.n]));
+  }
+
   /**
    * Locks the oldest PENDING job whose dataset has no RUNNING job, skipping those other claims hold
    * (one row at a time: a claim that locked several would keep the others from them), and moves it.

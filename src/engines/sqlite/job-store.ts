@@ -94,6 +94,11 @@ export class SqliteJobStore implements JobStore {
     return (this.db.prepare(`SELECT count(*) AS n FROM jobs WHERE ${where}`).get(...params) as { n: number }).n;
   }
 
+  async countByStatus(): Promise<Partial<Record<JobStatus, number>>> {
+    const rows = this.db.prepare('SELECT status, count(*) AS n FROM jobs GROUP BY status').all() as Array<{ status: JobStatus; n: number }>;
+    return Object.fromEntries(rows.map((row) => [row.status, row.n]));
+  }
+
   async claimNext({ owner, leaseMs, now }: Claim): Promise<{ before: Job; after: Job } | null> {
     return writeTransaction(this.db, () => {
       const row = this.statements.nextRunnable.get() as JobRow | undefined;
