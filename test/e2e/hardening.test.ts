@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { mkdtemp, writeFile } from 'node:fs/promises';
-import { request as httpRequest } from 'node:http';
+import { type ClientRequest, request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -72,7 +72,7 @@ function postSegments(server: TestServer, headers: Record<string, string>, segme
     void (async () => {
       for (const [index, segment] of segments.entries()) {
         for (let offset = 0; offset < segment.length && !answered; offset += 16 * 1024) {
-          if (!request.write(segment.subarray(offset, offset + 16 * 1024))) await Promise.race([once(request, 'drain'), once(request, 'close')]);
+          if (!request.write(segment.subarray(offset, offset + 16 * 1024))) await drainedOrClosed(request);
         }
         if (answered) return;
         if (index < segments.length - 1) await between();
@@ -102,6 +102,14 @@ async function expectServing(server: TestServer): Promise<void> {
 }
 
 const csvText = (...lines: string[]) => `${lines.join('\n')}\n`;
+
+/** Waits until the request drains or closes, leaving no listener behind (one left per wait warned of a leak after ten). */
+async function drainedOrClosed(request: ClientRequest): Promise<void> {
+  const settled = new AbortController();
+  const event = (name: string) => once(request, name, { signal: settled.signal }).catch(() => {});
+  await Promise.race([event('drain'), event('close')]);
+  settled.abort();
+}
 
 describe('multipart uploads', () => {
   let server: TestServer;
