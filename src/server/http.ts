@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { Draining } from './draining';
 import type { Metrics } from './metrics';
 import type { Yoga } from './yoga';
@@ -23,13 +23,18 @@ export interface HealthReport {
  * The HTTP server: GET /health, GET /metrics (unless turned off), and GraphQL (with GraphiQL for browsers) on /graphql. While draining,
  * uploads are refused with 503 before their body is read.
  */
+/** A GET or HEAD of exactly `path`: the plain endpoints beside GraphQL answer only those. */
+function isRead(req: IncomingMessage, path: string): boolean {
+  return req.url === path && (req.method === 'GET' || req.method === 'HEAD');
+}
+
 export function buildHttpServer(yoga: { api: Yoga; uploads: Yoga }, health: () => HealthReport, draining: Draining, metrics: Metrics | null): Server {
   return createServer((req, res) => {
-    if (metrics && req.url === '/metrics' && (req.method === 'GET' || req.method === 'HEAD')) {
-      void metrics.serve(res, req);
+    if (metrics && isRead(req, '/metrics')) {
+      void metrics.serve(req, res);
       return;
     }
-    if (req.url === '/health' && (req.method === 'GET' || req.method === 'HEAD')) {
+    if (isRead(req, '/health')) {
       const report = health();
       res.writeHead(report.status === 'ok' ? 200 : 503, { 'content-type': 'application/json', 'cache-control': 'no-store' });
       res.end(req.method === 'HEAD' ? undefined : JSON.stringify(report));

@@ -19,7 +19,7 @@ const DURATION_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300,
 const WAIT_BUCKETS = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600];
 
 /** The outcome label of a webhook attempt: delivered, to be retried, or given up. */
-export function attemptOutcome(outcome: AttemptOutcome): 'delivered' | 'retrying' | 'failed' {
+function attemptOutcome(outcome: AttemptOutcome): 'delivered' | 'retrying' | 'failed' {
   if (outcome.delivered) return 'delivered';
   return outcome.nextAttemptAt === null ? 'failed' : 'retrying';
 }
@@ -85,7 +85,7 @@ export class Metrics {
   }
 
   /** Answers a scrape. */
-  async serve(res: ServerResponse, req: IncomingMessage): Promise<void> {
+  async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
     try {
       const body = await this.registry.metrics();
       res.writeHead(200, { 'content-type': this.registry.contentType, 'cache-control': 'no-store' });
