@@ -598,8 +598,13 @@ describe('leases', () => {
       const tracked: boolean[] = [];
       const ended = await until(
         async () => {
+          // The job is read at some moment between these two looks at the books: an attempt RUNNING then
+          // was in them at the first look (claims count from their start), or, claimed after it, still is
+          // at the second (an attempt lives at least a lease). Looking only after the answer raced with
+          // an attempt that ended while the answer was on its way.
+          const before = runner.activeCount;
           const job = await getJob(server.client, hung.id);
-          if (job.status === 'RUNNING') tracked.push(runner.activeCount >= 1);
+          if (job.status === 'RUNNING') tracked.push(before >= 1 || runner.activeCount >= 1);
           return job;
         },
         (job) => TERMINAL.has(job.status),
