@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 /** How long a build stays after it was last built, even unused: `npm start` builds, then starts the server from the launcher. */
 const UNUSED_GRACE_MS = 10 * 60_000;
 
-/** Writes `files` ({ name, contents }) as the directory `dir`, all at once: a process sees no directory or a complete one. */
+/** Writes `files` ({ name, contents }, a name may be a relative path) as the directory `dir`, all at once: a process sees no directory or a complete one. */
 export function publishBuild(dir, files) {
   if (existsSync(dir)) {
     const now = new Date();
@@ -20,7 +20,10 @@ export function publishBuild(dir, files) {
   }
   const staging = join(dirname(dir), `.staging-${randomUUID()}`);
   mkdirSync(staging, { recursive: true });
-  for (const file of files) writeFileSync(join(staging, file.name), file.contents);
+  for (const file of files) {
+    mkdirSync(dirname(join(staging, file.name)), { recursive: true }); // names may hold folders: dashboard/app-….js
+    writeFileSync(join(staging, file.name), file.contents);
+  }
   try {
     renameSync(staging, dir);
   } catch (error) {

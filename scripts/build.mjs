@@ -8,13 +8,27 @@
 // and dist/cli.mjs are launchers of the latest build. A server loads its worker threads from its
 // own build's directory when a job starts, so rebuilding the checkout (`npm run sluice`, `npm start`
 // of another server) never changes the code a running server runs.
-import { createHash } from 'node:crypto';
+//
+// The web dashboard (scripts/build-dashboard.mjs) goes into the same build, in dashboard/: a server
+// serves the dashboard of its own build. dist/dashboard links to the latest build's, for servers run
+// from the sources (tests, tsx), which have no build of their own.
+import { createHash, randomUUID } from 'node:crypto';
+import { existsSync, readlinkSync, renameSync, symlinkSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { build } from 'esbuild';
+import { dashboardFiles } from './build-dashboard.mjs';
 import { publishBuild, pruneBuilds, writeFileAtomically } from './build-store.mjs';
 
 const BUILDS = join('dist', 'builds');
 const LAUNCHED = ['main', 'cli'];
+
+/** Points the symbolic link `path` at `target` in one step (a reader finds the old target or the new), when it changes. */
+function linkAtomically(target, path) {
+  if (existsSync(path) && readlinkSync(path) === target) return;
+  const staging = `${path}.${randomUUID()}`;
+  symlinkSync(target, staging);
+  renameSync(staging, path);
+}
 
 const { outputFiles } = await build({
   entryPoints: { main: 'src/main.ts', cli: 'src/cli.ts', 'worker-entry': 'src/ingest/worker.ts', 'reader-entry': 'src/ingest/reader.ts' },
@@ -31,7 +45,10 @@ const { outputFiles } = await build({
   logLevel: 'warning',
 });
 
-const files = outputFiles.map((file) => ({ name: basename(file.path), contents: file.contents })).sort((a, b) => a.name.localeCompare(b.name));
+const files = [
+  ...outputFiles.map((file) => ({ name: basename(file.path), contents: file.contents })),
+  ...(await dashboardFiles('dashboard', join(BUILDS, 'next', 'dashboard'))),
+].sort((a, b) => a.name.localeCompare(b.name));
 const hash = createHash('sha256');
 for (const file of files) hash.update(`${file.name}\0${file.contents.length}\0`).update(file.contents);
 const id = hash.digest('hex').slice(0, 16);
@@ -48,4 +65,5 @@ await import('./builds/${id}/${entry}.mjs');
 `,
   );
 }
+linkAtomically(join('builds', id, 'dashboard'), join('dist', 'dashboard'));
 pruneBuilds(BUILDS, id);

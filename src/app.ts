@@ -19,7 +19,9 @@ import type { Engine } from './ports/engine';
 import { Authenticator } from './server/auth';
 import type { Services } from './server/context';
 import { Draining } from './server/draining';
+import { builtDashboard, Dashboard } from './server/dashboard';
 import { buildHttpServer } from './server/http';
+import { RejectedRowsFiles } from './server/rejected-rows';
 import { Metrics } from './server/metrics';
 import { listen } from './server/listen';
 import { attachWebSocket } from './server/websocket';
@@ -98,6 +100,13 @@ function wireServices(config: Config, engine: Engine, log: Logger, lose: () => v
     destinations,
     dispatcher,
     draining: new Draining(),
+    rejectedRows: new RejectedRowsFiles({
+      jobs: engine.jobs,
+      signingKey: () => engine.keys.linkSigningKey(),
+      ttlMs: config.rejectedRowsLinkTtlMs,
+      limits: config.issueLimits,
+      log,
+    }),
   };
   const retention = new RetentionSweeper(engine.jobs, engine.blobs, { retentionMs: config.jobRetentionMs, intervalMs: config.cleanupIntervalMs, clock }, log);
   metrics = config.metricsEnabled ? watchMetrics(engine, services) : null;
@@ -148,7 +157,7 @@ function buildServers(config: Config, engine: Engine, services: Services, metric
     activeJobs: services.runner.activeCount,
     subscriptions: services.feeds.count,
   });
-  const server = buildHttpServer(yoga, health, services.draining, metrics);
+  const server = buildHttpServer(yoga, health, services, metrics, new Dashboard(builtDashboard()));
   const websocket = attachWebSocket(server, yoga.api, access, {
     keepAliveMs: config.websocketKeepAliveMs,
     maxPayloadBytes: config.websocketMaxPayloadBytes,

@@ -69,6 +69,13 @@ export interface Config {
   readonly maxRecordBytes: number;
   /** How long finished jobs (with their issues and webhook deliveries) are kept; datasets are kept. */
   readonly jobRetentionMs: number;
+  /** How long a link to a job's rejected-rows file (`Job.rejectedRowsUrl`) works. */
+  readonly rejectedRowsLinkTtlMs: number;
+  /**
+   * The server's address as clients reach it (through a proxy, say), for the links it mints; null:
+   * the address each request came to.
+   */
+  readonly publicUrl: string | null;
   /** How often expired jobs are looked for. */
   readonly cleanupIntervalMs: number;
   /** How long a SQLite statement waits for a lock held by another connection. */
@@ -118,6 +125,9 @@ export interface Config {
 export interface IssueLimits {
   readonly perRow: number;
   readonly perJob: number;
+  /** Rejected rows a job keeps, with their cells, for its rejected-rows file; past this, and past `rejectedBytes` of cells, they are only counted. */
+  readonly rejectedRows: number;
+  readonly rejectedBytes: number;
 }
 
 export interface WorkspaceLimits {
@@ -146,6 +156,22 @@ function boolean(env: Env, name: string, fallback: boolean): boolean {
   if (raw === 'true' || raw === 'on') return true;
   if (raw === 'false' || raw === 'off') return false;
   throw new ConfigError(`${name} must be true/on or false/off, got "${raw}"`);
+}
+
+/** An http(s) origin with no path, as links are built on it; trailing slashes are dropped. */
+function origin(env: Env, name: string): string | null {
+  const raw = env[name]?.replace(/\/+$/, '');
+  if (!raw) return null;
+  let url: URL | null = null;
+  try {
+    url = new URL(raw);
+  } catch {
+    // reported below
+  }
+  if (!url || !['http:', 'https:'].includes(url.protocol) || url.pathname !== '/' || url.search || url.hash) {
+    throw new ConfigError(`${name} must be the server's public origin, like https://sluice.example.com, got "${raw}"`);
+  }
+  return url.origin;
 }
 
 function delays(env: Env, name: string, fallback: number[]): number[] {
@@ -180,6 +206,8 @@ function issueLimits(env: Env): IssueLimits {
   return {
     perRow: integer(env, 'SLUICE_MAX_ISSUES_PER_ROW', 20, 1, 10_000),
     perJob: integer(env, 'SLUICE_MAX_ISSUES_PER_JOB', 10_000, 0),
+    rejectedRows: integer(env, 'SLUICE_MAX_REJECTED_ROWS_PER_JOB', 10_000, 0),
+    rejectedBytes: integer(env, 'SLUICE_MAX_REJECTED_BYTES_PER_JOB', 64 * 1024 ** 2, 0),
   };
 }
 
@@ -227,6 +255,8 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     maxRequestBytes: integer(env, 'SLUICE_MAX_REQUEST_BYTES', 1024 ** 2, 1024),
     maxRecordBytes: integer(env, 'SLUICE_MAX_RECORD_BYTES', 1024 ** 2, 1024),
     jobRetentionMs: integer(env, 'SLUICE_JOB_RETENTION_MS', 7 * 86_400_000, 0),
+    rejectedRowsLinkTtlMs: integer(env, 'SLUICE_REJECTED_ROWS_LINK_TTL_MS', 3_600_000, 1000),
+    publicUrl: origin(env, 'SLUICE_PUBLIC_URL'),
     cleanupIntervalMs: integer(env, 'SLUICE_CLEANUP_INTERVAL_MS', 60_000, 10),
     sqliteBusyTimeoutMs: integer(env, 'SLUICE_SQLITE_BUSY_TIMEOUT_MS', 5000, 0, 600_000),
     websocketMaxPayloadBytes: integer(env, 'SLUICE_WEBSOCKET_MAX_PAYLOAD_BYTES', 64 * 1024, 1024),

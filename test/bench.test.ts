@@ -12,13 +12,14 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 it('npm run bench -- --quick measures every case against its reference and writes the figures', () => {
   const run = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/bench/main.ts', '--quick'], { cwd: root, encoding: 'utf8', timeout: 600_000 });
   expect(run.status, run.stderr).toBe(0);
-  for (const label of ['CSV ingest', 'sqlite3 `.import`', 'csv-parse alone', 'XLSX ingest', 'exceljs WorkbookReader alone', 'Server peak RSS', 'polling', 'bare graphql-yoga', 'latency while', 'Fan-out', 'Late UNIQUE rule', 'CSV ingest on PostgreSQL', 'psql `\\copy`', 'peak RSS on PostgreSQL', 'polling on PostgreSQL', 'SQLite engine', 'Fan-out across instances', "all on the job's instance", 'Scale-out on PostgreSQL', '1 instance']) {
+  for (const label of ['CSV ingest', 'sqlite3 `.import`', 'csv-parse alone', 'XLSX ingest', 'exceljs WorkbookReader alone', 'Server peak RSS', 'polling', 'bare graphql-yoga', 'latency while', 'Fan-out', 'Late UNIQUE rule', 'CSV ingest on PostgreSQL', 'psql `\\copy`', 'peak RSS on PostgreSQL', 'polling on PostgreSQL', 'SQLite engine', 'Fan-out across instances', "all on the job's instance", 'Scale-out on PostgreSQL', '1 instance', 'UPSERT:', 'UPSERT on PostgreSQL', 'APPEND of']) {
     expect(run.stdout).toContain(label);
   }
   const written = /figures written to (bench\/results\/\S+\.json)/.exec(run.stderr)![1];
   const results = JSON.parse(readFileSync(join(root, written), 'utf8')) as Results;
   expect(results.quick).toBe(true);
   const rates = [results.csv.sluice, results.csv.sqlite3, results.csv.csvParse, results.bigCsv.sluice, results.xlsx.sluice, results.xlsx.exceljs, results.polling.sluice, results.polling.bareYoga];
+  rates.push(results.upsert.append, results.upsert.upsert, results.postgres.upsert.append, results.postgres.upsert.upsert);
   for (const rate of rates) expect(rate.median).toBeGreaterThan(0);
   expect(results.memory.csv.median).toBeGreaterThan(0);
   expect(results.memory.bigCsv.median).toBeGreaterThan(0);

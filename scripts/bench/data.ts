@@ -76,6 +76,25 @@ export function generateCsv(path: string, rows: number): Promise<void> {
   });
 }
 
+/**
+ * The records of `generateCsv(path, rows)` again for UPSERT, keyed by id: odd ids with other values
+ * (another seed's record), even ids exactly as they were.
+ */
+export function generateUpsertCsv(path: string, rows: number): Promise<void> {
+  return generateOnce(path, async (tmp) => {
+    const [same, other] = [recordMaker(42), recordMaker(7)];
+    const out = createWriteStream(tmp);
+    out.write(`${HEADER.join(',')}\n`);
+    for (let id = 1; id <= rows; id++) {
+      const [kept, changed] = [same(id), other(id)];
+      const record = id % 2 === 1 ? changed : kept;
+      if (!out.write(`${record.map(csvField).join(',')}\n`)) await new Promise<void>((resolve) => out.once('drain', () => resolve()));
+    }
+    out.end();
+    await finished(out);
+  });
+}
+
 /** The same records as an XLSX sheet whose strings live in a shared-strings table, as Excel writes them. */
 export function generateXlsx(path: string, rows: number): Promise<void> {
   return generateOnce(path, async (tmp) => {

@@ -8,11 +8,11 @@ import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { generateCsv, generateXlsx } from './data';
+import { generateCsv, generateUpsertCsv, generateXlsx } from './data';
 import { csvParseAlone, ensureSqliteCli, exceljsAlone, sqliteImport, startBareYoga } from './references';
 import { fanOutAcross, scaleOut, type ScaleOutSample } from './instances';
 import { ensureBenchDatabase, onPostgres, psqlCopy } from './postgres';
-import { fanOut, ingest, type IngestSample, lateUnique, type LateUniqueSample, load, type LoadSample, polling } from './sluice';
+import { fanOut, ingest, type IngestSample, lateUnique, type LateUniqueSample, load, type LoadSample, polling, upsert, type UpsertSample } from './sluice';
 import type { Results, Sizes } from './results';
 import { type Spread, spread } from './stats';
 import { formatTable } from './table';
@@ -37,12 +37,14 @@ async function benchFiles() {
     xlsx: join(dataDir, `bench-${SIZES.xlsxRows}.xlsx`),
     sample: join(dataDir, 'bench-1000.csv'),
     scaleCsv: join(dataDir, `bench-${SIZES.scaleRows}.csv`),
+    upsertCsv: join(dataDir, `bench-${SIZES.csvRows}-upsert.csv`),
   };
   await generateCsv(files.csv, SIZES.csvRows);
   await generateCsv(files.bigCsv, SIZES.bigCsvRows);
   await generateXlsx(files.xlsx, SIZES.xlsxRows);
   await generateCsv(files.sample, 1_000);
   await generateCsv(files.scaleCsv, SIZES.scaleRows);
+  await generateUpsertCsv(files.upsertCsv, SIZES.csvRows);
   return files;
 }
 type Files = Awaited<ReturnType<typeof benchFiles>>;
@@ -60,6 +62,8 @@ function emptyRuns() {
     pollYoga: [] as LoadSample[],
     fanOutMs: [] as number[],
     lateUnique: [] as LateUniqueSample[],
+    upsert: [] as UpsertSample[],
+    pgUpsert: [] as UpsertSample[],
     pgCsv: [] as IngestSample[],
     psqlCopy: [] as number[],
     pgPoll: [] as LoadSample[],
@@ -99,6 +103,8 @@ async function sqliteRound(runs: Runs, files: Files, step: Step): Promise<void> 
   runs.bigCsvSluice.push(await ingest(serverDir, files.bigCsv, SIZES.bigCsvRows));
   step('sluice late UNIQUE rule on the big dataset');
   runs.lateUnique.push(await lateUnique(serverDir, files.bigCsv, files.sample, 1_000, files.csv));
+  step('sluice UPSERT over the CSV, against its APPEND');
+  runs.upsert.push(await upsert(serverDir, files.csv, files.upsertCsv, SIZES.csvRows));
 }
 
 /** One round of the cases on PostgreSQL, each in a fresh schema: one instance, then several sharing it. */
@@ -107,6 +113,8 @@ async function postgresRound(runs: Runs, files: Files, step: Step): Promise<void
   runs.psqlCopy.push(await psqlCopy(files.csv));
   step('sluice CSV on PostgreSQL');
   runs.pgCsv.push(await onPostgres((env) => ingest(serverDir, files.csv, SIZES.csvRows, env)));
+  step('sluice UPSERT over the CSV on PostgreSQL, against its APPEND');
+  runs.pgUpsert.push(await onPostgres((env) => upsert(serverDir, files.csv, files.upsertCsv, SIZES.csvRows, env)));
   step('sluice polling on PostgreSQL');
   runs.pgPoll.push(await onPostgres((env) => polling(serverDir, files.sample, CONNECTIONS, SIZES.loadSeconds, env)));
   step('sluice fan-out on PostgreSQL, one instance');
@@ -153,12 +161,18 @@ function summarize(runs: Runs, files: Files): Results {
       pollMaxMs: Math.max(...runs.lateUnique.map((s) => s.pollMaxMs)),
       concurrent: runs.lateUnique.map((s) => s.concurrent),
     },
+    upsert: upsertRates(runs.upsert, rate),
     postgres: summarizePostgres(runs, rate),
   };
 }
 
+function upsertRates(samples: UpsertSample[], rate: (rows: number, seconds: number[]) => Spread): Results['upsert'] {
+  return { append: rate(SIZES.csvRows, samples.map((s) => s.appendSeconds)), upsert: rate(SIZES.csvRows, samples.map((s) => s.upsertSeconds)) };
+}
+
 function summarizePostgres(runs: Runs, rate: (rows: number, seconds: number[]) => Spread): Results['postgres'] {
   return {
+    upsert: upsertRates(runs.pgUpsert, rate),
     csv: { sluice: rate(SIZES.csvRows, runs.pgCsv.map((s) => s.seconds)), psql: rate(SIZES.csvRows, runs.psqlCopy) },
     memory: spread(runs.pgCsv.map((s) => s.peakRssBytes)),
     polling: spread(runs.pgPoll.map((s) => s.requestsPerSecond)),

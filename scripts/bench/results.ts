@@ -27,8 +27,11 @@ export interface Results {
   fanOut: { subscribers: number; ms: ReturnType<typeof spread> };
   /** A UNIQUE rule a later job declares on the big dataset: its check, the API meanwhile, and a concurrent ingest's end. */
   lateUnique: { seconds: ReturnType<typeof spread>; pollP99Ms: number; pollMaxMs: number; concurrent: string[] };
+  /** The CSV into a new dataset keyed by id (APPEND), then as many rows over it, half changed (UPSERT): rows/s. */
+  upsert: { append: ReturnType<typeof spread>; upsert: ReturnType<typeof spread> };
   /** The PostgreSQL engine, each case in a fresh schema of the bench's database. */
   postgres: {
+    upsert: Results['upsert'];
     /** The CSV file through a server on PostgreSQL, and `psql \copy` into a table of the same columns and types (rows/s). */
     csv: { sluice: ReturnType<typeof spread>; psql: ReturnType<typeof spread> };
     /** That server's peak RSS in each round (bytes). */

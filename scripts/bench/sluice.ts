@@ -1,7 +1,8 @@
 // The cases measured on the real server, started as `npm start` starts it, each in its own data directory.
 import { mkdirSync, rmSync } from 'node:fs';
 import autocannon from 'autocannon';
-import { type ColumnInput, IngestDocument, JobDocument, JobProgressDocument } from '../../test/generated/graphql';
+import { type ColumnInput, IngestDocument, JobDocument, type JobFieldsFragment, JobProgressDocument } from '../../test/generated/graphql';
+import type { IngestFileInput } from '../../test/helpers/queries';
 import type { GraphQLClient } from '../../test/helpers/client';
 import { type ServerProcess, startServerProcess } from '../../test/helpers/process';
 import { SubscriptionClient } from '../../test/helpers/subscribe';
@@ -54,6 +55,36 @@ export function ingest(dataDir: string, path: string, rows: number, env: ServerE
     }
     return { seconds, peakRssBytes: server.peakRss(), pollP50Ms: percentile(latencies, 0.5), pollP99Ms: percentile(latencies, 0.99), polls: latencies.length };
   }, { env });
+}
+
+export interface UpsertSample {
+  /** The file into a new dataset keyed by id (APPEND), from the upload to COMPLETED. */
+  appendSeconds: number;
+  /** Then the same number of rows, every key held, half of them changed (UPSERT). */
+  upsertSeconds: number;
+}
+
+/** A keyed dataset filled from `base`, then `changes` upserted over it: the cost of UPSERT against APPEND of as many rows. */
+export function upsert(dataDir: string, base: string, changes: string, rows: number, env: ServerEnv = {}): Promise<UpsertSample> {
+  return withServer(dataDir, async (server) => {
+    const input = { dataset: 'keyed', columns: COLUMNS, key: ['id'] };
+    const appendSeconds = await timedJob(server.client, input, base, (result) => result.rowsInserted === rows);
+    const half = Math.ceil(rows / 2);
+    const upsertSeconds = await timedJob(server.client, { ...input, mode: 'UPSERT' }, changes, (result) => result.rowsUpdated === half && result.rowsUnchanged === rows - half);
+    return { appendSeconds, upsertSeconds };
+  }, { env });
+}
+
+/** Runs one job to its end: seconds from the upload to COMPLETED, which must have the result `expected` accepts. */
+async function timedJob(client: GraphQLClient, input: IngestFileInput, path: string, expected: (result: NonNullable<JobFieldsFragment['result']>) => boolean): Promise<number> {
+  const started = performance.now();
+  const id = (await client.upload(IngestDocument, { input }, path, path.split('/').at(-1)!)).data!.ingest.job!.id;
+  for (;;) {
+    const job = (await client.request(JobDocument, { id })).job!;
+    if (job.status === 'COMPLETED' && job.result && expected(job.result)) return (performance.now() - started) / 1000;
+    if (job.status !== 'RUNNING' && job.status !== 'PENDING') throw new Error(`the bench job ended ${job.status} with ${JSON.stringify(job.result)} ${JSON.stringify(job.error)}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }
 
 export interface LoadSample {

@@ -9,6 +9,12 @@ const verdict = (met: boolean) => (met ? 'met' : '**not met**');
 
 const ms = (n: number) => `${count(n)} ms`;
 
+/** UPSERT of the CSV's rows over a dataset holding them (half changed), against their APPEND into a new keyed dataset. */
+function upsertRow(r: Results, upsert: Results['upsert'], where: string): string[] {
+  const rows = count(r.files.csv.rows);
+  return [`UPSERT${where ? ` ${where}` : ''}: ${rows} rows over ${rows} (every key held, half changed), rows/s`, range(upsert.upsert, count), `APPEND of ${rows} rows, keyed: ${range(upsert.append, count)}`, ratio(upsert.upsert.median / upsert.append.median), ''];
+}
+
 /** The PostgreSQL engine's rows: against `psql \copy`, against the same case on SQLite, across instances. */
 function postgresRows(r: Results): string[][] {
   const pg = r.postgres;
@@ -16,6 +22,7 @@ function postgresRows(r: Results): string[][] {
   const copyRatio = pg.csv.sluice.median / pg.csv.psql.median;
   const spreadJobs = scale.jobsPerInstance.map((jobs) => jobs.join('/')).join(', ');
   return [
+    upsertRow(r, pg.upsert, 'on PostgreSQL'),
     [`CSV ingest on PostgreSQL, ${count(r.files.csv.rows)} rows, rows/s`, range(pg.csv.sluice, count), `psql \`\\copy\`: ${range(pg.csv.psql, count)}`, ratio(copyRatio), `≥ 0.50× (${verdict(copyRatio >= 0.5)})`],
     [`Server peak RSS on PostgreSQL, ${count(r.files.csv.rows)}-row CSV`, range(pg.memory, mib), `SQLite engine: ${range(r.memory.csv, mib)}`, ratio(pg.memory.median / r.memory.csv.median), `≤ 250 MB (${verdict(pg.memory.median <= 250e6)})`],
     ['`job(id)` polling on PostgreSQL, 50 connections, requests/s', range(pg.polling, count), `SQLite engine: ${range(r.polling.sluice, count)}`, ratio(pg.polling.median / r.polling.sluice.median), ''],
@@ -43,6 +50,7 @@ export function formatTable(r: Results): string {
     [`Fan-out: ${count(r.fanOut.subscribers)} graphql-ws subscribers, completion → last terminal event`, range(r.fanOut.ms, ms), '', '', `≤ 1,000 ms (${verdict(r.fanOut.ms.median <= 1000)})`],
     [`Late UNIQUE rule: 1,000 rows checked against the ${count(r.files.bigCsv.rows)}-row dataset (no index), s`, range(r.lateUnique.seconds, (n) => n.toFixed(1)), '', '', ''],
     ['`job(id)` latency meanwhile, p99 / max; a concurrent ingest ended', `${r.lateUnique.pollP99Ms.toFixed(1)} / ${r.lateUnique.pollMaxMs.toFixed(1)} ms; ${r.lateUnique.concurrent.join(', ')}`, '', '', `p99 ≤ 50 ms, all COMPLETED (${verdict(r.lateUnique.pollP99Ms <= 50 && r.lateUnique.concurrent.every((s) => s === 'COMPLETED'))})`],
+    upsertRow(r, r.upsert, ''),
     ...postgresRows(r),
   ];
   const header = ['Case', 'Sluice: median (min–max)', 'Reference, same run', 'Ratio', 'Target'];

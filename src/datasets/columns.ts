@@ -1,3 +1,4 @@
+import { compileDateLayout } from '../ingest/date-layout';
 import { compileUserPattern } from '../ingest/pattern';
 import { isBlank, MISMATCH, toColumnValue } from '../ingest/values';
 import type { ColumnType } from './column-types';
@@ -12,6 +13,12 @@ export interface ColumnSpec {
   min: number | null;
   max: number | null;
   values: string[] | null;
+  /** Other header names that mean this column (matched as names are: trimmed, in any case). */
+  aliases: string[] | null;
+  /** DATE/DATETIME: the layout of the file's text (`DD/MM/YYYY`); null: ISO 8601. */
+  format: string | null;
+  /** Part of the dataset's key (see key.ts); absent: not. */
+  key?: boolean;
 }
 
 /**
@@ -30,9 +37,15 @@ export interface InputProblem {
 }
 
 export const MAX_NAME_LENGTH = 128;
+
+/** How header texts and column names (and aliases) are compared: trimmed, in any case. */
+export function headerKey(name: string): string {
+  return name.trim().toLowerCase();
+}
 /** Allowed values of one column, and the length of a pattern: rules, not data. */
 export const MAX_ALLOWED_VALUES = 1000;
 export const MAX_PATTERN_LENGTH = 1000;
+export const MAX_ALIASES = 20;
 
 /** Dataset and column names: any printable text (they never reach SQL), trimmed, bounded. */
 export function checkName(name: string, what: string, field: string[]): InputProblem | null {
@@ -56,47 +69,99 @@ export function checkColumns(columns: readonly ColumnSpec[], basePath: string[],
   const problems: InputProblem[] = [];
   if (columns.length === 0) problems.push({ code: 'INVALID_COLUMN', field: basePath, message: 'columns must not be empty' });
   if (columns.length > maxColumns) problems.push({ code: 'TOO_MANY_COLUMNS', field: basePath, message: `at most ${maxColumns} columns are supported` });
-  const seen = new Set<string>();
+  columns.forEach((column, index) => problems.push(...checkColumn(column, [...basePath, String(index)])));
+  problems.push(...checkNamesApart(columns, basePath));
+  return problems;
+}
+
+function checkColumn(column: ColumnSpec, path: string[]): InputProblem[] {
+  return [
+    checkName(column.name, 'column name', [...path, 'name']),
+    checkPattern(column, path),
+    checkBounds(column, path),
+    ...checkAllowedValues(column, path),
+    ...checkAliases(column, path),
+    checkFormat(column, path),
+  ].filter((problem): problem is InputProblem => problem !== null);
+}
+
+function checkPattern(column: ColumnSpec, path: string[]): InputProblem | null {
+  if (column.pattern === null) return null;
+  const field = [...path, 'pattern'];
+  if (column.pattern.length > MAX_PATTERN_LENGTH) return { code: 'INVALID_PATTERN', field, message: `pattern must be at most ${MAX_PATTERN_LENGTH} characters` };
+  if (!TEXTUAL.has(column.type)) return { code: 'INVALID_COLUMN', field, message: `pattern applies to STRING and EMAIL columns, not ${column.type}` };
+  try {
+    compileUserPattern(column.pattern);
+    return null;
+  } catch (error) {
+    return { code: 'INVALID_PATTERN', field, message: `invalid regular expression: ${(error as Error).message}` };
+  }
+}
+
+function checkBounds(column: ColumnSpec, path: string[]): InputProblem | null {
+  if (column.min === null && column.max === null) return null;
+  const field = [...path, 'min'];
+  if (!NUMERIC.has(column.type) && !TEXTUAL.has(column.type)) {
+    return { code: 'INVALID_COLUMN', field, message: `min and max apply to INTEGER, DECIMAL, STRING and EMAIL columns, not ${column.type}` };
+  }
+  if (column.min !== null && column.max !== null && column.min > column.max) {
+    return { code: 'INVALID_COLUMN', field, message: `min (${column.min}) is greater than max (${column.max})` };
+  }
+  if (TEXTUAL.has(column.type) && [column.min, column.max].some((bound) => bound !== null && (!Number.isInteger(bound) || bound < 0))) {
+    return { code: 'INVALID_COLUMN', field, message: 'length bounds must be whole numbers of at least 0' };
+  }
+  return null;
+}
+
+function checkAllowedValues(column: ColumnSpec, path: string[]): InputProblem[] {
+  if (column.values === null) return [];
+  const field = [...path, 'values'];
+  const problems: InputProblem[] = [];
+  if (column.values.length === 0 || column.values.length > MAX_ALLOWED_VALUES) {
+    problems.push({ code: 'INVALID_COLUMN', field, message: `values, when given, must list 1 to ${MAX_ALLOWED_VALUES} allowed values` });
+  }
+  const invalid = column.values.find((value) => isBlank(value) || toColumnValue(column.type, value) === MISMATCH);
+  if (invalid !== undefined) problems.push({ code: 'INVALID_COLUMN', field, message: `allowed value "${invalid}" is not a valid ${column.type}` });
+  return problems;
+}
+
+function checkAliases(column: ColumnSpec, path: string[]): InputProblem[] {
+  if (column.aliases === null) return [];
+  if (column.aliases.length > MAX_ALIASES) {
+    return [{ code: 'INVALID_COLUMN', field: [...path, 'aliases'], message: `a column may have at most ${MAX_ALIASES} aliases` }];
+  }
+  return column.aliases.flatMap((alias, i) => checkName(alias, 'alias', [...path, 'aliases', String(i)]) ?? []);
+}
+
+function checkFormat(column: ColumnSpec, path: string[]): InputProblem | null {
+  if (column.format === null) return null;
+  try {
+    compileDateLayout(column.format, column.type);
+    return null;
+  } catch (error) {
+    return { code: 'INVALID_FORMAT', field: [...path, 'format'], message: (error as Error).message };
+  }
+}
+
+/** Header names must say which column they mean: no name or alias may name two columns (in any case, as headers are matched). */
+function checkNamesApart(columns: readonly ColumnSpec[], basePath: string[]): InputProblem[] {
+  const owners = new Map<string, { index: number; alias: boolean }>();
+  const problems: InputProblem[] = [];
   columns.forEach((column, index) => {
     const path = [...basePath, String(index)];
-    const nameProblem = checkName(column.name, 'column name', [...path, 'name']);
-    if (nameProblem) problems.push(nameProblem);
-    const key = column.name.toLowerCase();
-    if (seen.has(key)) {
-      problems.push({ code: 'DUPLICATE_COLUMN', field: [...path, 'name'], message: `column "${column.name}" is defined twice` });
-    }
-    seen.add(key);
-    if (column.pattern !== null) {
-      if (column.pattern.length > MAX_PATTERN_LENGTH) {
-        problems.push({ code: 'INVALID_PATTERN', field: [...path, 'pattern'], message: `pattern must be at most ${MAX_PATTERN_LENGTH} characters` });
-      } else if (!TEXTUAL.has(column.type)) {
-        problems.push({ code: 'INVALID_COLUMN', field: [...path, 'pattern'], message: `pattern applies to STRING and EMAIL columns, not ${column.type}` });
-      } else {
-        try {
-          compileUserPattern(column.pattern);
-        } catch (error) {
-          problems.push({ code: 'INVALID_PATTERN', field: [...path, 'pattern'], message: `invalid regular expression: ${(error as Error).message}` });
-        }
-      }
-    }
-    if (column.min !== null || column.max !== null) {
-      if (!NUMERIC.has(column.type) && !TEXTUAL.has(column.type)) {
-        problems.push({ code: 'INVALID_COLUMN', field: [...path, 'min'], message: `min and max apply to INTEGER, DECIMAL, STRING and EMAIL columns, not ${column.type}` });
-      } else if (column.min !== null && column.max !== null && column.min > column.max) {
-        problems.push({ code: 'INVALID_COLUMN', field: [...path, 'min'], message: `min (${column.min}) is greater than max (${column.max})` });
-      } else if (TEXTUAL.has(column.type) && [column.min, column.max].some((bound) => bound !== null && (!Number.isInteger(bound) || bound < 0))) {
-        problems.push({ code: 'INVALID_COLUMN', field: [...path, 'min'], message: 'length bounds must be whole numbers of at least 0' });
-      }
-    }
-    if (column.values !== null && (column.values.length === 0 || column.values.length > MAX_ALLOWED_VALUES)) {
-      problems.push({ code: 'INVALID_COLUMN', field: [...path, 'values'], message: `values, when given, must list 1 to ${MAX_ALLOWED_VALUES} allowed values` });
-    }
-    const invalid = column.values?.find((value) => isBlank(value) || toColumnValue(column.type, value) === MISMATCH);
-    if (invalid !== undefined) {
-      problems.push({ code: 'INVALID_COLUMN', field: [...path, 'values'], message: `allowed value "${invalid}" is not a valid ${column.type}` });
-    }
+    [column.name, ...(column.aliases ?? [])].forEach((name, k) => {
+      const owner = owners.get(headerKey(name));
+      if (owner === undefined) owners.set(headerKey(name), { index, alias: k > 0 });
+      else if (owner.index !== index) problems.push(nameClash(columns[owner.index].name, owner.alias, column.name, name, k === 0 ? [...path, 'name'] : [...path, 'aliases', String(k - 1)]));
+    });
   });
   return problems;
+}
+
+function nameClash(earlier: string, earlierByAlias: boolean, column: string, name: string, field: string[]): InputProblem {
+  if (!earlierByAlias && name === column) return { code: 'DUPLICATE_COLUMN', field, message: `column "${column}" is defined twice` };
+  const what = name === column ? `the name of column "${column}"` : `alias "${name}" of column "${column}"`;
+  return { code: 'DUPLICATE_ALIAS', field, message: `${what} also names column "${earlier}"${earlierByAlias ? ' (as an alias)' : ''}` };
 }
 
 /** What a dataset keeps of the columns it is declared (or inferred) with: all of them, rules included. */
@@ -113,5 +178,14 @@ export function shapeMismatch(dataset: readonly DatasetColumn[], job: readonly D
 
 /** A dataset's columns as full specs, for jobs that give no columns: the rules it keeps, none where it keeps none. */
 export function specsOf(columns: readonly DatasetColumn[]): ColumnSpec[] {
-  return columns.map((c) => ({ ...c, unique: c.unique ?? false, pattern: c.pattern ?? null, min: c.min ?? null, max: c.max ?? null, values: c.values ?? null }));
+  return columns.map((c) => ({
+    ...c,
+    unique: c.unique ?? false,
+    pattern: c.pattern ?? null,
+    min: c.min ?? null,
+    max: c.max ?? null,
+    values: c.values ?? null,
+    aliases: c.aliases ?? null,
+    format: c.format ?? null,
+  }));
 }

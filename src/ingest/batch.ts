@@ -1,8 +1,9 @@
 import type { IssueLimits } from '../config';
 import type { CellValue } from '../datasets/column-types';
-import type { Checkpoint, Issue, ProgressCounters } from '../jobs/model';
+import type { Checkpoint, Issue, KeyMatches, ProgressCounters } from '../jobs/model';
 import type { RowSink } from '../ports/row-sink';
-import { approxBytes } from './values';
+import { RejectedRowKeeper } from './rejected-rows';
+import { approxBytes, type RawCell } from './values';
 
 /** A batch is also due at about this much text, whatever its row count: 5000 rows of 1 MiB records would not fit the worker's heap. */
 const MAX_BATCH_BYTES = 8 * 1024 ** 2;
@@ -23,6 +24,8 @@ export interface BatchResume {
  */
 export class Batch {
   readonly counters: ProgressCounters;
+  /** UPSERT: of the rows accepted, those replacing a row of the dataset. */
+  readonly keyMatches: KeyMatches;
   private rows: CellValue[][] = [];
   private bytes = 0;
   private issues: Issue[] = [];
@@ -31,6 +34,8 @@ export class Batch {
   /** Whether this batch dropped issue details, which the job's messages must then say. */
   private dropped = false;
   private lastCommit = Date.now();
+  /** Rejected rows with their cells, for the job's rejected-rows file. */
+  readonly rejects: RejectedRowKeeper;
 
   constructor(
     private readonly sink: RowSink,
@@ -43,17 +48,22 @@ export class Batch {
     this.counters = { ...counters, totalRows: null };
     // A checkpoint from before the caps stored every issue it counted, and each is an error or a warning.
     this.issuesStored = resume?.checkpoint.issuesStored ?? counters.issueErrors + counters.issueWarnings;
+    this.rejects = new RejectedRowKeeper(issueLimits, resume?.checkpoint.rejectsKept);
+    this.keyMatches = { updated: 0, unchanged: 0, ...resume?.checkpoint.keyMatches };
   }
 
-  accept(row: CellValue[]): void {
+  /** Accepts a row; `match` says that it replaces a row of the dataset (UPSERT), with other values or the same. */
+  accept(row: CellValue[], match?: keyof KeyMatches): void {
     this.rows.push(row);
     this.bytes += approxBytes(row);
     this.counters.rowsWritten++;
+    if (match) this.keyMatches[match]++;
   }
 
-  /** Rejects a row for its `issues`, which describe the first of its `problems` errors (the validator keeps only so many). */
-  reject(issues: readonly Issue[], problems = issues.length): void {
+  /** Rejects record `row` (its `cells` as read) for its `issues`, which describe the first of its `problems` errors (the validator keeps only so many). */
+  reject(row: number, cells: readonly RawCell[], issues: readonly Issue[], problems = issues.length): void {
     this.counters.rowsRejected++;
+    this.bytes += this.rejects.keep(row, cells, issues, problems);
     issues.forEach((issue) => this.note(issue));
     this.counters.issueErrors += problems - issues.length;
     if (problems > issues.length) this.dropped = true;
@@ -68,7 +78,8 @@ export class Batch {
 
   /** Whether the batch is full or its progress is old enough to commit. */
   get due(): boolean {
-    return this.rows.length >= this.maxRows || this.bytes >= MAX_BATCH_BYTES || this.issues.length >= this.maxRows || Date.now() - this.lastCommit >= this.intervalMs;
+    const pending = Math.max(this.rows.length, this.issues.length, this.rejects.pendingCount);
+    return pending >= this.maxRows || this.bytes >= MAX_BATCH_BYTES || Date.now() - this.lastCommit >= this.intervalMs;
   }
 
   /** Writes the batch; `checkpoint` says where a resumed attempt would pick up after it (none before the columns are settled). */
@@ -78,11 +89,11 @@ export class Batch {
     const issuesStored = this.issuesStored + this.issues.length;
     const progress = {
       counters: this.counters,
-      checkpoint: checkpoint && { ...checkpoint, issuesStored },
+      checkpoint: checkpoint && { ...checkpoint, issuesStored, rejectsKept: { ...this.rejects.kept }, keyMatches: { ...this.keyMatches } },
       stage,
       messages: this.dropped ? { ...messages, issues: this.cappedMessage() } : messages,
     };
-    await this.sink.commit({ rows: this.rows, issues: this.issues, firstIssueIndex: this.issuesStored, progress });
+    await this.sink.commit({ rows: this.rows, issues: this.issues, firstIssueIndex: this.issuesStored, rejectedRows: this.rejects.take(), progress });
     this.issuesStored = issuesStored;
     this.rows = [];
     this.bytes = 0;

@@ -5,6 +5,7 @@ import type { CsvOptions } from '../jobs/model';
 import { isStorageFault } from './storage-fault';
 import { checkWidth, type FileLimits, type RowSource, type SourceBurst, type SourceItem, type SourcePosition, START } from './source';
 import { IngestError } from './ingest-error';
+import { decodedHeadAfter, dropLines, lineStart } from './skip-lines';
 import { decodingGuard, utf8Guard } from './text-guard';
 
 const CANDIDATE_DELIMITERS = [',', ';', '\t', '|'];
@@ -39,11 +40,11 @@ function bomEncoding(head: Buffer): string | null {
   return null;
 }
 
-function readHead(path: string): Buffer {
+function readHead(path: string, start = 0): Buffer {
   const fd = openSync(path, 'r');
   try {
     const buffer = Buffer.alloc(SNIFF_BYTES);
-    return buffer.subarray(0, readSync(fd, buffer, 0, SNIFF_BYTES, 0));
+    return buffer.subarray(0, readSync(fd, buffer, 0, SNIFF_BYTES, start));
   } finally {
     closeSync(fd);
   }
@@ -83,21 +84,45 @@ async function* bursts(parser: RecordEndParser): AsyncGenerator<{ records: strin
   }
 }
 
-/** How the file is read: its encoding and delimiter (the options', unless its head says otherwise), and its quote. */
+/** How the file is read: its encoding and delimiter (the options', unless its head says otherwise), its quote, and where its records start. */
 interface CsvFormat {
   encoding: string;
   delimiter: string;
   quote: string;
   /** UTF-8: the parser's offsets are the file's, so a reader can resume by seeking. */
   seekable: boolean;
+  /** The byte offset of the first record: past the skipped lines in a seekable file, else 0. */
+  origin: number;
+  /** Lines dropped from the decoded text before the parser: the skipped lines of a file that is not seekable, else 0. */
+  dropLines: number;
 }
 
-/** The format, from the options and what the file's first bytes show. */
-function sniffFormat(path: string, options: CsvOptions): CsvFormat {
+type SkipPlan = Pick<CsvFormat, 'origin' | 'dropLines'>;
+
+/**
+ * How the first `skipRows` lines are skipped. In a seekable (UTF-8) file they are found in its bytes,
+ * so that record offsets stay the file's own; in other encodings a line end can only be told in the
+ * decoded text (a UTF-16 LF is two bytes, and a 0x0A byte may be half of another character).
+ */
+async function skipPlan(path: string, seekable: boolean, skipRows: number): Promise<SkipPlan> {
+  if (skipRows === 0) return { origin: 0, dropLines: 0 };
+  return seekable ? { origin: await lineStart(path, skipRows), dropLines: 0 } : { origin: 0, dropLines: skipRows };
+}
+
+/** The text the delimiter is detected on: the file's head from its header line (its first line after the skipped ones). */
+async function headerHead(path: string, encoding: string, head: Buffer, skip: SkipPlan): Promise<string> {
+  if (skip.dropLines > 0) return decodedHeadAfter(path, encoding, skip.dropLines, SNIFF_BYTES);
+  return new TextDecoder(encoding).decode(skip.origin > 0 ? readHead(path, skip.origin) : head);
+}
+
+/** The format, from the options and what the file's first bytes show; the first `skipRows` lines are not records. */
+async function sniffFormat(path: string, options: CsvOptions, skipRows: number): Promise<CsvFormat> {
   const head = readHead(path);
   const encoding = bomEncoding(head) ?? options.encoding;
-  const delimiter = options.delimiter ?? detectDelimiter(new TextDecoder(encoding).decode(head), options.quote);
-  return { encoding, delimiter, quote: options.quote, seekable: isUtf8(encoding) };
+  const seekable = isUtf8(encoding);
+  const skip = await skipPlan(path, seekable, skipRows);
+  const delimiter = options.delimiter ?? detectDelimiter(await headerHead(path, encoding, head, skip), options.quote);
+  return { encoding, delimiter, quote: options.quote, seekable, ...skip };
 }
 
 /**
@@ -170,7 +195,7 @@ function csvParser(format: CsvFormat, maxRecordBytes: number, start: number, num
   return parser;
 }
 
-/** Streams the file from byte `start` into `parser`, reporting each chunk's size; returns what stops it. */
+/** Streams the file from byte `start` into `parser` (without the lines `format` drops), reporting each chunk's size; returns what stops it. */
 function feedParser(parser: RecordEndParser, path: string, start: number, format: CsvFormat, onRead: (bytes: number) => void): () => void {
   // 64 KiB reads keep each burst's text small enough to be collected young (bigger strings are
   // allocated straight into the old generation): 25 MB less peak memory, same speed.
@@ -178,12 +203,16 @@ function feedParser(parser: RecordEndParser, path: string, start: number, format
   file.on('data', (chunk) => onRead(chunk.length));
   // Text is checked (binary, invalid sequences) on its way to the parser; other encodings are decoded there too.
   const guard = format.seekable ? utf8Guard(start) : decodingGuard(format.encoding, start);
+  // Lines skipped in a file that is not seekable go here, once decoded: their line ends are only known in the text.
+  const text = format.dropLines > 0 ? guard.pipe(dropLines(format.dropLines)) : guard;
   file.on('error', (error) => parser.destroy(error));
   guard.on('error', (error) => parser.destroy(error));
-  file.pipe(guard).pipe(parser);
+  file.pipe(guard);
+  text.pipe(parser);
   return () => {
     file.destroy();
     guard.destroy();
+    text.destroy();
   };
 }
 
@@ -198,9 +227,10 @@ function parseFailure(error: unknown): unknown {
  * Streams a CSV file through csv-parse; malformed records come out as items instead of failing the
  * file. UTF-8 files resume by seeking to a record's byte offset; files in another encoding (decoded
  * before parsing, so the parser's offsets are not the file's) resume by re-reading and skipping.
+ * The first `skipRows` lines (a title, a generated-at line…) are skipped as raw text before any record.
  */
-export function csvSource(path: string, options: CsvOptions, limits: FileLimits): RowSource {
-  const format = sniffFormat(path, options);
+export async function csvSource(path: string, options: CsvOptions, skipRows: number, limits: FileLimits): Promise<RowSource> {
+  const format = await sniffFormat(path, options, skipRows);
   let bytesRead = 0;
   const messages = {
     format: 'CSV',
@@ -230,9 +260,9 @@ export function csvSource(path: string, options: CsvOptions, limits: FileLimits)
     if (trailing.length > 0) yield { items: trailing, after: { nextRow: numbering.nextRow, byteOffset: format.seekable ? bytesRead : null } };
   }
 
-  /** The first record of the file: the header, for a reader that resumes past it. */
+  /** The first record of the file (after the skipped lines): the header, for a reader that resumes past it. */
   async function header(): Promise<SourceItem[]> {
-    const reader = records(0, 0)[Symbol.asyncIterator]();
+    const reader = records(format.origin, 0)[Symbol.asyncIterator]();
     const first = await reader.next();
     await reader.return(undefined);
     return first.done ? [] : first.value.items.slice(0, 1);
@@ -244,7 +274,7 @@ export function csvSource(path: string, options: CsvOptions, limits: FileLimits)
       yield* records(from.byteOffset, from.nextRow);
       return;
     }
-    for await (const burst of records(0, options.header ? 0 : 1)) {
+    for await (const burst of records(format.origin, options.header ? 0 : 1)) {
       // Re-reading to resume: the header stays, records before the position are skipped.
       if (from.nextRow > 1) burst.items = burst.items.filter((item) => item.row === 0 || item.row >= from.nextRow);
       yield burst;

@@ -53,5 +53,7 @@ export function inferColumns(names: readonly string[], sample: readonly RawCell[
     min: null,
     max: null,
     values: null,
+    aliases: null,
+    format: null,
   }));
 }

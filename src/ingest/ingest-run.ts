@@ -1,5 +1,6 @@
 import type { CellValue } from '../datasets/column-types';
-import { datasetShape } from '../datasets/columns';
+import { type ColumnSpec, datasetShape } from '../datasets/columns';
+import { keyIndexes, keyNames, keyProblem, withKey } from '../datasets/key';
 import type { Issue, JobError } from '../jobs/model';
 import type { RowSink } from '../ports/row-sink';
 import type { Batch } from './batch';
@@ -10,12 +11,15 @@ import { givenColumns, inferFromPrelude, type Prelude, readPrelude } from './pre
 import type { RowSource, SourceBurst, SourceItem, SourcePosition } from './source';
 import { START } from './source';
 import { BurstUniqueness } from './uniqueness';
+import { BurstKeys } from './keys';
 import { RowValidator } from './validate';
-import { isBlank, type RawCell } from './values';
+import { isBlank, nullValueSet, type RawCell } from './values';
 
 /** What the first pass over a record found: its stored values (null: malformed), issues and problems (UNIQUE not yet checked). */
 interface Verdict {
   row: number;
+  /** The record's cells as read, for the rejected-rows file. */
+  record: readonly RawCell[];
   cells: readonly RawCell[];
   values: CellValue[] | null;
   issues: Issue[];
@@ -29,12 +33,21 @@ interface RowRules {
   layout: Layout;
   validator: RowValidator;
   uniqueness: BurstUniqueness | null;
+  keys: BurstKeys | null;
   /** The cells of a record in column order, reused from row to row when no UNIQUE check needs them later. */
   cells: RawCell[];
 }
 
-function malformed(row: number, message: string): Verdict {
-  return { row, cells: [], values: null, issues: [{ severity: 'ERROR', code: 'MALFORMED_ROW', message, row, column: null, value: null }], problems: 1, extraCells: false };
+/** The columns with the job's key marked; a key naming no column (inferred columns, or the dataset's changed since the submission) fails the job. */
+function keyed(columns: ColumnSpec[], key: readonly string[]): ColumnSpec[] {
+  if (key.length === 0) return columns;
+  const problem = keyProblem(columns, key, false);
+  if (problem) throw new IngestError(problem.code, problem.message);
+  return withKey(columns, key);
+}
+
+function malformed(row: number, message: string, record: readonly RawCell[] = []): Verdict {
+  return { row, record, cells: [], values: null, issues: [{ severity: 'ERROR', code: 'MALFORMED_ROW', message, row, column: null, value: null }], problems: 1, extraCells: false };
 }
 
 /**
@@ -95,6 +108,7 @@ export class IngestRun {
     const checkpoint = this.rules ? { ...this.position, extraCellsNoted: this.extraCellsNoted, failure: this.failure } : undefined;
     await this.batch.commit(this.source.bytesRead(), checkpoint, stage, messages);
     this.rules?.uniqueness?.committed();
+    this.rules?.keys?.committed();
     this.control.committed();
   }
 
@@ -108,32 +122,52 @@ export class IngestRun {
    */
   private async settleColumns(iterator: AsyncIterator<SourceBurst>): Promise<Prelude> {
     const { task, sink } = this;
-    const given = givenColumns(task.options.columns, await sink.dataset());
+    const dataset = await sink.dataset();
+    const given = givenColumns(task.options.columns, dataset);
     const prelude = await readPrelude(iterator, task.format === 'XLSX' || task.options.csv.header, given ? 0 : task.inferSampleRows);
-    const inferred = given ? null : inferFromPrelude(prelude, task.inferSampleRows, task.format);
-    const columns = given ?? inferred!.columns;
+    const nullValues = nullValueSet(task.options.nullValues);
+    const inferred = given ? null : inferFromPrelude(prelude, task.inferSampleRows, task.format, nullValues);
+    const columns = keyed(given ?? inferred!.columns, task.options.key ?? keyNames(dataset.columns ?? []));
     const layout = layoutFor(columns, prelude.header, task.format);
+    this.batch.rejects.setHeader(prelude.header ?? columns.map((column) => column.name));
     await sink.settle(datasetShape(columns));
-    const unique = columns.flatMap((column, i) => (column.unique ? [i] : []));
-    if (unique.length > 0) await sink.prepareUnique(unique, task.options.mode === 'REPLACE');
-    const validator = new RowValidator(columns, task.limits.issues.perRow);
-    this.rules = { layout, validator, uniqueness: unique.length > 0 ? new BurstUniqueness(sink, unique) : null, cells: new Array(columns.length) };
-    // A resumed attempt's layout warnings were committed by the attempt that first settled the columns.
-    if (!task.resume) layout.warnings.forEach((issue) => this.batch.note(issue));
-    // Inferred columns are reported at once, so that a job failing in its first batch still says what it inferred.
-    if (inferred) await this.commit(undefined, inferred.messages);
+    const validator = new RowValidator(columns, task.limits.issues.perRow, nullValues);
+    this.rules = { layout, validator, uniqueness: await this.uniquenessOf(columns), keys: await this.keysOf(columns), cells: new Array(columns.length) };
+    // A resumed attempt's layout warnings and messages were committed by the attempt that first settled the columns.
+    if (task.resume) return prelude;
+    layout.warnings.forEach((issue) => this.batch.note(issue));
+    // Reported at once, so that a job failing in its first batch still says what it inferred and how it read the header.
+    const messages = { ...inferred?.messages, ...(layout.mapping === null ? {} : { mapping: layout.mapping }) };
+    if (Object.keys(messages).length > 0) await this.commit(undefined, messages);
     return prelude;
   }
 
-  /** Validates a burst of records into the batch; with UNIQUE columns in two passes, so that the burst's values are looked up at once. */
+  private async uniquenessOf(columns: readonly ColumnSpec[]): Promise<BurstUniqueness | null> {
+    const unique = columns.flatMap((column, i) => (column.unique ? [i] : []));
+    if (unique.length === 0) return null;
+    await this.sink.prepareUnique(unique, this.task.options.mode === 'REPLACE');
+    return new BurstUniqueness(this.sink, unique);
+  }
+
+  private async keysOf(columns: readonly ColumnSpec[]): Promise<BurstKeys | null> {
+    const indexes = keyIndexes(columns);
+    if (indexes.length === 0) return null;
+    const keys = new BurstKeys(this.sink, columns, indexes, this.task.options.mode);
+    await keys.prepare();
+    return keys;
+  }
+
+  /** Validates a burst of records into the batch; with UNIQUE columns or a key in two passes, so that the burst's values are looked up at once. */
   private async handleBurst(items: readonly SourceItem[]): Promise<void> {
-    const { uniqueness } = this.rules!;
-    if (!uniqueness) {
+    const { uniqueness, keys } = this.rules!;
+    if (!uniqueness && !keys) {
       for (const item of items) if (this.apply(this.check(item))) await this.tooManyErrors();
       return;
     }
     const verdicts = items.map((item) => this.check(item));
-    await uniqueness.prefetch(verdicts.flatMap((verdict) => (verdict.values && verdict.problems === 0 ? [verdict.values] : [])));
+    const valid = verdicts.flatMap((verdict) => (verdict.values && verdict.problems === 0 ? [verdict.values] : []));
+    await uniqueness?.prefetch(valid);
+    await keys?.prefetch(valid);
     for (const verdict of verdicts) if (this.apply(verdict)) await this.tooManyErrors();
   }
 
@@ -141,14 +175,14 @@ export class IngestRun {
   private check(item: SourceItem): Verdict {
     const { layout, validator, uniqueness } = this.rules!;
     if (item.kind === 'malformed') return malformed(item.row, item.message);
-    if (layout.width !== null && item.cells.length !== layout.width) return malformed(item.row, `the row has ${item.cells.length} field(s) where ${layout.width} are expected`);
+    if (layout.width !== null && item.cells.length !== layout.width) return malformed(item.row, `the row has ${item.cells.length} field(s) where ${layout.width} are expected`, item.cells);
     const cells = uniqueness ? new Array<RawCell>(layout.fileIndex.length) : this.rules!.cells;
     for (let i = 0; i < layout.fileIndex.length; i++) cells[i] = layout.fileIndex[i] === -1 ? null : item.cells[layout.fileIndex[i]];
     const values: CellValue[] = new Array(cells.length);
     const issues: Issue[] = [];
     const problems = validator.validate(cells, item.row, values, issues);
     const extraCells = item.cells.length > cells.length && layout.headerWidth !== null && item.cells.slice(layout.headerWidth).some((cell) => !isBlank(cell));
-    return { row: item.row, cells, values, issues, problems, extraCells };
+    return { row: item.row, record: item.cells, cells, values, issues, problems, extraCells };
   }
 
   /** The second pass, in file order: UNIQUE checks, then the row goes into the batch or is rejected. True when the job has now rejected too many rows. */
@@ -156,12 +190,23 @@ export class IngestRun {
     const { counters } = this.batch;
     counters.processedRows++;
     if (verdict.extraCells && !this.extraCellsNoted) this.noteExtraCells(verdict.row);
-    let { problems } = verdict;
-    const { uniqueness, validator } = this.rules!;
-    if (verdict.values && problems === 0 && uniqueness) problems = validator.checkUnique(verdict.cells, verdict.row, verdict.values, verdict.issues, uniqueness);
-    if (verdict.values && problems === 0) this.batch.accept(verdict.values);
-    else this.batch.reject(verdict.issues, problems);
+    const key = verdict.values && verdict.problems === 0 ? this.rules!.keys?.check(verdict.row, verdict.values) : undefined;
+    if (key?.kind === 'rejected') verdict.issues.push(key.issue);
+    const problems = key?.kind === 'rejected' ? 1 : this.checkUnique(verdict);
+    if (verdict.values && problems === 0) {
+      if (key && key.kind !== 'rejected') this.rules!.keys!.claim(key.key);
+      this.batch.accept(verdict.values, key?.kind === 'updated' || key?.kind === 'unchanged' ? key.kind : undefined);
+    } else {
+      this.batch.reject(verdict.row, verdict.record, verdict.issues, problems);
+    }
     return this.task.options.maxErrors !== null && counters.rowsRejected > this.task.options.maxErrors;
+  }
+
+  /** The verdict's problems once its UNIQUE columns are checked (a row with problems already is not). */
+  private checkUnique(verdict: Verdict): number {
+    const { uniqueness, validator } = this.rules!;
+    if (!verdict.values || verdict.problems > 0 || !uniqueness) return verdict.problems;
+    return validator.checkUnique(verdict.cells, verdict.row, verdict.values, verdict.issues, uniqueness);
   }
 
   private noteExtraCells(row: number): void {

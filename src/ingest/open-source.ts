@@ -9,10 +9,12 @@ export interface SourceSpec {
   /** The worksheet of an XLSX file; null for the first one. */
   sheet: string | null;
   limits: FileLimits;
+  /** Lines (CSV) or sheet rows (XLSX) before the header that are not records. */
+  skipRows: number;
 }
 
 /** Loads only the parser the file needs: exceljs alone takes longer to load than a small CSV takes to ingest. */
 export async function openSource(spec: SourceSpec): Promise<RowSource> {
-  if (spec.format === 'CSV') return (await import('./csv-source')).csvSource(spec.path, spec.csv, spec.limits);
-  return (await import('./xlsx-source')).xlsxSource(spec.path, spec.sheet, spec.limits);
+  if (spec.format === 'CSV') return (await import('./csv-source')).csvSource(spec.path, spec.csv, spec.skipRows, spec.limits);
+  return (await import('./xlsx-source')).xlsxSource(spec.path, spec.sheet, spec.skipRows, spec.limits);
 }

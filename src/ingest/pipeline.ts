@@ -13,7 +13,7 @@ const READER_THREAD_MIN_BYTES = { CSV: 8 * 1024 ** 2, XLSX: 1024 ** 2 };
 
 /** Opens the file's parser, in a thread of its own when the file is large enough for two cores to pay off. */
 async function open(task: IngestTask): Promise<RowSource> {
-  const spec: SourceSpec = { path: task.path, format: task.format, csv: task.options.csv, sheet: task.options.sheet, limits: task.limits };
+  const spec: SourceSpec = { path: task.path, format: task.format, csv: task.options.csv, sheet: task.options.sheet, limits: task.limits, skipRows: task.options.skipRows };
   return task.file.size >= READER_THREAD_MIN_BYTES[task.format] ? threadedSource(spec) : openSource(spec);
 }
 

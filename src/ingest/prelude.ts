@@ -3,7 +3,7 @@ import type { Dataset } from '../datasets/model';
 import type { FileFormat } from '../jobs/model';
 import { headerNames, inferColumns } from './infer';
 import type { SourceBurst, SourceItem, SourcePosition } from './source';
-import { approxBytes, type RawCell } from './values';
+import { approxBytes, type RawCell, readsAsEmpty } from './values';
 
 /** The sample kept for inference stops at this much text, however many rows it holds: records may be up to maxRecordBytes each. */
 const SAMPLE_MAX_BYTES = 16 * 1024 ** 2;
@@ -47,8 +47,14 @@ export function givenColumns(given: ColumnSpec[] | null, dataset: Dataset): Colu
 }
 
 /** Columns inferred from the header and a sample of the prelude's rows, with the message that reports them. */
-export function inferFromPrelude({ header, buffered }: Prelude, sampleRows: number, format: FileFormat): { columns: ColumnSpec[]; messages: Record<string, string> } {
-  const sample = buffered.flatMap((item) => (item.kind === 'row' ? [item.cells] : [])).slice(0, sampleRows);
+export function inferFromPrelude(
+  { header, buffered }: Prelude,
+  sampleRows: number,
+  format: FileFormat,
+  nullValues: ReadonlySet<string> | null,
+): { columns: ColumnSpec[]; messages: Record<string, string> } {
+  const asRead = (cell: RawCell) => (readsAsEmpty(cell, nullValues) ? null : cell);
+  const sample = buffered.flatMap((item) => (item.kind === 'row' ? [nullValues ? item.cells.map(asRead) : item.cells] : [])).slice(0, sampleRows);
   // The header says how many columns there are; without one, the widest sampled row does (the source bounds both).
   const width = header ? header.length : sample.reduce((widest, cells) => Math.max(widest, cells.length), 0);
   const columns = inferColumns(headerNames(header, width), sample, format);

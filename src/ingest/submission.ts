@@ -1,42 +1,19 @@
 import { randomUUID } from 'node:crypto';
-import type { ColumnType } from '../datasets/column-types';
-import { type ColumnSpec, checkColumns, checkName, datasetShape, type InputProblem, shapeMismatch } from '../datasets/columns';
-import { type CsvOptions, type FileFormat, type IngestMode, type Job, JOB_ID_PREFIX } from '../jobs/model';
+import { checkName, type ColumnSpec, type DatasetColumn, datasetShape, type InputProblem, shapeMismatch } from '../datasets/columns';
+import { keyProblem } from '../datasets/key';
+import { type FileFormat, type Job, JOB_ID_PREFIX } from '../jobs/model';
 import type { JobRegistry } from '../jobs/registry';
 import type { BlobStore, StagedUpload } from '../ports/blob-store';
 import type { DatasetStore } from '../ports/dataset-store';
 import type { JobStore } from '../ports/job-store';
 import { sniffFormat } from './sniff';
-import { checkWebhookUrl, type DestinationPolicy } from '../webhooks/destination';
+import type { DestinationPolicy } from '../webhooks/destination';
+import { type IngestInput, jobOptionsOf } from './ingest-input';
 import { listSheets } from './xlsx-sheets';
 import { NotAWorkbookError } from './zip-directory';
 import type { Config } from '../config';
 import { IngestError } from './ingest-error';
 import { admitJob, WorkspaceLimitError } from '../workspaces/limits';
-
-export interface ColumnInput {
-  name: string;
-  type: ColumnType;
-  required?: boolean | null;
-  unique?: boolean | null;
-  pattern?: string | null;
-  min?: number | null;
-  max?: number | null;
-  values?: readonly string[] | null;
-}
-
-export interface IngestInput {
-  file: StagedUpload;
-  dataset: string;
-  format?: FileFormat | null;
-  columns?: readonly ColumnInput[] | null;
-  csv?: { delimiter?: string | null; quote?: string | null; header?: boolean | null; encoding?: string | null } | null;
-  sheet?: string | null;
-  mode?: IngestMode | null;
-  maxErrors?: number | null;
-  idempotencyKey?: string | null;
-  webhookUrl?: string | null;
-}
 
 export type Submission = { job: Job; userErrors: [] } | { job: null; userErrors: InputProblem[] };
 
@@ -51,42 +28,12 @@ function answerReusedKey(earlier: Job, file: StagedUpload): Submission {
   };
 }
 
-function columnSpecs(columns: readonly ColumnInput[]): ColumnSpec[] {
-  return columns.map((c) => ({
-    name: c.name,
-    type: c.type,
-    required: c.required ?? false,
-    unique: c.unique ?? false,
-    pattern: c.pattern ?? null,
-    min: c.min ?? null,
-    max: c.max ?? null,
-    values: c.values ? [...c.values] : null,
-  }));
-}
-
-function csvOptions(input: IngestInput['csv'], problems: InputProblem[]): CsvOptions {
-  const options: CsvOptions = {
-    delimiter: input?.delimiter ?? null,
-    quote: input?.quote ?? '"',
-    header: input?.header ?? true,
-    encoding: input?.encoding ?? 'utf-8',
-  };
-  const single = (value: string | null, name: string) => {
-    if (value !== null && ([...value].length !== 1 || value === '\n' || value === '\r')) {
-      problems.push({ code: 'INVALID_CSV_OPTION', field: ['input', 'csv', name], message: `${name} must be a single character other than a line break` });
-    }
-  };
-  single(options.delimiter, 'delimiter');
-  single(options.quote, 'quote');
-  if (options.delimiter !== null && options.delimiter === options.quote) {
-    problems.push({ code: 'INVALID_CSV_OPTION', field: ['input', 'csv', 'quote'], message: 'quote and delimiter must differ' });
-  }
-  try {
-    new TextDecoder(options.encoding);
-  } catch {
-    problems.push({ code: 'INVALID_ENCODING', field: ['input', 'csv', 'encoding'], message: `unknown encoding "${options.encoding}"` });
-  }
-  return options;
+/** Why a job's columns or key do not fit the dataset's shape, or null (a key naming no column included). */
+function datasetMisfit(dataset: readonly DatasetColumn[], columns: readonly ColumnSpec[] | null, key: readonly string[] | null): InputProblem | null {
+  const mismatch = columns ? shapeMismatch(dataset, datasetShape(columns)) : null;
+  if (mismatch) return { code: 'SCHEMA_MISMATCH', field: ['input', 'columns'], message: mismatch };
+  const problem = key ? keyProblem(dataset, key, true) : null;
+  return problem && { ...problem, field: ['input', 'key'] };
 }
 
 /** Turns an `ingest` request into a committed job, or into user errors with nothing left behind. */
@@ -104,16 +51,10 @@ export class IngestSubmission {
     // A retry is answered as the first request was, before any check: the dataset or the rules may have changed since.
     const earlier = input.idempotencyKey ? await this.jobs.findByIdempotencyKey(workspace, input.idempotencyKey) : null;
     if (earlier) return answerReusedKey(earlier, input.file);
-    const problems: InputProblem[] = [];
+    const { options, problems } = jobOptionsOf(input, this.limits.maxColumns, this.destinations);
     const push = (problem: InputProblem | null) => problem && problems.push(problem);
     push(checkName(input.dataset, 'dataset name', ['input', 'dataset']));
-    const columns = input.columns ? columnSpecs(input.columns) : null;
-    if (columns) problems.push(...checkColumns(columns, ['input', 'columns'], this.limits.maxColumns));
-    const csv = csvOptions(input.csv, problems);
-    if (input.webhookUrl != null) push(checkWebhookUrl(input.webhookUrl, this.destinations, ['input', 'webhookUrl']));
-    if (input.maxErrors != null && input.maxErrors < 0) {
-      push({ code: 'INVALID_MAX_ERRORS', field: ['input', 'maxErrors'], message: 'maxErrors must be at least 0' });
-    }
+    const { columns } = options;
     const key = input.idempotencyKey ?? null;
     if (key !== null && (key.length === 0 || key.length > MAX_IDEMPOTENCY_KEY_LENGTH)) {
       push({ code: 'INVALID_IDEMPOTENCY_KEY', field: ['input', 'idempotencyKey'], message: `idempotencyKey must have 1 to ${MAX_IDEMPOTENCY_KEY_LENGTH} characters` });
@@ -131,8 +72,8 @@ export class IngestSubmission {
     if (problems.length > 0) return { job: null, userErrors: problems };
 
     const existingDataset = await this.datasets.get(workspace, input.dataset);
-    const mismatch = columns && existingDataset?.columns ? shapeMismatch(existingDataset.columns, datasetShape(columns)) : null;
-    if (mismatch) return { job: null, userErrors: [{ code: 'SCHEMA_MISMATCH', field: ['input', 'columns'], message: mismatch }] };
+    const misfit = existingDataset?.columns ? datasetMisfit(existingDataset.columns, columns, options.key) : null;
+    if (misfit) return { job: null, userErrors: [misfit] };
 
     // The upload is the job's id in the blob store: durable before the job that names it is committed.
     const id = `${JOB_ID_PREFIX}${randomUUID()}`;
@@ -144,7 +85,7 @@ export class IngestSubmission {
           workspace,
           file: { name: file.name, format, size: file.size, sha256: file.sha256 },
           upload: id,
-          options: { columns, csv, sheet, mode: input.mode ?? 'APPEND', maxErrors: input.maxErrors ?? null, webhookUrl: input.webhookUrl ?? null },
+          options: { ...options, sheet },
           idempotencyKey: key,
         },
         { name: input.dataset, columns: columns && datasetShape(columns) },

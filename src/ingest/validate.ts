@@ -1,9 +1,10 @@
 import type { CellValue } from '../datasets/column-types';
 import type { ColumnSpec } from '../datasets/columns';
 import type { Issue } from '../jobs/model';
+import { compileDateLayout, type DateLayout } from './date-layout';
 import { compileUserPattern, type UserPattern } from './pattern';
 import { IngestError } from './ingest-error';
-import { cellText, isBlank, MISMATCH, type RawCell, toColumnValue } from './values';
+import { cellText, isBlank, MISMATCH, type RawCell, readsAsEmpty, toColumnValue } from './values';
 
 /**
  * A column's pattern, compiled. Submission refuses what the engine cannot run, but a job queued
@@ -14,6 +15,16 @@ function runnablePattern(column: string, pattern: string): UserPattern {
     return compileUserPattern(pattern);
   } catch (error) {
     throw new IngestError('INVALID_PATTERN', `the pattern of column "${column}" cannot be run: ${(error as Error).message}; the dataset is unchanged`);
+  }
+}
+
+/** A column's date layout, compiled; like a pattern, one that cannot be compiled fails its job typed. */
+function runnableLayout(spec: ColumnSpec): DateLayout | null {
+  if (spec.format === null) return null;
+  try {
+    return compileDateLayout(spec.format, spec.type);
+  } catch (error) {
+    throw new IngestError('INVALID_FORMAT', `the format of column "${spec.name}" cannot be used: ${(error as Error).message}; the dataset is unchanged`);
   }
 }
 
@@ -51,6 +62,7 @@ interface CompiledColumn {
   spec: ColumnSpec;
   index: number;
   pattern: UserPattern | null;
+  layout: DateLayout | null;
   allowed: Set<CellValue | typeof MISMATCH> | null;
   textual: boolean;
 }
@@ -60,6 +72,7 @@ function compile(spec: ColumnSpec, index: number): CompiledColumn {
     spec,
     index,
     pattern: spec.pattern === null ? null : runnablePattern(spec.name, spec.pattern),
+    layout: runnableLayout(spec),
     // Allowed values compare as stored values, so that "true" matches "TRUE" and "1.50" matches "1.5".
     allowed: spec.values === null ? null : new Set(spec.values.map((v) => toColumnValue(spec.type, v))),
     textual: spec.type === 'STRING' || spec.type === 'EMAIL',
@@ -78,6 +91,8 @@ export class RowValidator {
     specs: readonly ColumnSpec[],
     /** Issues described per row; the rest are only counted, so that a row of a thousand blank required cells holds few objects. */
     private readonly maxIssuesPerRow: number,
+    /** Cell texts (trimmed) that are read as empty, besides blank cells; null: none. */
+    private readonly nullValues: ReadonlySet<string> | null = null,
   ) {
     this.columns = specs.map(compile);
     this.uniqueColumns = this.columns.filter((column) => column.spec.unique);
@@ -104,14 +119,14 @@ export class RowValidator {
     for (const column of this.columns) {
       const cell = cells[column.index];
       const { spec } = column;
-      if (isBlank(cell)) {
+      if (readsAsEmpty(cell, this.nullValues)) {
         if (spec.required) this.problem(found, column, 'REQUIRED', `${spec.name} is required`, cell);
         out[column.index] = null;
         continue;
       }
-      const value = toColumnValue(spec.type, cell as Exclude<RawCell, null | undefined>);
+      const value = toColumnValue(spec.type, cell as Exclude<RawCell, null | undefined>, column.layout);
       if (value === MISMATCH) {
-        this.problem(found, column, 'TYPE_MISMATCH', `${spec.name} must be ${article(spec.type)} ${spec.type}`, cell);
+        this.problem(found, column, 'TYPE_MISMATCH', mismatchMessage(column), cell);
         continue;
       }
       out[column.index] = value;
@@ -152,6 +167,11 @@ export class RowValidator {
     }
     return 0;
   }
+}
+
+function mismatchMessage({ spec, layout }: CompiledColumn): string {
+  const expected = `${spec.name} must be ${article(spec.type)} ${spec.type}`;
+  return layout ? `${expected} in the layout ${layout.text}` : expected;
 }
 
 function article(type: string): string {

@@ -1,4 +1,5 @@
 import type { CellValue, ColumnType } from '../datasets/column-types';
+import type { DateLayout } from './date-layout';
 
 /** A cell as a parser delivers it: CSV gives strings, XLSX typed values. */
 export type RawCell = string | number | boolean | Date | null | undefined;
@@ -18,6 +19,16 @@ const FALSE = new Set(['false', 'f', 'no', 'n', '0']);
 /** Whether a cell holds nothing: absent, empty, or only white space. */
 export function isBlank(cell: RawCell): boolean {
   return cell === null || cell === undefined || (typeof cell === 'string' && cell.trim() === '');
+}
+
+/** The texts a job reads as empty, trimmed as cells are compared; null when it has none. */
+export function nullValueSet(nullValues: readonly string[]): ReadonlySet<string> | null {
+  return nullValues.length === 0 ? null : new Set(nullValues.map((text) => text.trim()));
+}
+
+/** Whether a cell is read as empty: blank, or a text the job lists as a null value. */
+export function readsAsEmpty(cell: RawCell, nullValues: ReadonlySet<string> | null): boolean {
+  return isBlank(cell) || (nullValues !== null && typeof cell === 'string' && nullValues.has(cell.trim()));
 }
 
 export function cellText(cell: RawCell): string {
@@ -45,8 +56,18 @@ function parseDateTime(text: string): string | typeof MISMATCH {
   return Number.isNaN(millis) ? MISMATCH : new Date(millis).toISOString();
 }
 
-/** Converts a non-blank cell to the stored value of a column type, or MISMATCH. */
-export function toColumnValue(type: ColumnType, cell: Exclude<RawCell, null | undefined>): CellValue | typeof MISMATCH {
+/** A text cell (or a number: `20240131` in an XLSX cell) read with a column's layout, to the stored ISO value. */
+function fromLayout(type: 'DATE' | 'DATETIME', cell: string | number, layout: DateLayout): string | typeof MISMATCH {
+  const parts = layout.read(String(cell).trim());
+  if (!parts) return MISMATCH;
+  const date = `${parts.year}-${parts.month}-${parts.day}`;
+  if (type === 'DATETIME') return parseDateTime(`${date}T${parts.hour}:${parts.minute}:${parts.second}`);
+  return isCalendarDate(parts.year, parts.month, parts.day) ? date : MISMATCH;
+}
+
+/** Converts a non-blank cell to the stored value of a column type, or MISMATCH; a DATE or DATETIME text is read with `layout` when the column has one. */
+export function toColumnValue(type: ColumnType, cell: Exclude<RawCell, null | undefined>, layout: DateLayout | null = null): CellValue | typeof MISMATCH {
+  if (layout && (type === 'DATE' || type === 'DATETIME') && (typeof cell === 'string' || typeof cell === 'number')) return fromLayout(type, cell, layout);
   switch (type) {
     case 'STRING':
       return cellText(cell);

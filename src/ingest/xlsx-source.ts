@@ -35,13 +35,22 @@ export function plainCell(value: unknown): RawCell {
   return String(value);
 }
 
+/** A sheet row's values (exceljs's, from index 1) as the item numbered `number`. */
+function rowItem(values: unknown[], number: number, maxColumns: number): Extract<SourceItem, { kind: 'row' }> {
+  checkWidth(values.length - 1, number, maxColumns);
+  const cells: RawCell[] = [];
+  for (let i = 1; i < values.length; i++) cells.push(plainCell(values[i]));
+  return { kind: 'row', row: number, cells };
+}
+
 /**
  * Streams one worksheet (the first when `sheet` is null) through the zip's central directory, checked
- * against `limits.zip` before anything is inflated. The first row of the sheet is the header (row 0);
- * data rows are numbered from the sheet's rows, so row n is the sheet's row n+1 when the header is row 1.
+ * against `limits.zip` before anything is inflated. The sheet's rows 1..skipRows (its own row numbers)
+ * are skipped; the first row present after them is the header (row 0), and data rows are numbered from
+ * the sheet's rows, so row n is the sheet's row n+h when the header is the sheet's row h.
  * Resuming re-reads the sheet and skips the rows before the position.
  */
-export function xlsxSource(path: string, sheet: string | null, limits: FileLimits): RowSource {
+export function xlsxSource(path: string, sheet: string | null, skipRows: number, limits: FileLimits): RowSource {
   let bytesRead = 0;
   const messages: Record<string, string> = sheet === null ? { format: 'XLSX' } : { format: 'XLSX', sheet };
 
@@ -65,15 +74,13 @@ export function xlsxSource(path: string, sheet: string | null, limits: FileLimit
         let size = 0;
         for await (const row of worksheet) {
           bytesRead = progress.bytesRead;
+          if (row.number <= skipRows) continue; // a title, a blank line…: by the sheet's own numbers, which a re-read finds the same
           headerNumber ??= row.number;
           const number = row.number - headerNumber;
           if (number !== 0 && number < from.nextRow) continue;
-          const values = row.values as unknown[];
-          checkWidth(values.length - 1, number, limits.maxColumns);
-          const cells: RawCell[] = [];
-          for (let i = 1; i < values.length; i++) cells.push(plainCell(values[i]));
-          items.push({ kind: 'row', row: number, cells });
-          size += approxBytes(cells);
+          const item = rowItem(row.values as unknown[], number, limits.maxColumns);
+          items.push(item);
+          size += approxBytes(item.cells);
           if (items.length === rowsPerBurst || size >= BURST_BYTES) {
             yield { items, after: { nextRow: number + 1, byteOffset: null } };
             items = [];

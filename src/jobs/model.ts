@@ -6,7 +6,7 @@ export type JobStatus = (typeof JOB_STATUSES)[number];
 export const FILE_FORMATS = ['CSV', 'XLSX'] as const;
 export type FileFormat = (typeof FILE_FORMATS)[number];
 
-export const INGEST_MODES = ['APPEND', 'REPLACE'] as const;
+export const INGEST_MODES = ['APPEND', 'REPLACE', 'UPSERT'] as const;
 export type IngestMode = (typeof INGEST_MODES)[number];
 
 export type IssueSeverity = 'ERROR' | 'WARNING';
@@ -27,7 +27,16 @@ export interface JobOptions {
   maxErrors: number | null;
   /** Where the job's end is announced (a signed webhook), or null. */
   webhookUrl: string | null;
+  /** Cell texts read as empty, besides the empty text. */
+  nullValues: string[];
+  /** Lines (CSV) or sheet rows (XLSX) before the header, not read as records. */
+  skipRows: number;
+  /** Validate and count only: the job's rows are never published, and a dataset it names anew is not created. */
+  dryRun: boolean;
+  /** The columns that identify a row (the dataset's key); null: the dataset's own, if it has one. */
+  key: string[] | null;
 }
+
 
 export interface FileInfo {
   name: string;
@@ -68,6 +77,26 @@ export interface Checkpoint {
   failure?: JobError;
   /** Issues stored so far (the next one's index; at most the per-job cap); absent from checkpoints written before issues were capped. */
   issuesStored?: number;
+  /** Rejected rows kept for the rejected-rows file so far, and their cells' size; absent before the first one. */
+  rejectsKept?: { rows: number; bytes: number };
+  /** UPSERT: of the rows written so far, those whose key the dataset had, with other values or the same; absent before the first. */
+  keyMatches?: KeyMatches;
+}
+
+/** UPSERT's rows whose key the dataset holds: `updated` (a value differs) and `unchanged`; the others of rowsWritten are inserted. */
+export interface KeyMatches {
+  updated: number;
+  unchanged: number;
+}
+
+/** A rejected row as the file had it, for the job's rejected-rows file; row 0 holds the file's header names. */
+export interface RejectedRow {
+  /** 1-based data row number. */
+  row: number;
+  /** Its issues as one text. */
+  errors: string;
+  /** Its cells as read, as text. */
+  cells: string[];
 }
 
 export interface AttemptStart {
@@ -122,6 +151,12 @@ export interface Issue {
   row: number | null;
   column: string | null;
   value: string | null;
+}
+
+/** The rows a job adds to its dataset: all it wrote, but for UPSERT's rows that replace one the dataset had. */
+export function rowsInserted(job: Pick<Job, 'progress' | 'checkpoint'>): number {
+  const matches = job.checkpoint?.keyMatches;
+  return job.progress.rowsWritten - (matches ? matches.updated + matches.unchanged : 0);
 }
 
 export const TERMINAL_STATUSES: ReadonlySet<JobStatus> = new Set(['COMPLETED', 'FAILED', 'CANCELLED']);

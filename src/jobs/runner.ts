@@ -138,12 +138,8 @@ export class JobRunner {
 
   /** Starts a claimed job's worker on a local copy of its upload; a job whose upload cannot be read fails STORAGE_ERROR. */
   private async launch(job: Job): Promise<void> {
-    if (job.cancelRequested) {
-      // Asked to cancel while another instance ran it, which stopped before it could.
-      const cancelled = await this.registry.cancel(job);
-      if (cancelled) void this.settled(cancelled);
-      return;
-    }
+    // Asked to cancel while another instance ran it, which stopped before it could.
+    if (job.cancelRequested) return this.cancelUnstarted(job);
     let file: LocalFile;
     try {
       file = await this.fetchUpload(job);
@@ -157,6 +153,12 @@ export class JobRunner {
       if (failed) void this.settled(failed);
       return;
     }
+    // A cancel asked while the upload was copied went through the store: no worker was there to hear it.
+    const current = await this.registry.get(job.id);
+    if (current?.cancelRequested && current.lease?.token === job.lease!.token) {
+      await file.release();
+      return this.cancelUnstarted(current);
+    }
     const worker = spawnIngestWorker({
       engine: this.deps.workerEngine,
       aliveIntervalMs: this.config.heartbeatIntervalMs / 2,
@@ -169,6 +171,12 @@ export class JobRunner {
     this.running.set(entry.token, entry);
     void entry.exited.then(() => file.release());
     this.watch(entry);
+  }
+
+  /** Ends a claimed job whose cancel was asked before its worker started. */
+  private async cancelUnstarted(job: Job): Promise<void> {
+    const cancelled = await this.registry.cancel(job);
+    if (cancelled) void this.settled(cancelled);
   }
 
   /** The job's upload as a local file; copying a large one out of the database may outlast a lease, which is renewed meanwhile. */
@@ -261,14 +269,15 @@ export class JobRunner {
 
   /** The transition a final report asks for; null when it ends nothing (a pause hands the job back). */
   private async endAs(entry: RunningAttempt, current: Job, report: WorkerReport): Promise<Job | null> {
+    // Every row is in once the worker finished: a cancel that came too late does not undo the job.
+    if (report.type === 'finished') return this.registry.complete(current);
+    if (report.type === 'failed') return this.registry.fail(current, report.error);
+    // A cancel asked through the store counts as one asked here: its notice may not have reached the worker before a pause did.
+    if (report.type === 'cancelled' || entry.cancelRequested || current.cancelRequested) return this.registry.cancel(current);
     if (report.type === 'paused') {
       await this.registry.release(current);
       return null;
     }
-    // Every row is in once the worker finished: a cancel that came too late does not undo the job.
-    if (report.type === 'finished') return this.registry.complete(current);
-    if (report.type === 'failed') return this.registry.fail(current, report.error);
-    if (report.type === 'cancelled' || entry.cancelRequested) return this.registry.cancel(current);
     if (report.type === 'disconnected') return this.resumeLater(entry, current, report.detail);
     if (report.type !== 'crashed') return null;
     entry.log.error({ detail: report.message }, 'ingest crashed');

@@ -5,7 +5,10 @@ import type { Dataset, DatasetRow } from '../datasets/model';
  * store commits it COMPLETED; what a failed or cancelled job left is deleted by `purgeStep`.
  */
 export interface DatasetStore {
+  /** The dataset of that name; null too while only dry runs have named it (a provisional dataset). */
   get(workspace: string, name: string): Promise<Dataset | null>;
+  /** The id of the dataset record of that name, provisional or not: what jobs are filtered by. */
+  idOf(workspace: string, name: string): Promise<number | null>;
   getById(id: number): Promise<Dataset | null>;
   /** The workspace's datasets, by name. */
   list(workspace: string): Promise<Dataset[]>;

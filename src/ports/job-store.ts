@@ -1,5 +1,5 @@
 import type { DatasetColumn } from '../datasets/columns';
-import type { FileInfo, Issue, IssueSeverity, Job, JobError, JobOptions, JobStatus } from '../jobs/model';
+import type { FileInfo, Issue, IssueSeverity, Job, JobError, JobOptions, JobStatus, RejectedRow } from '../jobs/model';
 
 export interface NewJob {
   id: string;
@@ -12,7 +12,10 @@ export interface NewJob {
   now: number;
 }
 
-/** The dataset a new job writes into, created with it when the workspace has none of that name. */
+/**
+ * The dataset a new job writes into, created with it when the workspace has none of that name; a dry
+ * run creates it provisional and without columns (its own settle sets them, and its end forgets them).
+ */
 export interface NewJobDataset {
   name: string;
   columns: DatasetColumn[] | null;
@@ -43,8 +46,9 @@ export interface TransitionPatch {
 /**
  * What a transition does to the job's dataset, in the same atomic step: `publish` makes the rows the
  * job committed visible (APPEND: added; REPLACE: in place of all others), counted as the store has
- * them, and sets the job's totalRows to the rows it processed; `abandon` hides them for good and
- * forgets columns that the job's own inference set while no job of the dataset has completed;
+ * them, and sets the job's totalRows to the rows it processed (a dry run's rows are abandoned
+ * instead); `abandon` hides them for good and forgets columns that the job set while the dataset
+ * was never published;
  * `startOver` abandons them and also forgets the job's counters and issues, for an attempt that
  * resumes without a checkpoint.
  */
@@ -106,7 +110,12 @@ export interface JobStore {
   /** Issues in the order they were noted, after index `afterIndex`. */
   issues(num: number, severity: IssueSeverity | null, limit: number, afterIndex: number): Promise<Array<Issue & { index: number }>>;
   issueCount(num: number, severity: IssueSeverity | null): Promise<number>;
-  /** Deletes up to `limit` jobs that ended before `endedBefore`, with their issues and webhook deliveries; returns their uploads' keys (null: none). */
+  /** The rejected rows a job kept, in row order after row `afterRow` (row 0, first, holds the file's header); a job starting over forgets them. */
+  rejectedRows(num: number, afterRow: number, limit: number): Promise<RejectedRow[]>;
+  /**
+   * Deletes up to `limit` jobs that ended before `endedBefore`, with their issues, rejected rows and
+   * webhook deliveries, and provisional datasets no job names any more; returns their uploads' keys (null: none).
+   */
   deleteEnded(endedBefore: number, limit: number): Promise<Array<string | null>>;
   /** Keys of the uploads jobs still refer to: those of waiting and running jobs, and of ended ones too with `includeEnded`. */
   uploadKeys(includeEnded: boolean): Promise<Set<string>>;

@@ -11,4 +11,6 @@ export interface ApiKeyStore {
   revoke(id: string, now: number): Promise<boolean>;
   /** The caller a presented key stands for, or null for a malformed, unknown, wrong or revoked key. */
   authenticate(token: string): Promise<Caller | null>;
+  /** The deployment's secret for signed links: made at its first use, then the same for every instance and restart. */
+  linkSigningKey(): Promise<Buffer>;
 }

@@ -1,7 +1,7 @@
 import type { CellValue } from '../datasets/column-types';
 import type { DatasetColumn } from '../datasets/columns';
 import type { Dataset } from '../datasets/model';
-import type { Checkpoint, Issue, ProgressCounters } from '../jobs/model';
+import type { Checkpoint, Issue, ProgressCounters, RejectedRow } from '../jobs/model';
 
 /** The attempt a sink writes for: its job and dataset, the lease that fences every write, and how long each commit extends it. */
 export interface Attempt {
@@ -28,7 +28,15 @@ export interface BatchCommit {
   issues: readonly Issue[];
   /** The index of the first of `issues` among the job's stored issues. */
   firstIssueIndex: number;
+  /** Rejected rows kept for the job's rejected-rows file (row 0: the file's header, with the first of them). */
+  rejectedRows: readonly RejectedRow[];
   progress: ProgressUpdate;
+}
+
+/** What a burst's keys find, by `keyText` of the key: in the job's own rows, and in the visible rows (each row's values, in column order). */
+export interface KeyedRows {
+  own: Set<string>;
+  visible: Map<string, CellValue[]>;
 }
 
 /**
@@ -53,6 +61,13 @@ export interface RowSink {
   prepareUnique(columnIndexes: readonly number[], replace: boolean): Promise<void>;
   /** Which of `values` a UNIQUE column (one of those prepared) already holds in scope: fetched once per burst of rows. */
   taken(columnIndex: number, values: readonly CellValue[]): Promise<Set<CellValue>>;
+  /**
+   * Readies lookups by the dataset's key (its key columns' indexes), before the first row: in the
+   * job's own committed rows and, with `visible` (APPEND, UPSERT), in the dataset's visible rows.
+   */
+  prepareKey(columnIndexes: readonly number[], visible: boolean): Promise<void>;
+  /** For these keys (each the key columns' values, as stored), those the job's own rows hold, and the visible rows holding the others: fetched once per burst. */
+  keyed(keys: readonly CellValue[][]): Promise<KeyedRows>;
   /** Writes a batch's rows and issues, the counters and the checkpoint, and extends the lease, in one fenced step. */
   commit(batch: BatchCommit): Promise<void>;
   close(): Promise<void>;

@@ -1,4 +1,5 @@
 import { COLUMN_TYPES } from '../datasets/column-types';
+import { keyNames } from '../datasets/key';
 import { type ColumnSpec, specsOf } from '../datasets/columns';
 import type { Dataset as DatasetRecord, DatasetRow as DatasetRowRecord } from '../datasets/model';
 import { builder } from './builder';
@@ -17,6 +18,8 @@ const Column = builder.objectRef<ColumnSpec>('Column').implement({
     min: t.exposeFloat('min', { nullable: true }),
     max: t.exposeFloat('max', { nullable: true }),
     values: t.exposeStringList('values', { nullable: true }),
+    aliases: t.exposeStringList('aliases', { nullable: true, description: 'Other header names that mean this column' }),
+    format: t.exposeString('format', { nullable: true, description: "DATE/DATETIME: the layout of the file's text" }),
   }),
 });
 
@@ -33,6 +36,7 @@ export const Dataset = builder.objectRef<DatasetRecord>('Dataset').implement({
   fields: (t) => ({
     name: t.exposeString('name'),
     columns: t.field({ type: [Column], description: 'Empty until the first job has inferred them', resolve: (d) => specsOf(d.columns ?? []) }),
+    key: t.stringList({ description: 'The columns whose values together identify a row (UPSERT finds rows by them); empty: the dataset has no key', resolve: (d) => keyNames(d.columns ?? []) }),
     rowCount: t.exposeInt('rowCount', { description: 'Rows visible: only those of COMPLETED jobs' }),
     rows: t.field({
       type: DatasetRowConnection,

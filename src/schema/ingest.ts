@@ -17,6 +17,10 @@ const ColumnInput = builder.inputType('ColumnInput', {
     min: t.float({ description: 'INTEGER/DECIMAL lower bound, or STRING/EMAIL minimum length' }),
     max: t.float({ description: 'INTEGER/DECIMAL upper bound, or STRING/EMAIL maximum length' }),
     values: t.stringList({ description: 'Allowed values, compared after conversion to the column type' }),
+    aliases: t.stringList({ description: 'Other header names that mean this column (headers match names and aliases trimmed, in any case)' }),
+    format: t.string({
+      description: "DATE/DATETIME: the layout of the file's text, from the tokens YYYY MM DD HH mm ss and separators, e.g. DD/MM/YYYY or MM/DD/YYYY HH:mm (default ISO 8601); stored values stay ISO",
+    }),
   }),
 });
 
@@ -37,10 +41,19 @@ const IngestInput = builder.inputType('IngestInput', {
     columns: t.field({ type: [ColumnInput], description: "Inferred from the header and a sample when absent (or taken from the dataset's columns)" }),
     csv: t.field({ type: CsvOptionsInput }),
     sheet: t.string({ description: 'XLSX worksheet name; the first sheet when absent' }),
-    mode: t.field({ type: IngestMode, description: 'APPEND by default' }),
+    mode: t.field({ type: IngestMode, description: 'APPEND by default; UPSERT replaces the rows whose key a row of the file has, and adds the others' }),
     maxErrors: t.int({ description: 'More rejected rows than this fails the job (TOO_MANY_ERRORS)' }),
     idempotencyKey: t.string(),
     webhookUrl: t.string({ description: "Receives a signed job.completed / job.failed / job.cancelled event (Standard Webhooks, the workspace's signing secret)" }),
+    nullValues: t.stringList({ description: 'Cell texts read as empty (compared trimmed, case-sensitive), e.g. ["NA", "NULL", "-"]; the empty text always is' }),
+    skipRows: t.int({ description: 'Lines (CSV) or sheet rows (XLSX) before the header to skip, not read as records (default 0)' }),
+    key: t.stringList({
+      description:
+        "The columns whose values together identify a row: the dataset's key, declared by the job that gives it its columns (later jobs repeat it or leave it out). Required with UPSERT",
+    }),
+    dryRun: t.boolean({
+      description: 'Validate and count only (default false): the job runs through to COMPLETED with its issues and counts, and the dataset is left as it is (a new name creates none)',
+    }),
   }),
 });
 

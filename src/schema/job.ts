@@ -1,4 +1,4 @@
-import { FILE_FORMATS, type Issue as IssueRecord, type Job as JobRecord, JOB_ID_PREFIX, JOB_STATUSES } from '../jobs/model';
+import { FILE_FORMATS, type Issue as IssueRecord, type Job as JobRecord, JOB_ID_PREFIX, JOB_STATUSES, rowsInserted } from '../jobs/model';
 import { builder } from './builder';
 import { Dataset } from './dataset';
 import { connection, connectionType, decodeCursor, encodeCursor, pageSize } from './pagination';
@@ -92,8 +92,24 @@ const Issue = builder.objectRef<IssueWithIndex>('Issue').implement({
 
 const IssueConnection = connectionType('Issue', Issue);
 
-const JobResult = builder.objectRef<{ rowsWritten: number; rowsRejected: number; durationMs: number }>('JobResult').implement({
-  fields: (t) => ({ rowsWritten: t.exposeInt('rowsWritten'), rowsRejected: t.exposeInt('rowsRejected'), durationMs: t.exposeFloat('durationMs') }),
+interface JobResultRecord {
+  rowsWritten: number;
+  rowsRejected: number;
+  durationMs: number;
+  rowsInserted: number;
+  rowsUpdated: number;
+  rowsUnchanged: number;
+}
+
+const JobResult = builder.objectRef<JobResultRecord>('JobResult').implement({
+  fields: (t) => ({
+    rowsWritten: t.exposeInt('rowsWritten', { description: 'Rows accepted: inserted + updated + unchanged' }),
+    rowsRejected: t.exposeInt('rowsRejected'),
+    durationMs: t.exposeFloat('durationMs'),
+    rowsInserted: t.exposeInt('rowsInserted', { description: 'Rows added to the dataset (every row written, but for UPSERT)' }),
+    rowsUpdated: t.exposeInt('rowsUpdated', { description: 'UPSERT: rows replacing the row with their key, whose values differed' }),
+    rowsUnchanged: t.exposeInt('rowsUnchanged', { description: 'UPSERT: rows whose key the dataset had with the same values: nothing was rewritten' }),
+  }),
 });
 
 const JobError = builder.objectRef<{ code: string; message: string }>('JobError').implement({
@@ -108,6 +124,7 @@ export const Job = builder.objectRef<JobRecord>('Job').implement({
     stage: t.exposeString('stage', { description: 'queued, starting, parsing (resuming, when an attempt picks up from a checkpoint), finalizing, done, failed or cancelled' }),
     dataset: t.field({ type: Dataset, resolve: async (job, _args, { services }) => (await services.datasets.getById(job.datasetId))! }),
     file: t.field({ type: FileInfo, resolve: (job) => job.file }),
+    dryRun: t.boolean({ description: 'Validated and counted only: nothing of it is written to the dataset', resolve: (job) => job.options.dryRun }),
     progress: t.field({ type: Progress, resolve: (job) => progressOf(job, Date.now()) }),
     messages: t.field({
       type: [Message],
@@ -133,7 +150,14 @@ export const Job = builder.objectRef<JobRecord>('Job').implement({
       description: 'Set when COMPLETED',
       resolve: (job) =>
         job.status === 'COMPLETED'
-          ? { rowsWritten: job.progress.rowsWritten, rowsRejected: job.progress.rowsRejected, durationMs: job.completedAt! - job.startedAt! }
+          ? {
+              rowsWritten: job.progress.rowsWritten,
+              rowsRejected: job.progress.rowsRejected,
+              durationMs: job.completedAt! - job.startedAt!,
+              rowsInserted: rowsInserted(job),
+              rowsUpdated: job.checkpoint?.keyMatches?.updated ?? 0,
+              rowsUnchanged: job.checkpoint?.keyMatches?.unchanged ?? 0,
+            }
           : null,
     }),
     error: t.field({
@@ -169,6 +193,12 @@ builder.objectFields(Job, (t) => ({
     stalled: t.boolean({
       description: 'RUNNING and updatedAt older than the stall threshold',
       resolve: (job, _args, { services }) => job.status === 'RUNNING' && Date.now() - job.updatedAt > services.config.stallThresholdMs,
+    }),
+    rejectedRowsUrl: t.string({
+      nullable: true,
+      description:
+        'Once the job has ended with rejected rows: a signed link, working without an API key until it expires (SLUICE_REJECTED_ROWS_LINK_TTL_MS, 1 hour by default), to a CSV of them: _row (the data row number), _errors, then the file\'s own columns as read. Null while the job runs, and when it rejected none',
+      resolve: (job, _args, { services, origin }) => services.rejectedRows.link(job, origin, Date.now()),
     }),
 }));
 
@@ -209,9 +239,9 @@ builder.queryFields((t) => ({
       const before = decodeCursor('job', args.after);
       let datasetId: number | undefined;
       if (args.dataset != null) {
-        const dataset = await services.datasets.get(workspace, args.dataset);
-        if (!dataset) return connection<JobRecord>([], size, before, () => '', () => 0);
-        datasetId = dataset.id;
+        const id = await services.datasets.idOf(workspace, args.dataset);
+        if (id === null) return connection<JobRecord>([], size, before, () => '', () => 0);
+        datasetId = id;
       }
       const filter = { workspace, statuses: args.status ?? undefined, datasetId };
       const items = await services.jobs.list(filter, size + 1, before);

@@ -1,3 +1,4 @@
+import type { RejectedRowsFiles } from './rejected-rows';
 import type { Config } from '../config';
 import type { Feeds } from '../events/feeds';
 import type { IngestSubmission } from '../ingest/submission';
@@ -27,10 +28,14 @@ export interface Services {
   destinations: DestinationPolicy;
   dispatcher: WebhookDispatcher;
   draining: Draining;
+  /** Ended jobs' rejected-rows files, behind signed links. */
+  rejectedRows: RejectedRowsFiles;
 }
 
 export interface GraphQLContext {
   /** The caller's workspace, from its API key. */
   workspace: string;
   services: Services;
+  /** Where clients reach this server: the origin of the links it mints for them. */
+  origin: string;
 }

@@ -1,4 +1,7 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { Services } from './context';
+import type { Dashboard } from './dashboard';
+import { isGetOrHead } from './plain-http';
 import { Draining } from './draining';
 import type { Metrics } from './metrics';
 import type { Yoga } from './yoga';
@@ -19,17 +22,28 @@ export interface HealthReport {
   subscriptions: number;
 }
 
-/**
- * The HTTP server: GET /health, GET /metrics (unless turned off), and GraphQL (with GraphiQL for browsers) on /graphql. While draining,
- * uploads are refused with 503 before their body is read.
- */
-/** A GET or HEAD of exactly `path`: the plain endpoints beside GraphQL answer only those. */
+/** A GET or HEAD of exactly `path`. */
 function isRead(req: IncomingMessage, path: string): boolean {
-  return req.url === path && (req.method === 'GET' || req.method === 'HEAD');
+  return req.url === path && isGetOrHead(req);
 }
 
-export function buildHttpServer(yoga: { api: Yoga; uploads: Yoga }, health: () => HealthReport, draining: Draining, metrics: Metrics | null): Server {
+/**
+ * The HTTP server: the web dashboard on / (with its files under /assets/), GET /health, GET /metrics
+ * (unless turned off), rejected-rows files behind signed links, and GraphQL (with GraphiQL for
+ * browsers) on /graphql. While draining, uploads are refused with 503 before their body is read.
+ */
+export function buildHttpServer(
+  yoga: { api: Yoga; uploads: Yoga },
+  health: () => HealthReport,
+  { draining, rejectedRows }: Pick<Services, 'draining' | 'rejectedRows'>,
+  metrics: Metrics | null,
+  dashboard: Dashboard,
+): Server {
   return createServer((req, res) => {
+    if (rejectedRows.handles(req)) {
+      void rejectedRows.serve(req, res);
+      return;
+    }
     if (metrics && isRead(req, '/metrics')) {
       void metrics.serve(req, res);
       return;
@@ -38,6 +52,10 @@ export function buildHttpServer(yoga: { api: Yoga; uploads: Yoga }, health: () =
       const report = health();
       res.writeHead(report.status === 'ok' ? 200 : 503, { 'content-type': 'application/json', 'cache-control': 'no-store' });
       res.end(req.method === 'HEAD' ? undefined : JSON.stringify(report));
+      return;
+    }
+    if (dashboard.handles(req)) {
+      dashboard.serve(req, res);
       return;
     }
     const multipart = req.headers['content-type']?.startsWith('multipart/form-data') ?? false;

@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import { createYoga, maskError, type YogaServerInstance } from 'graphql-yoga';
 import type { Logger } from 'pino';
 import { schema } from '../schema';
@@ -9,6 +10,7 @@ import { type Authenticator, type CallerContext, useApiKeys } from './auth';
 import type { ConnectionQuota } from '../auth/connection-quota';
 import type { GraphQLContext, Services } from './context';
 import { useCsrfPrevention } from './csrf';
+import { useGraphiQL } from './graphiql';
 import { useSseConnectionQuota } from './sse-quota';
 
 export type Yoga = YogaServerInstance<Record<string, unknown>, GraphQLContext>;
@@ -28,7 +30,7 @@ export function buildYoga(
   return createYoga<Record<string, unknown>, GraphQLContext>({
     schema,
     graphqlEndpoint: '/graphql',
-    graphiql: services.config.graphiql,
+    graphiql: false, // served by useGraphiQL, with its assets inline and a CSP
     batching: false,
     maxRequestBodySize: false, // enforced by useRequestBodyLimit (last plugin), more cheaply
     multipart: false, // uploads are streamed to the spool by useStreamingUploads instead of being buffered
@@ -51,14 +53,18 @@ export function buildYoga(
       },
     },
     // The caller was set by useApiKeys (HTTP) or by the WebSocket's connection_init (websocket.ts): never from an argument.
-    context: ({ caller }: Record<string, unknown> & CallerContext): GraphQLContext => {
+    context: ({ caller, req }: Record<string, unknown> & CallerContext & { req?: IncomingMessage }): GraphQLContext => {
       if (!caller) throw new Error('a GraphQL operation ran without an authenticated caller');
-      return { workspace: caller.workspace, services };
+      // The server speaks plain HTTP; behind a proxy, SLUICE_PUBLIC_URL says how clients reach it.
+      const origin = services.config.publicUrl ?? `http://${req?.headers.host ?? `${services.config.host}:${services.config.port}`}`;
+      return { workspace: caller.workspace, services, origin };
     },
     plugins: [
-      // First: refuses before anything else looks at the request, and before any body is read.
+      ...(services.config.graphiql ? [useGraphiQL('/graphql')] : []),
+      // First of the checks: refuses before anything else looks at the request, and before any body is read.
       useCsrfPrevention(),
-      useApiKeys(access.auth),
+      // GraphiQL fetches the schema before its user has pasted a key.
+      useApiKeys(access.auth, { introspectionWithoutKey: services.config.graphiql && services.config.introspection }),
       useSseConnectionQuota(access.quota),
       ...(body.uploads ? uploadPlugins(body.uploads, body.maxBytes, services.config.maxRequestBytes) : [useRequestBodyLimit(body.maxBytes)]),
       ...useQueryLimits(services.config.queryLimits),

@@ -25,6 +25,7 @@ export function eventBody(event: string, job: Job, dataset: string, now: number)
       id: job.id,
       status: job.status,
       dataset,
+      dryRun: job.options.dryRun,
       processedRows: job.progress.processedRows,
       rowsWritten: job.progress.rowsWritten,
       rowsRejected: job.progress.rowsRejected,

@@ -20,6 +20,10 @@ export function jobOptions(overrides: Partial<JobOptions> = {}): JobOptions {
     mode: 'APPEND',
     maxErrors: null,
     webhookUrl: null,
+    nullValues: [],
+    skipRows: 0,
+    dryRun: false,
+    key: null,
     ...overrides,
   };
 }

@@ -311,15 +311,41 @@ describe.each(ENGINES)('JobStore contract: $name', (engineUnderTest) => {
       expect(await engine.datasets.getById(first.datasetId)).toMatchObject({ columns: null, rowCount: 0 });
     });
 
-    it('abandon keeps the columns its inference set when a job of the dataset completed before', async () => {
+    it('abandon forgets the columns its inference set while no publish has shown them, even after a job completed without columns', async () => {
       const empty = await createJob(engine, 'inferred', {}, null);
       await completeJob(engine, await claimAt(engine, T0, empty)); // completed without settling any columns
       expect((await engine.datasets.getById(empty.datasetId))!.columns).toBeNull();
       const failing = await claimAt(engine, T0, await createJob(engine, 'inferred', {}, null));
       await commitRows(await settledSink(opened, failing), codes('a'), 1);
       await endJob(engine, failing, 'FAILED');
-      expect(await engine.datasets.getById(empty.datasetId)).toMatchObject({ columns: COLUMNS, rowCount: 0 });
-      expect(await visibleCodes(engine, 'inferred')).toEqual([]);
+      expect(await engine.datasets.getById(empty.datasetId)).toMatchObject({ columns: null, rowCount: 0 });
+    });
+
+    it('abandon keeps columns a publish has shown, though a job now failing inferred them first', async () => {
+      const first = await claimAt(engine, T0, await createJob(engine, 'inferred', {}, null));
+      await commitRows(await settledSink(opened, first), codes('a'), 1);
+      await completeJob(engine, first);
+      const failing = await claimAt(engine, T0, await createJob(engine, 'inferred', {}, null));
+      await commitRows(await settledSink(opened, failing), codes('b'), 1);
+      await endJob(engine, failing, 'FAILED');
+      expect(await engine.datasets.getById(first.datasetId)).toMatchObject({ columns: COLUMNS, rowCount: 1 });
+      expect(await visibleCodes(engine, 'inferred')).toEqual(['a']);
+    });
+
+    it("completing a dry run publishes nothing: its rows are abandoned and the columns it set forgotten", async () => {
+      const dry = await claimAt(engine, T0, await createJob(engine, 'trial', { options: jobOptions({ dryRun: true }) }, null));
+      await commitRows(await settledSink(opened, dry), codes('a', 'b'), 2);
+      const done = await completeJob(engine, dry);
+      expect(done).toMatchObject({ status: 'COMPLETED', progress: { rowsWritten: 2, totalRows: 2 } });
+      expect(await engine.datasets.getById(dry.datasetId)).toMatchObject({ columns: null, rowCount: 0, provisional: true });
+      const real = await claimAt(engine, T0, await createJob(engine, 'people'));
+      await commitRows(await settledSink(opened, real), codes('a'), 1);
+      await completeJob(engine, real);
+      const dryOnPeople = await claimAt(engine, T0, await createJob(engine, 'people', { options: jobOptions({ dryRun: true, mode: 'REPLACE' }) }));
+      await commitRows(await settledSink(opened, dryOnPeople), codes('x', 'y'), 2);
+      await completeJob(engine, dryOnPeople);
+      expect(await engine.datasets.get(WORKSPACE, 'people')).toMatchObject({ columns: COLUMNS, rowCount: 1 });
+      expect(await visibleCodes(engine, 'people')).toEqual(['a']);
     });
 
     it("startOver hides the attempt's rows and forgets the job's counters and issues", async () => {

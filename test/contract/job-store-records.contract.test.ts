@@ -303,6 +303,18 @@ describe.each(ENGINES)('JobStore contract: $name', (engineUnderTest) => {
       expect(await engine.jobs.deleteEnded(T0 + 200, 10)).toEqual([]);
     });
 
+    it('deletes a dataset only dry runs named once no job names it; a dataset a real job named stays', async () => {
+      const dry = { options: jobOptions({ dryRun: true }) };
+      const lone = await endJob(engine, await createJob(engine, 'tried', dry), 'CANCELLED', T0);
+      await endJob(engine, await createJob(engine, 'kept', dry), 'CANCELLED', T0);
+      await endJob(engine, await createJob(engine, 'kept', {}, null), 'CANCELLED', T0);
+      expect(await engine.datasets.idOf(WORKSPACE, 'tried')).toBe(lone.datasetId);
+      await engine.jobs.deleteEnded(T0 + 1, 10);
+      expect(await engine.datasets.idOf(WORKSPACE, 'tried')).toBeNull();
+      expect(await engine.datasets.getById(lone.datasetId)).toBeNull();
+      expect(await engine.datasets.get(WORKSPACE, 'kept')).toMatchObject({ name: 'kept', provisional: false });
+    });
+
     it('deletes at most `limit` jobs a call', async () => {
       for (let i = 0; i < 5; i++) await endJob(engine, await createJob(engine, 'a', { upload: `u${i}` }), 'CANCELLED', T0);
       const first = await engine.jobs.deleteEnded(T0 + 1, 2);
@@ -311,6 +323,32 @@ describe.each(ENGINES)('JobStore contract: $name', (engineUnderTest) => {
       expect([first.length, second.length, third.length]).toEqual([2, 2, 1]);
       expect([...first, ...second, ...third].sort()).toEqual(['u0', 'u1', 'u2', 'u3', 'u4']);
       expect(await engine.jobs.count({ workspace: WORKSPACE })).toBe(0);
+    });
+  });
+
+  describe('a dry run\'s dataset', () => {
+    it('is provisional when the dry run names it anew: no columns, not found by name nor listed, until a real job names it', async () => {
+      const dry = await createJob(engine, 'trial', { options: jobOptions({ dryRun: true }) });
+      expect(dry.options.dryRun).toBe(true);
+      expect(await engine.datasets.getById(dry.datasetId)).toMatchObject({ name: 'trial', columns: null, provisional: true });
+      expect(await engine.datasets.get(WORKSPACE, 'trial')).toBeNull();
+      expect(await engine.datasets.idOf(WORKSPACE, 'trial')).toBe(dry.datasetId);
+      expect((await engine.datasets.list(WORKSPACE)).map((d) => d.name)).toEqual([]);
+      const again = await createJob(engine, 'trial', { options: jobOptions({ dryRun: true }) });
+      expect(again.datasetId).toBe(dry.datasetId);
+      expect(await engine.datasets.get(WORKSPACE, 'trial')).toBeNull();
+
+      const real = await createJob(engine, 'trial');
+      expect(real.datasetId).toBe(dry.datasetId);
+      expect(await engine.datasets.get(WORKSPACE, 'trial')).toMatchObject({ id: dry.datasetId, provisional: false });
+      expect((await engine.datasets.list(WORKSPACE)).map((d) => d.name)).toEqual(['trial']);
+    });
+
+    it('is the dataset itself when it exists: a dry run changes nothing of it', async () => {
+      const real = await createJob(engine, 'people');
+      const dry = await createJob(engine, 'people', { options: jobOptions({ dryRun: true }) });
+      expect(dry.datasetId).toBe(real.datasetId);
+      expect(await engine.datasets.get(WORKSPACE, 'people')).toMatchObject({ columns: COLUMNS, provisional: false });
     });
   });
 

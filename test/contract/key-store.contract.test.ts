@@ -16,6 +16,13 @@ describe.each(ENGINES)('ApiKeyStore contract: $name', (spec) => {
     expect(await (await opened().another()).keys.authenticate(token)).toEqual({ keyId: record.id, workspace: 'ws-a' });
   });
 
+  it('makes the link signing key once: 32 random bytes, the same through every handle on the storage', async () => {
+    const [first, again] = await Promise.all([keys().linkSigningKey(), keys().linkSigningKey()]);
+    expect(first).toHaveLength(32);
+    expect(again.equals(first)).toBe(true);
+    expect((await (await opened().another()).keys.linkSigningKey()).equals(first)).toBe(true);
+  });
+
   it('never gives the secret back: listing shows no part of it', async () => {
     const { token } = await keys().create('ws-a', 'ci', Date.now());
     const { secret } = parseKey(token)!;

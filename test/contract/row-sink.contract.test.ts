@@ -164,6 +164,7 @@ describe.each(ENGINES)('RowSink contract: $name', (engineUnderTest) => {
         rows: codes('a', 'b'),
         issues: [issue(3), issue(4, 'WARNING')],
         firstIssueIndex: 0,
+        rejectedRows: [],
         progress: {
           counters: counters({ processedRows: 4, totalRows: 10, rowsWritten: 2, rowsRejected: 1, bytesRead: 40, issueErrors: 1, issueWarnings: 1 }),
           checkpoint: { nextRow: 5, byteOffset: 40, extraCellsNoted: true, issuesStored: 2 },
@@ -191,8 +192,27 @@ describe.each(ENGINES)('RowSink contract: $name', (engineUnderTest) => {
       expect(await visibleCodes(engine, 'people')).toEqual(['a', 'b', 'c']);
     });
 
+    it('writes rejected rows with the batch, texts as they are; the store gives them back in row order, a page at a time', async () => {
+      const header = { row: 0, errors: '', cells: ['Code', 'Name'] };
+      const awkward = { row: 7, errors: 'code must match ^[a-z]$; and 2 more', cells: ['tab\tquote"comma,', 'line\nbreak\r\n', '\\N', 'emoji 🚀', ''] };
+      await commitRows(sink, codes('a'), 1, { rejectedRows: [header, { row: 2, errors: 'e2', cells: ['x'] }] });
+      await commitRows(sink, [], 1, { rejectedRows: [awkward] });
+      expect(await engine.jobs.rejectedRows(job.num, -1, 10)).toEqual([header, { row: 2, errors: 'e2', cells: ['x'] }, awkward]);
+      expect(await engine.jobs.rejectedRows(job.num, 0, 1)).toEqual([{ row: 2, errors: 'e2', cells: ['x'] }]);
+      expect(await engine.jobs.rejectedRows(job.num, 2, 10)).toEqual([awkward]);
+      // A job that starts over forgets them; they are its file's, not the dataset's.
+      await requeue(engine, job, 'startOver');
+      expect(await engine.jobs.rejectedRows(job.num, -1, 10)).toEqual([]);
+    });
+
+    it('writes no rejected row of a batch whose attempt lost its lease', async () => {
+      await requeue(engine, job);
+      await expect(commitRows(sink, [], 0, { rejectedRows: [{ row: 1, errors: 'e', cells: ['x'] }] })).rejects.toBeInstanceOf(LeaseLostError);
+      expect(await engine.jobs.rejectedRows(job.num, -1, 10)).toEqual([]);
+    });
+
     it('takes a batch without rows or issues (progress only)', async () => {
-      await sink.commit({ rows: [], issues: [], firstIssueIndex: 0, progress: { counters: counters({ processedRows: 0, bytesRead: 5 }) } });
+      await sink.commit({ rows: [], issues: [], firstIssueIndex: 0, rejectedRows: [], progress: { counters: counters({ processedRows: 0, bytesRead: 5 }) } });
       expect((await reload(engine, job)).progress.bytesRead).toBe(5);
     });
 

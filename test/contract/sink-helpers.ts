@@ -1,7 +1,7 @@
 import { expect } from 'vitest';
 import type { CellValue } from '../../src/datasets/column-types';
 import type { DatasetColumn } from '../../src/datasets/columns';
-import type { Checkpoint, Issue, Job, ProgressCounters } from '../../src/jobs/model';
+import type { Checkpoint, Issue, Job, ProgressCounters, RejectedRow } from '../../src/jobs/model';
 import type { Engine } from '../../src/ports/engine';
 import type { DatasetEffect } from '../../src/ports/job-store';
 import type { RowSink } from '../../src/ports/row-sink';
@@ -55,12 +55,18 @@ export async function settledSink(opened: OpenedEngine, job: Job, shape: readonl
 }
 
 /** Commits `rows` as one batch whose counters say the job has now written `written` rows in all. */
-export async function commitRows(sink: RowSink, rows: CellValue[][], written: number, extra: { issues?: Issue[]; firstIssueIndex?: number; checkpoint?: Checkpoint; stage?: string } = {}): Promise<void> {
+export async function commitRows(
+  sink: RowSink,
+  rows: CellValue[][],
+  written: number,
+  extra: { issues?: Issue[]; firstIssueIndex?: number; rejectedRows?: RejectedRow[]; checkpoint?: Checkpoint; stage?: string } = {},
+): Promise<void> {
   const issues = extra.issues ?? [];
   await sink.commit({
     rows,
     issues,
     firstIssueIndex: extra.firstIssueIndex ?? 0,
+    rejectedRows: extra.rejectedRows ?? [],
     progress: {
       counters: counters({
         processedRows: written + issues.length,

@@ -103,7 +103,7 @@ async function expectRejected(server: TestServer, path: string, fileName: string
  */
 async function expectRejectedUnchecked(server: TestServer, path: string, sheet: string | null, code: string): Promise<JobFieldsFragment> {
   const dataset = await seededDataset(server);
-  const columns: ColumnSpec[] = COLUMNS.map((c) => ({ name: c.name, type: c.type, required: c.required ?? false, unique: false, pattern: null, min: null, max: null, values: null }));
+  const columns: ColumnSpec[] = COLUMNS.map((c) => ({ name: c.name, type: c.type, required: c.required ?? false, unique: false, pattern: null, min: null, max: null, values: null, aliases: null, format: null }));
   const id = await submitUnchecked(server, { dataset, format: 'XLSX', columns, sheet, mode: 'REPLACE' }, path);
   return expectFailedHarmlessly(server, await waitForJob(server.client, id), dataset, code);
 }

@@ -6,6 +6,7 @@ import type { ColumnInput, JobFieldsFragment } from '../generated/graphql';
 import { allIssues, writeGeneratedXlsx } from '../helpers/crash';
 import { tempDir, writeGeneratedCsv } from '../helpers/files';
 import { ingest, messagesOf, submit } from '../helpers/queries';
+import { rejectedRecords } from '../helpers/rejected-rows';
 import { removeDataDir, startServer, type TestServer, waitForJob } from '../helpers/server';
 import { queryStore, storeBytes } from '../helpers/store';
 
@@ -46,7 +47,7 @@ function expectFirstRequiredIssues(issues: Awaited<ReturnType<typeof allIssues>>
 describe('a CSV whose every cell of many required columns is blank', () => {
   const WIDTH = 200;
   const ROWS = 3000;
-  const CAPS = { perRow: 5, perJob: 1000 };
+  const CAPS = { perRow: 5, perJob: 1000, rejectedRows: 1000, rejectedBytes: 1024 ** 2 };
   let server: TestServer;
   let path: string;
   beforeAll(async () => {
@@ -112,7 +113,7 @@ describe('a job stopped and resumed from its checkpoint', () => {
     { perJob: 100_000, reachedBeforeStop: false },
   ])('keeps the issue numbering and the per-job cap of $perJob across the resume', async ({ perJob, reachedBeforeStop }) => {
     const dataDir = await mkdtemp(join(tmpdir(), 'sluice-issue-resume-'));
-    const overrides = { batchRows: 1000, issueLimits: { perRow: 1, perJob } };
+    const overrides = { batchRows: 1000, issueLimits: { perRow: 1, perJob, rejectedRows: perJob, rejectedBytes: 1024 ** 3 } };
     try {
       let server = await startServer(overrides, dataDir);
       let job: JobFieldsFragment;
@@ -135,6 +136,12 @@ describe('a job stopped and resumed from its checkpoint', () => {
         expect(ended.issueCounts).toEqual({ errors: ROWS * WIDTH, warnings: 0 });
         expect(await storedIssues(dataDir, job.id)).toEqual({ count: perJob, contiguous: true });
         expectFirstRequiredIssues(await allIssues(server.client, job.id), 1);
+        // The rejected-rows file keeps its bound across the resume too, each row once, in file order.
+        const [header, ...rejected] = await rejectedRecords(server.client, job.id);
+        expect(header).toEqual(['_row', '_errors', ...headerOf(WIDTH).split(',')]);
+        const kept = Math.min(perJob, ROWS);
+        expect(rejected.slice(0, kept).map((record) => Number(record[0]))).toEqual(Array.from({ length: kept }, (_, i) => i + 1));
+        expect(rejected.slice(kept).map((record) => record[1].replace(/ more .*/, ''))).toEqual(ROWS > kept ? [`truncated: ${ROWS - kept}`] : []);
       } finally {
         await server.stop();
       }

@@ -3,7 +3,8 @@ import Database from 'better-sqlite3';
 import { rowsTable, storageColumn } from '../../src/engines/shared/dataset-record';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DEFAULT_WORKSPACE } from '../../src/auth/first-key';
-import { type ColumnInput, DatasetColumnRulesDocument, DatasetDocument, type IssueSeverity, JobIssuesDocument } from '../generated/graphql';
+import { type ColumnInput, DatasetColumnRulesDocument, type IssueSeverity, JobIssuesDocument } from '../generated/graphql';
+import { errorIssue, type IssueView, issueViews, smallDataset, warningIssue } from '../helpers/results';
 import { writeText } from '../helpers/files';
 import { type IngestFileInput, ingest, submit, submitRefused, submitUnchecked } from '../helpers/queries';
 import { ON_POSTGRES } from '../helpers/engine';
@@ -22,39 +23,17 @@ afterAll(async () => {
   await server?.stop();
 });
 
-type IssueView = { severity: IssueSeverity; code: string; row: number | null; column: string | null; value: string | null };
-
 /** Uploads `content` as a CSV named after `dataset` into it and waits until the job is terminal. */
 async function ingestCsv(dataset: string, content: string, input: Omit<IngestFileInput, 'dataset'> = {}, target: TestServer = server) {
   const path = await writeText(`${dataset}.csv`, content);
   return ingest(target.client, { dataset, ...input }, path, `${dataset}.csv`);
 }
 
-/** Every issue of a job, in order, paging through `issues` (messages checked to be present, then dropped). */
-async function issuesOf(jobId: string, severity?: IssueSeverity, target: TestServer = server): Promise<IssueView[]> {
-  const issues: IssueView[] = [];
-  let after: string | null | undefined;
-  for (;;) {
-    const { job } = await target.client.request(JobIssuesDocument, { id: jobId, first: 1000, after, severity });
-    for (const { node } of job!.issues.edges) {
-      const { message, ...rest } = node;
-      expect(message).toMatch(/\S/);
-      issues.push(rest);
-    }
-    if (!job!.issues.pageInfo.hasNextPage) return issues;
-    after = job!.issues.pageInfo.endCursor;
-  }
-}
-
-async function datasetOf(name: string, target: TestServer = server) {
-  const { dataset } = await target.client.request(DatasetDocument, { name, first: 1000 });
-  expect(dataset).not.toBeNull();
-  expect(dataset!.rows.pageInfo.hasNextPage).toBe(false);
-  return { rowCount: dataset!.rowCount, columns: dataset!.columns, totalCount: dataset!.rows.totalCount, values: dataset!.rows.edges.map((e) => e.node.values) };
-}
-
-const error = (code: string, row: number, column: string | null, value: string | null): IssueView => ({ severity: 'ERROR', code, row, column, value });
-const warning = (code: string, column: string): IssueView => ({ severity: 'WARNING', code, row: null, column, value: null });
+/** Every issue of a job, in order, without messages. */
+const issuesOf = (jobId: string, severity?: IssueSeverity, target: TestServer = server) => issueViews(target.client, jobId, severity);
+const datasetOf = (name: string, target: TestServer = server) => smallDataset(target.client, name);
+const error = errorIssue;
+const warning = warningIssue;
 const csv = (...lines: string[]) => `${lines.join('\n')}\n`;
 
 describe('row validators', () => {
@@ -334,7 +313,7 @@ describe('patterns (linear-time matching)', () => {
 
   it('fails a job that reached a worker with a pattern the engine cannot run (queued before the engine changed) with INVALID_PATTERN, typed', async () => {
     const path = await writeText('v-queued.csv', csv('code', 'a1'));
-    const columns = [{ name: 'code', type: 'STRING' as const, required: false, unique: false, pattern: '^(?=.*\\d)\\w+$', min: null, max: null, values: null }];
+    const columns = [{ name: 'code', type: 'STRING' as const, required: false, unique: false, pattern: '^(?=.*\\d)\\w+$', min: null, max: null, values: null, aliases: null, format: null }];
     const id = await submitUnchecked(server, { dataset: 'v-queued', format: 'CSV', columns }, path);
     const job = await waitForJob(server.client, id);
     expect(job).toMatchObject({ status: 'FAILED', error: { code: 'INVALID_PATTERN' } });
@@ -347,7 +326,7 @@ describe("a dataset's rules", () => {
     { name: 'id', type: 'INTEGER', required: true, unique: true },
     { name: 'code', type: 'STRING', pattern: '^[A-Z]{3}-\\d{2}$' },
     { name: 'amount', type: 'DECIMAL', min: 0, max: 100 },
-    { name: 'status', type: 'STRING', values: ['open', 'closed'] },
+    { name: 'status', type: 'STRING', values: ['open', 'closed'], aliases: null, format: null },
   ];
 
   it('checks a later job sent without columns against every rule the dataset was declared with', async () => {
@@ -388,10 +367,10 @@ describe("a dataset's rules", () => {
   it('shows the rules in Dataset.columns', async () => {
     const { dataset } = await server.client.request(DatasetColumnRulesDocument, { name: 'v-kept' });
     expect(dataset!.columns).toEqual([
-      { name: 'id', type: 'INTEGER', required: true, unique: true, pattern: null, min: null, max: null, values: null },
-      { name: 'code', type: 'STRING', required: false, unique: false, pattern: '^[A-Z]{3}-\\d{2}$', min: null, max: null, values: null },
-      { name: 'amount', type: 'DECIMAL', required: false, unique: false, pattern: null, min: 0, max: 100, values: null },
-      { name: 'status', type: 'STRING', required: false, unique: false, pattern: null, min: null, max: null, values: ['open', 'closed'] },
+      { name: 'id', type: 'INTEGER', required: true, unique: true, pattern: null, min: null, max: null, values: null, aliases: null, format: null },
+      { name: 'code', type: 'STRING', required: false, unique: false, pattern: '^[A-Z]{3}-\\d{2}$', min: null, max: null, values: null, aliases: null, format: null },
+      { name: 'amount', type: 'DECIMAL', required: false, unique: false, pattern: null, min: 0, max: 100, values: null, aliases: null, format: null },
+      { name: 'status', type: 'STRING', required: false, unique: false, pattern: null, min: null, max: null, values: ['open', 'closed'], aliases: null, format: null },
     ]);
   });
 
@@ -416,7 +395,7 @@ describe("a dataset's rules", () => {
       db.close();
     }
     const { dataset } = await server.client.request(DatasetColumnRulesDocument, { name: 'v-old-shape' });
-    expect(dataset!.columns[0]).toEqual({ name: 'id', type: 'INTEGER', required: false, unique: false, pattern: null, min: null, max: null, values: null });
+    expect(dataset!.columns[0]).toEqual({ name: 'id', type: 'INTEGER', required: false, unique: false, pattern: null, min: null, max: null, values: null, aliases: null, format: null });
     const later = await ingestCsv('v-old-shape', csv('id,code', '1,lower case'));
     expect(later.status).toBe('COMPLETED');
     expect(later.result).toMatchObject({ rowsWritten: 1, rowsRejected: 0 });

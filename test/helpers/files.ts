@@ -18,6 +18,9 @@ export async function writeText(name: string, content: string | Buffer): Promise
 }
 
 /** Writes a CSV of `rows` generated rows line by line, without holding the file in memory. */
+/** A CSV text of these lines, each ended by a newline. */
+export const csvText = (...lines: string[]) => `${lines.join('\n')}\n`;
+
 export async function writeGeneratedCsv(path: string, header: string, rows: number, line: (i: number) => string): Promise<void> {
   const out = createWriteStream(path);
   out.write(`${header}\n`);

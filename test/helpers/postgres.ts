@@ -65,6 +65,14 @@ async function withDatabase<T>(work: (client: pg.Client) => Promise<T>, database
   }
 }
 
+/** Runs `work` with a client of the test database whose search path is `schema`. */
+export function inSchema<T>(schema: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
+  return withDatabase(async (client) => {
+    await client.query(`SET search_path TO "${schema}"`);
+    return work(client);
+  });
+}
+
 /** The schemas of the test database whose names start with `prefix`. */
 export function schemasStartingWith(prefix: string): Promise<string[]> {
   return withDatabase(async (client) => {

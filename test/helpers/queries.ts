@@ -88,7 +88,7 @@ export async function submitUnchecked(server: TestServer, job: UncheckedJob, pat
   const id = `job_${randomUUID()}`;
   await blobs.put(await blobs.stage(createReadStream(path), basename(path)), id);
   const bytes = await readFile(path);
-  const options = { columns: job.columns, csv: { delimiter: null, quote: '"', header: true, encoding: 'utf-8' }, sheet: job.sheet ?? null, mode: job.mode ?? 'APPEND', maxErrors: null, webhookUrl: null };
+  const options = { columns: job.columns, csv: { delimiter: null, quote: '"', header: true, encoding: 'utf-8' }, sheet: job.sheet ?? null, mode: job.mode ?? 'APPEND', maxErrors: null, webhookUrl: null, nullValues: [], skipRows: 0, dryRun: false, key: null };
   const file = { name: basename(path), format: job.format, size: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') };
   await registry.create({ id, workspace: DEFAULT_WORKSPACE, file, upload: id, options, idempotencyKey: null }, { name: job.dataset, columns: null });
   runner.kick();

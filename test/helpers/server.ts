@@ -4,6 +4,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
+import { afterAll, beforeAll } from 'vitest';
 import { type App, buildApp } from '../../src/app';
 import { defaultKeyFile } from '../../src/auth/first-key';
 import { type Config, loadConfig } from '../../src/config';
@@ -65,6 +66,18 @@ export async function removeDataDir(dataDir: string): Promise<void> {
 }
 
 /** Starts the real service on 127.0.0.1 with a fresh data directory, and a client with its default key. */
+/** A server started before the suite's tests and stopped after them: call the function for it. */
+export function serverForSuite(overrides: Partial<Config> = {}): () => TestServer {
+  let server: TestServer | undefined;
+  beforeAll(async () => {
+    server = await startServer(overrides);
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+  return () => server!;
+}
+
 export async function startServer(overrides: Partial<Config> = {}, dataDir?: string): Promise<TestServer> {
   const dir = dataDir ?? (await mkdtemp(join(tmpdir(), 'sluice-test-')));
   const config = loadConfig({}, { host: '127.0.0.1', port: 0, dataDir: dir, logLevel: 'silent', ...engineConfig(dir), ...overrides });

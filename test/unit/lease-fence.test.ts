@@ -51,6 +51,8 @@ async function sinkOf(job: Job, afterCommit: (commits: number) => Promise<void> 
     settle: (shape) => sink.settle(shape),
     prepareUnique: (columns, replace) => sink.prepareUnique(columns, replace),
     taken: (column, values) => sink.taken(column, values),
+    prepareKey: (columns, visible) => sink.prepareKey(columns, visible),
+    keyed: (keys) => sink.keyed(keys),
     commit: async (batch) => {
       await sink.commit(batch);
       await afterCommit(++commits);

@@ -15,7 +15,7 @@ const { maxColumns, zipLimits, issueLimits } = loadConfig({});
 const LIMITS = { maxRecordBytes: 1024 ** 2, maxColumns, zip: zipLimits, issues: issueLimits };
 
 function spec(path: string, overrides: Partial<SourceSpec> = {}): SourceSpec {
-  return { path, format: 'CSV', csv: CSV, sheet: null, limits: LIMITS, ...overrides };
+  return { path, format: 'CSV', csv: CSV, sheet: null, limits: LIMITS, skipRows: 0, ...overrides };
 }
 
 /** Everything a source yields from a position: every burst as it came, and the bytes read at the end. */

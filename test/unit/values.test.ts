@@ -321,13 +321,13 @@ describe('inferColumns', () => {
       ['+3', '1e3', 'Y', '2023-12-31', '2024-01-15T12:00:00+01:00', 'c@example.com', '2024-01-01'],
     ];
     expect(inferColumns(names, sample, 'CSV')).toEqual([
-      { name: 'int', type: 'INTEGER', required: true, unique: false, pattern: null, min: null, max: null, values: null },
-      { name: 'dec', type: 'DECIMAL', required: true, unique: false, pattern: null, min: null, max: null, values: null },
-      { name: 'bool', type: 'BOOLEAN', required: true, unique: false, pattern: null, min: null, max: null, values: null },
-      { name: 'date', type: 'DATE', required: true, unique: false, pattern: null, min: null, max: null, values: null },
-      { name: 'ts', type: 'DATETIME', required: true, unique: false, pattern: null, min: null, max: null, values: null },
-      { name: 'email', type: 'EMAIL', required: true, unique: false, pattern: null, min: null, max: null, values: null },
-      { name: 'text', type: 'STRING', required: true, unique: false, pattern: null, min: null, max: null, values: null },
+      { name: 'int', type: 'INTEGER', required: true, unique: false, pattern: null, min: null, max: null, values: null, aliases: null, format: null },
+      { name: 'dec', type: 'DECIMAL', required: true, unique: false, pattern: null, min: null, max: null, values: null, aliases: null, format: null },
+      { name: 'bool', type: 'BOOLEAN', required: true, unique: false, pattern: null, min: null, max: null, values: null, aliases: null, format: null },
+      { name: 'date', type: 'DATE', required: true, unique: false, pattern: null, min: null, max: null, values: null, aliases: null, format: null },
+      { name: 'ts', type: 'DATETIME', required: true, unique: false, pattern: null, min: null, max: null, values: null, aliases: null, format: null },
+      { name: 'email', type: 'EMAIL', required: true, unique: false, pattern: null, min: null, max: null, values: null, aliases: null, format: null },
+      { name: 'text', type: 'STRING', required: true, unique: false, pattern: null, min: null, max: null, values: null, aliases: null, format: null },
     ]);
   });
 

@@ -4,6 +4,7 @@ import { type DatasetRecord, type HiddenRange, type StoredDataset, toDataset } f
 import type { IngestMode } from '../../jobs/model';
 import { tryWorkLock } from './database';
 import { rowsTable, rowsTableSql } from './dataset-tables';
+import { replaceKeyedRows } from './upsert-rows';
 
 // The steps on datasets that the job store and the row sink compose into their own transactions:
 // each runs on the caller's connection, inside the caller's transaction (reads also on the pool).
@@ -29,14 +30,25 @@ async function createRowsTable(db: Db, id: number, columns: readonly DatasetColu
   for (const sql of rowsTableSql(id, columns)) await db.query(sql);
 }
 
-/** Creates the dataset, with its rows table when the columns are known. */
-export async function insertDataset(db: Db, workspace: string, name: string, columns: DatasetColumn[] | null, now: number): Promise<StoredDataset> {
+/** Creates the dataset, with its rows table when the columns are known; a provisional one (for a dry run) never has them here. */
+export async function insertDataset(db: Db, workspace: string, name: string, columns: DatasetColumn[] | null, provisional: boolean, now: number): Promise<StoredDataset> {
+  const known = provisional ? null : columns;
   const { rows } = await db.query<DatasetRecord>(
-    'INSERT INTO datasets (workspace, name, columns, created_at, updated_at) VALUES ($1, $2, $3, $4, $4) RETURNING *',
-    [workspace, name, columns && JSON.stringify(columns), now],
+    'INSERT INTO datasets (workspace, name, columns, provisional, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $5) RETURNING *',
+    [workspace, name, known && JSON.stringify(known), provisional, now],
   );
-  if (columns) await createRowsTable(db, rows[0].id, columns);
+  if (known) await createRowsTable(db, rows[0].id, known);
   return toDataset(rows[0]);
+}
+
+/** A real job names a provisional dataset: from now on it is listed and found by name. */
+export async function confirmDataset(db: Db, id: number): Promise<void> {
+  await db.query('UPDATE datasets SET provisional = false WHERE id = $1 AND provisional', [id]);
+}
+
+/** Deletes provisional datasets that no job refers to any more (their dry runs were deleted). */
+export async function dropUnusedDatasets(db: Db): Promise<void> {
+  await db.query('DELETE FROM datasets WHERE provisional AND columns IS NULL AND NOT EXISTS (SELECT 1 FROM jobs WHERE jobs.dataset_id = datasets.id)');
 }
 
 /** Sets the columns of a dataset created without them, as `jobNum` inferred them; false when another job set them first. */
@@ -84,23 +96,27 @@ export async function takeRowNumbers(db: Db, datasetId: number, count: number): 
   return rows[0].first;
 }
 
-/** Makes a completed job's rows visible: added to the dataset (APPEND) or in place of all others (REPLACE). */
-export async function publishJobRows(db: Db, datasetId: number, jobNum: number, mode: IngestMode, rowsWritten: number, now: number): Promise<void> {
+/**
+ * Makes a completed job's rows visible: added to the dataset (APPEND), in place of all others
+ * (REPLACE), or in place of the rows with their keys (UPSERT; `rows.inserted` are new).
+ */
+export async function publishJobRows(db: Db, datasetId: number, jobNum: number, mode: IngestMode, rows: { written: number; inserted: number }, now: number): Promise<void> {
   const range = await openRangeOf(db, datasetId, jobNum);
+  if (range && mode === 'UPSERT') await replaceKeyedRows(db, (await findDataset(db, datasetId))!, await hiddenRanges(db, datasetId), range.from_row);
   if (range) await deleteRange(db, datasetId, range.from_row);
-  if (mode === 'APPEND') {
-    await db.query('UPDATE datasets SET row_count = row_count + $1, updated_at = $2 WHERE id = $3', [rowsWritten, now, datasetId]);
+  if (mode !== 'REPLACE') {
+    await db.query('UPDATE datasets SET row_count = row_count + $1, columns_job = NULL, updated_at = $2 WHERE id = $3', [rows.inserted, now, datasetId]);
     return;
   }
   // Rows below the job's range are superseded; with no range the job wrote nothing, so all rows are.
   const visibleFrom = range ? range.from_row : (await lastRow(db, datasetId)) + 1;
-  await db.query('UPDATE datasets SET row_count = $1, visible_from_row = $2, updated_at = $3 WHERE id = $4', [rowsWritten, visibleFrom, now, datasetId]);
+  await db.query('UPDATE datasets SET row_count = $1, visible_from_row = $2, columns_job = NULL, updated_at = $3 WHERE id = $4', [rows.written, visibleFrom, now, datasetId]);
 }
 
 /**
  * Undoes what a failed or cancelled job did to the dataset: its rows' range is closed at its last
- * row for the purger (dropped at once when it wrote none), and columns that its own inference set
- * are forgotten while no job of the dataset has completed, so the dataset is as it was.
+ * row for the purger (dropped at once when it wrote none), and columns that it set are forgotten
+ * while the dataset was never published (a publish clears columns_job), so the dataset is as it was.
  */
 export async function abandonJobRows(db: Db, datasetId: number, jobNum: number, now: number): Promise<void> {
   const dataset = await findDataset(db, datasetId);
@@ -109,17 +125,8 @@ export async function abandonJobRows(db: Db, datasetId: number, jobNum: number, 
   const last = await lastRow(db, datasetId);
   if (range && last < range.from_row) await deleteRange(db, datasetId, range.from_row);
   else if (range) await db.query('UPDATE dataset_hidden_ranges SET to_row = $1 WHERE dataset_id = $2 AND job_num = $3 AND to_row IS NULL', [last, datasetId, jobNum]);
-  if (await columnsInferredByOnly(db, datasetId, jobNum)) await forgetColumns(db, datasetId, now);
-}
-
-/** Whether `jobNum`'s inference set the dataset's columns and no job of the dataset has completed. */
-async function columnsInferredByOnly(db: Db, datasetId: number, jobNum: number): Promise<boolean> {
-  const { rowCount } = await db.query(
-    `SELECT 1 FROM datasets WHERE id = $1 AND columns_job = $2
-       AND NOT EXISTS (SELECT 1 FROM jobs WHERE dataset_id = $1 AND status = 'COMPLETED')`,
-    [datasetId, jobNum],
-  );
-  return rowCount === 1;
+  const { rowCount } = await db.query('SELECT 1 FROM datasets WHERE id = $1 AND columns_job = $2', [datasetId, jobNum]);
+  if (rowCount === 1) await forgetColumns(db, datasetId, now);
 }
 
 /** Back to a dataset without columns: its table dropped, numbering restarted (nothing of the table is left to collide with). */

@@ -11,7 +11,12 @@ export class PgDatasetStore implements DatasetStore {
   constructor(private readonly pool: Pool) {}
 
   async get(workspace: string, name: string): Promise<StoredDataset | null> {
-    return findDatasetByName(this.pool, workspace, name);
+    const dataset = await findDatasetByName(this.pool, workspace, name);
+    return dataset?.provisional ? null : dataset;
+  }
+
+  async idOf(workspace: string, name: string): Promise<number | null> {
+    return (await findDatasetByName(this.pool, workspace, name))?.id ?? null;
   }
 
   async getById(id: number): Promise<StoredDataset | null> {
@@ -19,7 +24,7 @@ export class PgDatasetStore implements DatasetStore {
   }
 
   async list(workspace: string): Promise<StoredDataset[]> {
-    const { rows } = await this.pool.query<DatasetRecord>('SELECT * FROM datasets WHERE workspace = $1 ORDER BY name', [workspace]);
+    const { rows } = await this.pool.query<DatasetRecord>('SELECT * FROM datasets WHERE workspace = $1 AND NOT provisional ORDER BY name', [workspace]);
     return rows.map(toDataset);
   }
 

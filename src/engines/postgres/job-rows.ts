@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { type JobRow, toJob } from '../shared/job-record';
-import type { Issue, Job, JobStatus } from '../../jobs/model';
+import type { Issue, Job, JobStatus, RejectedRow } from '../../jobs/model';
 import type { DatasetEffect, JobFilter, NewJob, TransitionPatch } from '../../ports/job-store';
 import { Params } from './dataset-tables';
 
@@ -83,23 +83,31 @@ export async function moveJob(db: Db, job: Job, to: JobStatus, patch: Transition
   return rows[0] ? toJob(rows[0]) : null;
 }
 
-/** Forgets the counters and issues of a job whose next attempt starts over. */
+/** Forgets the counters, issues and rejected rows of a job whose next attempt starts over. */
 export async function resetProgress(db: Db, num: number): Promise<void> {
   await db.query(`
     UPDATE jobs SET processed_rows = 0, total_rows = NULL, rows_written = 0, rows_rejected = 0, bytes_read = 0,
       issue_errors = 0, issue_warnings = 0 WHERE num = $1`, [num]);
   await db.query('DELETE FROM job_issues WHERE job_num = $1', [num]);
+  await db.query('DELETE FROM job_rejected_rows WHERE job_num = $1', [num]);
 }
 
-/** Writes issues with multi-row INSERTs (8 parameters a row, well under PostgreSQL's 65535 per statement). */
-export async function insertIssues(db: Db, jobNum: number, firstIndex: number, issues: readonly Issue[]): Promise<void> {
+/** Writes rows with multi-row INSERTs, 1000 rows a statement (at 8 values a row, well under PostgreSQL's 65535 parameters). */
+async function insertRows(db: Db, into: string, rows: readonly unknown[][]): Promise<void> {
   const PER_STATEMENT = 1000;
-  for (let start = 0; start < issues.length; start += PER_STATEMENT) {
+  for (let start = 0; start < rows.length; start += PER_STATEMENT) {
     const params = new Params();
-    const tuples = issues.slice(start, start + PER_STATEMENT).map((issue, i) => {
-      const values = [jobNum, firstIndex + start + i, issue.severity, issue.code, issue.message, issue.row, issue.column, issue.value];
-      return `(${values.map((value) => params.add(value)).join(', ')})`;
-    });
-    await db.query(`INSERT INTO job_issues (job_num, idx, severity, code, message, row, column_name, value) VALUES ${tuples.join(', ')}`, params.values);
+    const tuples = rows.slice(start, start + PER_STATEMENT).map((values) => `(${values.map((value) => params.add(value)).join(', ')})`);
+    await db.query(`INSERT INTO ${into} VALUES ${tuples.join(', ')}`, params.values);
   }
+}
+
+export async function insertIssues(db: Db, jobNum: number, firstIndex: number, issues: readonly Issue[]): Promise<void> {
+  const rows = issues.map((issue, i) => [jobNum, firstIndex + i, issue.severity, issue.code, issue.message, issue.row, issue.column, issue.value]);
+  await insertRows(db, 'job_issues (job_num, idx, severity, code, message, row, column_name, value)', rows);
+}
+
+export async function insertRejectedRows(db: Db, jobNum: number, rejects: readonly RejectedRow[]): Promise<void> {
+  const rows = rejects.map((reject) => [jobNum, reject.row, reject.errors, JSON.stringify(reject.cells)]);
+  await insertRows(db, 'job_rejected_rows (job_num, row, errors, cells)', rows);
 }

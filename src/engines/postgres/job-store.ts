@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
-import { type IssueRow, type JobRow, toIssue, toJob } from '../shared/job-record';
-import type { Issue, IssueSeverity, Job, JobStatus } from '../../jobs/model';
+import { type IssueRow, type JobRow, type RejectedRowRecord, toIssue, toJob, toRejectedRow } from '../shared/job-record';
+import { type Issue, type IssueSeverity, type Job, type JobStatus, type RejectedRow, rowsInserted } from '../../jobs/model';
 import type { Claim, DatasetEffect, JobFilter, JobStore, NewJob, NewJobDataset, TransitionPatch, WorkspaceLoad } from '../../ports/job-store';
 import { outboxDeliveries } from '../../webhooks/outbox';
 import { DB_NOW_MS, type Pool, transaction, tryWorkLock } from './database';
-import { abandonJobRows, findDataset, findDatasetByName, insertDataset, publishJobRows } from './dataset-steps';
+import { abandonJobRows, confirmDataset, dropUnusedDatasets, findDataset, findDatasetByName, insertDataset, publishJobRows } from './dataset-steps';
 import type { PgDatasetStore } from './dataset-store';
 import { Params } from './dataset-tables';
 import { type ClaimPart, filterSql, insertJob, jobByKey, jobByNum, moveJob, resetProgress } from './job-rows';
@@ -55,8 +55,15 @@ export class PgJobStore implements JobStore {
       [job.workspace],
     );
     admit(rows[0]);
-    const target = (await findDatasetByName(db, job.workspace, dataset.name)) ?? (await insertDataset(db, job.workspace, dataset.name, dataset.columns, job.now));
-    return { job: await insertJob(db, job, target.id), created: true };
+    return { job: await insertJob(db, job, await this.datasetFor(db, job, dataset)), created: true };
+  }
+
+  /** The job's dataset: created with it when new (provisional for a dry run), confirmed when a real job names a provisional one. */
+  private async datasetFor(db: pg.ClientBase, job: NewJob, dataset: NewJobDataset): Promise<number> {
+    const found = await findDatasetByName(db, job.workspace, dataset.name);
+    if (!found) return (await insertDataset(db, job.workspace, dataset.name, dataset.columns, job.options.dryRun, job.now)).id;
+    if (found.provisional && !job.options.dryRun) await confirmDataset(db, found.id);
+    return found.id;
   }
 
   async get(id: string): Promise<Job | null> {
@@ -157,8 +164,10 @@ export class PgJobStore implements JobStore {
   }
 
   private async applyEffect(db: pg.ClientBase, job: Job, effect: DatasetEffect, now: number): Promise<void> {
-    if (effect === 'publish') await publishJobRows(db, job.datasetId, job.num, job.options.mode, job.progress.rowsWritten, now);
-    else if (effect === 'abandon' || effect === 'startOver') await abandonJobRows(db, job.datasetId, job.num, now);
+    if (effect === null) return;
+    const rows = { written: job.progress.rowsWritten, inserted: rowsInserted(job) };
+    if (effect === 'publish' && !job.options.dryRun) await publishJobRows(db, job.datasetId, job.num, job.options.mode, rows, now);
+    else await abandonJobRows(db, job.datasetId, job.num, now);
     if (effect === 'startOver') await resetProgress(db, job.num);
   }
 
@@ -206,6 +215,14 @@ export class PgJobStore implements JobStore {
     return rows[0].n;
   }
 
+  async rejectedRows(num: number, afterRow: number, limit: number): Promise<RejectedRow[]> {
+    const { rows } = await this.pool.query<RejectedRowRecord>(
+      'SELECT row, errors, cells FROM job_rejected_rows WHERE job_num = $1 AND row > $2 ORDER BY row LIMIT $3',
+      [num, afterRow, limit],
+    );
+    return rows.map(toRejectedRow);
+  }
+
   async deleteEnded(endedBefore: number, limit: number): Promise<Array<string | null>> {
     return transaction(this.pool, async (db) => {
       if (!(await tryWorkLock(db, 'retention'))) return []; // another instance is deleting expired jobs
@@ -216,8 +233,10 @@ export class PgJobStore implements JobStore {
       );
       const nums = rows.map((row) => row.num);
       await db.query('DELETE FROM job_issues WHERE job_num = ANY($1::bigint[])', [nums]);
+      await db.query('DELETE FROM job_rejected_rows WHERE job_num = ANY($1::bigint[])', [nums]);
       await db.query('DELETE FROM webhook_deliveries WHERE job_num = ANY($1::bigint[])', [nums]);
       await db.query('DELETE FROM jobs WHERE num = ANY($1::bigint[])', [nums]);
+      if (nums.length > 0) await dropUnusedDatasets(db);
       return rows.map((row) => row.upload_key);
     });
   }

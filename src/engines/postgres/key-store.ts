@@ -1,7 +1,10 @@
+import { randomBytes } from 'node:crypto';
 import { type ApiKeyRecord, type Caller, issueKey, parseKey, secretMatches } from '../../auth/api-key';
 import type { ApiKeyStore } from '../../ports/key-store';
 import { type ApiKeyRow, toKeyRecord } from '../shared/key-record';
 import type { Pool } from './database';
+
+const LINK_SIGNING_KEY = 'link-signing-key';
 
 /** API keys in PostgreSQL, hashed. Every request reads its key's row, so a key revoked through any instance stops working at the next request. */
 export class PgApiKeyStore implements ApiKeyStore {
@@ -36,5 +39,12 @@ export class PgApiKeyStore implements ApiKeyStore {
     const row = rows[0];
     if (!row || row.revoked_at !== null || !secretMatches(parsed.secret, row.secret_hash)) return null;
     return { keyId: row.id, workspace: row.workspace };
+  }
+
+  async linkSigningKey(): Promise<Buffer> {
+    // The first instance's secret wins; every other one reads it.
+    await this.pool.query('INSERT INTO deployment_secrets (name, secret, created_at) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING', [LINK_SIGNING_KEY, randomBytes(32), Date.now()]);
+    const { rows } = await this.pool.query<{ secret: Buffer }>('SELECT secret FROM deployment_secrets WHERE name = $1', [LINK_SIGNING_KEY]);
+    return rows[0].secret;
   }
 }

@@ -163,4 +163,27 @@ export const MIGRATIONS: readonly string[] = [
     ALTER TABLE blob_chunks ALTER COLUMN data SET STORAGE EXTERNAL;
   END $$;
   `,
+  `
+  -- The rejected rows a job kept for its rejected-rows file, with their cells as read; row 0 holds
+  -- the file's header names.
+  CREATE TABLE job_rejected_rows (
+    job_num bigint NOT NULL,
+    row bigint NOT NULL,
+    errors text NOT NULL,
+    cells jsonb NOT NULL,
+    PRIMARY KEY (job_num, row)
+  );
+  -- Secrets of the deployment, made at their first use by whichever instance comes first: the key that signs links.
+  CREATE TABLE deployment_secrets (
+    name text PRIMARY KEY,
+    secret bytea NOT NULL,
+    created_at bigint NOT NULL
+  );
+  `,
+  `
+  -- A dataset a dry run named anew is provisional: not listed, not found by name, until a real job
+  -- names it too. columns_job now means "set by that job and never published": a publish clears it.
+  ALTER TABLE datasets ADD COLUMN provisional boolean NOT NULL DEFAULT false;
+  UPDATE datasets SET columns_job = NULL WHERE EXISTS (SELECT 1 FROM jobs WHERE jobs.dataset_id = datasets.id AND jobs.status = 'COMPLETED');
+  `,
 ];

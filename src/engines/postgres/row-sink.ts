@@ -1,16 +1,18 @@
 import type pg from 'pg';
 import type { CellValue } from '../../datasets/column-types';
-import { type DatasetColumn, shapeMismatch } from '../../datasets/columns';
+import type { DatasetColumn } from '../../datasets/columns';
 import type { Dataset } from '../../datasets/model';
-import { IngestError } from '../../ingest/ingest-error';
 import { LeaseLostError } from '../../ports/errors';
-import type { Attempt, BatchCommit, ProgressUpdate, RowSink } from '../../ports/row-sink';
+import type { Attempt, BatchCommit, KeyedRows, ProgressUpdate, RowSink } from '../../ports/row-sink';
+import { checkShapeFits, type StoredDataset } from '../shared/dataset-record';
 import { copyRows } from './copy-rows';
 import { DB_NOW_MS, inTransaction } from './database';
 import { beginJobRows, findDataset, setColumns, takeRowNumbers } from './dataset-steps';
-import { insertIssues } from './job-rows';
+import { insertIssues, insertRejectedRows } from './job-rows';
 import { asStorageFaults } from './storage-faults';
 import { PgUniqueChecks } from './unique-checks';
+import { PgKeyLookups } from './key-lookups';
+import { PgTableStatistics } from './table-statistics';
 
 // The fence and the progress of a batch in one statement: nothing of a batch is written unless the
 // attempt still holds its lease, and the job's row stays locked until the batch commits.
@@ -28,6 +30,8 @@ const PROGRESS = `
  */
 export class PgRowSink implements RowSink {
   private readonly unique: PgUniqueChecks;
+  private readonly keys: PgKeyLookups;
+  private readonly statistics: PgTableStatistics;
   /** The first row number of the job's rows and the dataset's width, once settled. */
   private settled: { fromRow: number; width: number } | null = null;
 
@@ -38,6 +42,8 @@ export class PgRowSink implements RowSink {
     // A connection lost while idle must not crash the thread: the next query fails, as a StorageFault.
     db.on('error', () => {});
     this.unique = new PgUniqueChecks(db);
+    this.keys = new PgKeyLookups(db);
+    this.statistics = new PgTableStatistics(db, attempt.datasetId);
   }
 
   async dataset(): Promise<Dataset> {
@@ -49,27 +55,40 @@ export class PgRowSink implements RowSink {
     const fromRow = await this.fenced(async () => {
       // Locked, so that the columns compared are those this step commits with.
       if (!(await findDataset(this.db, datasetId, true))!.columns) await setColumns(this.db, datasetId, shape, jobNum, Date.now());
-      const mismatch = shapeMismatch((await findDataset(this.db, datasetId))!.columns!, shape);
-      if (mismatch) throw new IngestError('SCHEMA_MISMATCH', mismatch); // rolls back nothing: the columns were there already
+      checkShapeFits((await findDataset(this.db, datasetId))!.columns!, shape); // rolls back nothing: the columns were there already
       return beginJobRows(this.db, datasetId, jobNum);
     });
     this.settled = { fromRow, width: shape.length };
   }
 
   async prepareUnique(columnIndexes: readonly number[], replace: boolean): Promise<void> {
-    const settled = this.settled;
-    if (!settled) throw new Error('prepareUnique before settle');
-    await asStorageFaults(async () => {
-      const dataset = (await findDataset(this.db, this.attempt.datasetId))!;
-      await this.unique.prepare(dataset, columnIndexes, settled.fromRow, replace);
-    });
+    await this.prepareLookups('prepareUnique', columnIndexes, (dataset, fromRow) => this.unique.prepare(dataset, columnIndexes, fromRow, replace));
   }
 
   async taken(columnIndex: number, values: readonly CellValue[]): Promise<Set<CellValue>> {
     return asStorageFaults(() => this.unique.taken(columnIndex, values));
   }
 
-  async commit({ rows, issues, firstIssueIndex, progress }: BatchCommit): Promise<void> {
+  async prepareKey(columnIndexes: readonly number[], visible: boolean): Promise<void> {
+    await this.prepareLookups('prepareKey', columnIndexes, (dataset, fromRow) => this.keys.prepare(dataset, columnIndexes, fromRow, visible));
+  }
+
+  /** Readies lookups by these columns on the settled dataset, and keeps the columns' planner statistics fresh. */
+  private async prepareLookups(what: string, columnIndexes: readonly number[], prepare: (dataset: StoredDataset, fromRow: number) => Promise<void>): Promise<void> {
+    const settled = this.settled;
+    if (!settled) throw new Error(`${what} before settle`);
+    await asStorageFaults(async () => {
+      const dataset = (await findDataset(this.db, this.attempt.datasetId))!;
+      await prepare(dataset, settled.fromRow);
+      await this.statistics.track(columnIndexes, dataset.rowCount);
+    });
+  }
+
+  async keyed(keys: readonly CellValue[][]): Promise<KeyedRows> {
+    return asStorageFaults(() => this.keys.keyed(keys));
+  }
+
+  async commit({ rows, issues, firstIssueIndex, rejectedRows, progress }: BatchCommit): Promise<void> {
     const settled = this.settled;
     if (rows.length > 0 && !settled) throw new Error('rows committed before settle');
     await asStorageFaults(() =>
@@ -81,8 +100,10 @@ export class PgRowSink implements RowSink {
           await copyRows(this.db, this.attempt.datasetId, settled!.width, rows, firstRow);
         }
         await insertIssues(this.db, this.attempt.jobNum, firstIssueIndex, issues);
+        await insertRejectedRows(this.db, this.attempt.jobNum, rejectedRows);
       }),
     );
+    await asStorageFaults(() => this.statistics.written(rows.length));
   }
 
   async close(): Promise<void> {

@@ -18,6 +18,7 @@ interface Lookup {
  * A column without an index (a rule declared by a later job, on a table that has rows) is queried
  * all the same: exact, but each burst scans the dataset's table. Building the index then would
  * block the dataset's writers for the scan's length (or, CONCURRENTLY, not fit in a transaction).
+ * The sink keeps the columns' planner statistics fresh (PgTableStatistics).
  */
 export class PgUniqueChecks {
   private readonly lookups = new Map<number, Lookup>();

@@ -1,11 +1,24 @@
 import { decodeJson } from './job-record';
 import type { ColumnType } from '../../datasets/column-types';
 import type { DatasetColumn } from '../../datasets/columns';
+import { shapeMismatch } from '../../datasets/columns';
+import { keyIndexes, keyMismatch } from '../../datasets/key';
+import { IngestError } from '../../ingest/ingest-error';
 import type { Dataset } from '../../datasets/model';
 
 /** A dataset as stored: with the first row number that is not superseded by a REPLACE. */
 export interface StoredDataset extends Dataset {
   visibleFromRow: number;
+  /** Named only by dry runs so far: not listed, not found by name. */
+  provisional: boolean;
+}
+
+/** Throws unless a job's shape fits the dataset's columns: SCHEMA_MISMATCH (names, types, order), KEY_MISMATCH (its key). */
+export function checkShapeFits(columns: readonly DatasetColumn[], shape: readonly DatasetColumn[]): void {
+  const mismatch = shapeMismatch(columns, shape);
+  if (mismatch) throw new IngestError('SCHEMA_MISMATCH', mismatch);
+  const otherKey = keyMismatch(columns, shape);
+  if (otherKey) throw new IngestError('KEY_MISMATCH', otherKey);
 }
 
 /** A range of a dataset's rows that is not visible: a job's while it writes (toRow null), or one that failed or was cancelled. */
@@ -23,6 +36,7 @@ export interface DatasetRecord {
   columns: string | DatasetColumn[] | null;
   row_count: number;
   visible_from_row: number;
+  provisional: number | boolean;
   created_at: number;
   updated_at: number;
 }
@@ -35,6 +49,7 @@ export function toDataset(record: DatasetRecord): StoredDataset {
     columns: record.columns === null ? null : decodeJson(record.columns),
     rowCount: record.row_count,
     visibleFromRow: record.visible_from_row,
+    provisional: Boolean(record.provisional),
     createdAt: record.created_at,
     updatedAt: record.updated_at,
   };
@@ -59,13 +74,15 @@ export function indexName(datasetId: number, columnIndex: number): string {
 
 /**
  * The table of a dataset's rows in an engine's types, `_row` defined as `rowKey`, with an index for
- * each UNIQUE column: built while the table is empty it costs nothing, whereas later it would scan
- * the whole table and hold back its writers meanwhile.
+ * each UNIQUE column and one for the key: built while the table is empty they cost nothing, whereas
+ * later they would scan the whole table and hold back its writers meanwhile.
  */
 export function rowsTableDdl(id: number, columns: readonly DatasetColumn[], types: Record<ColumnType, string>, rowKey: string): string[] {
   const definitions = columns.map((column, i) => `${storageColumn(i)} ${types[column.type]}`);
+  const key = keyIndexes(columns);
   return [
     `CREATE TABLE IF NOT EXISTS ${rowsTable(id)} (_row ${rowKey}, ${definitions.join(', ')})`,
     ...columns.flatMap((column, i) => (column.unique ? [`CREATE INDEX IF NOT EXISTS ${indexName(id, i)} ON ${rowsTable(id)} (${storageColumn(i)})`] : [])),
+    ...(key.length > 0 ? [`CREATE INDEX IF NOT EXISTS ${rowsTable(id)}_key ON ${rowsTable(id)} (${key.map(storageColumn).join(', ')})`] : []),
   ];
 }

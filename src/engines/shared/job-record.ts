@@ -1,4 +1,5 @@
-import type { Checkpoint, Issue, IssueSeverity, Job, JobOptions, JobStatus } from '../../jobs/model';
+import { specsOf } from '../../datasets/columns';
+import type { Checkpoint, Issue, IssueSeverity, Job, JobOptions, JobStatus, RejectedRow } from '../../jobs/model';
 
 /** A JSON column as an engine reads it: text (SQLite) or already parsed (PostgreSQL's jsonb). */
 export function decodeJson<T>(value: string | T): T {
@@ -49,6 +50,14 @@ export interface JobRow {
   fruitless_attempts: number;
 }
 
+/** A job's options as stored: those of a job created before an option existed get its default. */
+type StoredOptions = Partial<JobOptions> & Omit<JobOptions, 'nullValues' | 'skipRows' | 'dryRun' | 'key'>;
+
+function withOptionDefaults(stored: StoredOptions): JobOptions {
+  const defaults = { nullValues: stored.nullValues ?? [], skipRows: stored.skipRows ?? 0, dryRun: stored.dryRun ?? false, key: stored.key ?? null };
+  return { ...stored, ...defaults, columns: stored.columns && specsOf(stored.columns) };
+}
+
 export function toJob(row: JobRow): Job {
   return {
     num: row.num,
@@ -59,7 +68,7 @@ export function toJob(row: JobRow): Job {
     stage: row.stage,
     file: { name: row.file_name, format: row.file_format, size: row.file_size, sha256: row.file_sha256 },
     upload: row.upload_key,
-    options: decodeJson(row.options),
+    options: withOptionDefaults(decodeJson(row.options)),
     progress: {
       processedRows: row.processed_rows,
       totalRows: row.total_rows,
@@ -100,4 +109,15 @@ export interface IssueRow {
 
 export function toIssue(r: IssueRow): Issue & { index: number } {
   return { index: r.idx, severity: r.severity, code: r.code, message: r.message, row: r.row, column: r.column_name, value: r.value };
+}
+
+/** A row of `job_rejected_rows`: its cells as a JSON array (text in SQLite, jsonb in PostgreSQL). */
+export interface RejectedRowRecord {
+  row: number;
+  errors: string;
+  cells: string | string[];
+}
+
+export function toRejectedRow(r: RejectedRowRecord): RejectedRow {
+  return { row: Number(r.row), errors: r.errors, cells: decodeJson(r.cells) };
 }

@@ -170,6 +170,29 @@ const migrations: string[] = [
   -- A cancel asked of a job running elsewhere: the instance running it sees the flag and ends the job.
   ALTER TABLE jobs ADD COLUMN cancel_requested INTEGER NOT NULL DEFAULT 0;
   `,
+  `
+  -- The rejected rows a job kept for its rejected-rows file, with their cells as read (a JSON array
+  -- of texts); row 0 holds the file's header names.
+  CREATE TABLE job_rejected_rows (
+    job_num INTEGER NOT NULL,
+    row INTEGER NOT NULL,
+    errors TEXT NOT NULL,
+    cells TEXT NOT NULL,
+    PRIMARY KEY (job_num, row)
+  ) WITHOUT ROWID;
+  -- Secrets of the deployment, made at their first use: the key that signs links.
+  CREATE TABLE deployment_secrets (
+    name TEXT PRIMARY KEY,
+    secret BLOB NOT NULL,
+    created_at INTEGER NOT NULL
+  );
+  `,
+  `
+  -- A dataset a dry run named anew is provisional: not listed, not found by name, until a real job
+  -- names it too. columns_job now means "set by that job and never published": a publish clears it.
+  ALTER TABLE datasets ADD COLUMN provisional INTEGER NOT NULL DEFAULT 0;
+  UPDATE datasets SET columns_job = NULL WHERE EXISTS (SELECT 1 FROM jobs WHERE jobs.dataset_id = datasets.id AND jobs.status = 'COMPLETED');
+  `,
 ];
 
 export function openDatabase(path: string, options: { busyTimeoutMs: number; migrate: boolean }): Db {

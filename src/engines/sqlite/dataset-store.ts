@@ -6,6 +6,7 @@ import type { DatasetStore } from '../../ports/dataset-store';
 import { type Db, writeTransaction } from './database';
 import { type DatasetRecord, type HiddenRange, type StoredDataset, toDataset } from '../shared/dataset-record';
 import { fromStorage, rowsTable, rowsTableSql, visibilitySql } from './dataset-tables';
+import { replaceKeyedRows } from './upsert-rows';
 
 /**
  * The dataset store on SQLite. Beside the port's methods it has the synchronous steps the job store
@@ -19,11 +20,12 @@ export class SqliteDatasetStore implements DatasetStore {
     this.statements = {
       byName: db.prepare('SELECT * FROM datasets WHERE workspace = ? AND name = ?'),
       byId: db.prepare('SELECT * FROM datasets WHERE id = ?'),
-      list: db.prepare('SELECT * FROM datasets WHERE workspace = ? ORDER BY name'),
-      insert: db.prepare('INSERT INTO datasets (workspace, name, columns, created_at, updated_at) VALUES (?, ?, ?, ?, ?)'),
+      list: db.prepare('SELECT * FROM datasets WHERE workspace = ? AND provisional = 0 ORDER BY name'),
+      insert: db.prepare('INSERT INTO datasets (workspace, name, columns, provisional, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)'),
+      confirm: db.prepare('UPDATE datasets SET provisional = 0 WHERE id = ? AND provisional = 1'),
+      dropUnused: db.prepare('DELETE FROM datasets WHERE provisional = 1 AND columns IS NULL AND NOT EXISTS (SELECT 1 FROM jobs WHERE jobs.dataset_id = datasets.id)'),
       setColumns: db.prepare('UPDATE datasets SET columns = ?, columns_job = ?, updated_at = ? WHERE id = ? AND columns IS NULL'),
       columnsSetBy: db.prepare('SELECT 1 FROM datasets WHERE id = ? AND columns_job = ?'),
-      anyCompleted: db.prepare(`SELECT 1 FROM jobs WHERE dataset_id = ? AND status = 'COMPLETED' LIMIT 1`),
       forgetColumns: db.prepare('UPDATE datasets SET columns = NULL, columns_job = NULL, row_count = 0, visible_from_row = 0, updated_at = ? WHERE id = ?'),
       deleteRanges: db.prepare('DELETE FROM dataset_hidden_ranges WHERE dataset_id = ?'),
       hidden: db.prepare('SELECT job_num, from_row, to_row FROM dataset_hidden_ranges WHERE dataset_id = ? ORDER BY from_row'),
@@ -31,8 +33,8 @@ export class SqliteDatasetStore implements DatasetStore {
       insertHidden: db.prepare('INSERT INTO dataset_hidden_ranges (dataset_id, job_num, from_row) VALUES (?, ?, ?)'),
       deleteRange: db.prepare('DELETE FROM dataset_hidden_ranges WHERE dataset_id = ? AND from_row = ?'),
       closeHidden: db.prepare('UPDATE dataset_hidden_ranges SET to_row = ? WHERE dataset_id = ? AND job_num = ? AND to_row IS NULL'),
-      commitAppend: db.prepare('UPDATE datasets SET row_count = row_count + ?, updated_at = ? WHERE id = ?'),
-      commitReplace: db.prepare('UPDATE datasets SET row_count = ?, visible_from_row = ?, updated_at = ? WHERE id = ?'),
+      commitAppend: db.prepare('UPDATE datasets SET row_count = row_count + ?, columns_job = NULL, updated_at = ? WHERE id = ?'),
+      commitReplace: db.prepare('UPDATE datasets SET row_count = ?, visible_from_row = ?, columns_job = NULL, updated_at = ? WHERE id = ?'),
       closedRanges: db.prepare('SELECT dataset_id, job_num, from_row, to_row FROM dataset_hidden_ranges WHERE to_row IS NOT NULL LIMIT 1'),
       lastRow: db.prepare('SELECT seq FROM sqlite_sequence WHERE name = ?'),
       superseded: db.prepare('SELECT id, visible_from_row FROM datasets WHERE visible_from_row > 0 AND columns IS NOT NULL'),
@@ -40,7 +42,12 @@ export class SqliteDatasetStore implements DatasetStore {
   }
 
   async get(workspace: string, name: string): Promise<StoredDataset | null> {
-    return this.findByName(workspace, name);
+    const dataset = this.findByName(workspace, name);
+    return dataset?.provisional ? null : dataset;
+  }
+
+  async idOf(workspace: string, name: string): Promise<number | null> {
+    return this.findByName(workspace, name)?.id ?? null;
   }
 
   async getById(id: number): Promise<StoredDataset | null> {
@@ -84,12 +91,23 @@ export class SqliteDatasetStore implements DatasetStore {
     return this.statements.hidden.all(id) as HiddenRange[];
   }
 
-  /** Creates the dataset, with its rows table when the columns are known. */
-  insert(workspace: string, name: string, columns: DatasetColumn[] | null, now: number): StoredDataset {
-    const { lastInsertRowid } = this.statements.insert.run(workspace, name, columns && JSON.stringify(columns), now, now);
+  /** Creates the dataset, with its rows table when the columns are known; a provisional one (for a dry run) never has them here. */
+  insert(workspace: string, name: string, columns: DatasetColumn[] | null, provisional: boolean, now: number): StoredDataset {
+    const known = provisional ? null : columns;
+    const { lastInsertRowid } = this.statements.insert.run(workspace, name, known && JSON.stringify(known), provisional ? 1 : 0, now, now);
     const id = Number(lastInsertRowid);
-    if (columns) this.createRowsTable(id, columns);
+    if (known) this.createRowsTable(id, known);
     return this.find(id)!;
+  }
+
+  /** A real job names a provisional dataset: from now on it is listed and found by name. */
+  confirm(id: number): void {
+    this.statements.confirm.run(id);
+  }
+
+  /** Deletes provisional datasets that no job refers to any more (their dry runs were deleted). */
+  dropUnused(): void {
+    this.statements.dropUnused.run();
   }
 
   /** Sets the columns of a dataset created without them, as `jobNum` inferred them; false when another job set them first. */
@@ -123,23 +141,27 @@ export class SqliteDatasetStore implements DatasetStore {
     return fromRow;
   }
 
-  /** Makes a completed job's rows visible: added to the dataset (APPEND) or in place of all others (REPLACE). */
-  publishJobRows(datasetId: number, jobNum: number, mode: IngestMode, rowsWritten: number, now: number): void {
+  /**
+   * Makes a completed job's rows visible: added to the dataset (APPEND), in place of all others
+   * (REPLACE), or in place of the rows with their keys (UPSERT; `rows.inserted` are new).
+   */
+  publishJobRows(datasetId: number, jobNum: number, mode: IngestMode, rows: { written: number; inserted: number }, now: number): void {
     const range = this.statements.openRangeOfJob.get(datasetId, jobNum) as HiddenRange | undefined;
+    if (range && mode === 'UPSERT') replaceKeyedRows(this.db, this.find(datasetId)!, this.hiddenRanges(datasetId), range.from_row);
     if (range) this.statements.deleteRange.run(datasetId, range.from_row);
-    if (mode === 'APPEND') {
-      this.statements.commitAppend.run(rowsWritten, now, datasetId);
+    if (mode !== 'REPLACE') {
+      this.statements.commitAppend.run(rows.inserted, now, datasetId);
     } else {
       // Rows below the job's range are superseded; with no range the job wrote nothing, so all rows are.
       const visibleFrom = range ? range.from_row : this.lastRow(datasetId) + 1;
-      this.statements.commitReplace.run(rowsWritten, visibleFrom, now, datasetId);
+      this.statements.commitReplace.run(rows.written, visibleFrom, now, datasetId);
     }
   }
 
   /**
    * Undoes what a failed or cancelled job did to the dataset: its rows' range is closed at its last
-   * row for the purger (dropped at once when it wrote none), and columns that its own inference set
-   * are forgotten while no job of the dataset has completed, so the dataset is as it was.
+   * row for the purger (dropped at once when it wrote none), and columns that it set are forgotten
+   * while the dataset was never published (columns_job is cleared at a publish), so the dataset is as it was.
    */
   abandonJobRows(datasetId: number, jobNum: number, now: number): void {
     const dataset = this.find(datasetId);
@@ -148,7 +170,7 @@ export class SqliteDatasetStore implements DatasetStore {
     const lastRow = this.lastRow(datasetId);
     if (range && lastRow < range.from_row) this.statements.deleteRange.run(datasetId, range.from_row);
     else if (range) this.statements.closeHidden.run(lastRow, datasetId, jobNum);
-    if (this.statements.columnsSetBy.get(datasetId, jobNum) && !this.statements.anyCompleted.get(datasetId)) {
+    if (this.statements.columnsSetBy.get(datasetId, jobNum)) {
       this.db.exec(`DROP TABLE ${rowsTable(datasetId)}`);
       this.statements.deleteRanges.run(datasetId);
       this.statements.forgetColumns.run(now, datasetId);

@@ -1,5 +1,7 @@
 import type { Db } from './database';
 
+import type { RejectedRowRecord } from '../shared/job-record';
+
 export { type JobRow, toJob } from '../shared/job-record';
 
 /** The statements on `jobs` and `job_issues`, prepared once per connection. */
@@ -61,10 +63,13 @@ export function jobStatements(db: Db) {
   };
 }
 
-/** The statements on `job_issues`. */
+/** The statements on `job_issues` and `job_rejected_rows`. */
 export function issueStatements(db: Db) {
   return {
     deleteIssues: db.prepare('DELETE FROM job_issues WHERE job_num = ?'),
+    deleteRejectedRows: db.prepare('DELETE FROM job_rejected_rows WHERE job_num = ?'),
+    insertRejectedRow: db.prepare('INSERT INTO job_rejected_rows (job_num, row, errors, cells) VALUES (?, ?, ?, ?)'),
+    rejectedRows: db.prepare<[number, number, number], RejectedRowRecord>('SELECT row, errors, cells FROM job_rejected_rows WHERE job_num = ? AND row > ? ORDER BY row LIMIT ?'),
     insertIssue: db.prepare(`
       INSERT INTO job_issues (job_num, idx, severity, code, message, row, column_name, value)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { type IssueRow, toIssue } from '../shared/job-record';
-import type { Issue, IssueSeverity, Job, JobStatus } from '../../jobs/model';
+import { type IssueRow, toIssue, toRejectedRow } from '../shared/job-record';
+import { type Issue, type IssueSeverity, type Job, type JobStatus, type RejectedRow, rowsInserted } from '../../jobs/model';
 import type { Claim, DatasetEffect, JobFilter, JobStore, NewJob, NewJobDataset, TransitionPatch, WorkspaceLoad } from '../../ports/job-store';
 import { outboxDeliveries } from '../../webhooks/outbox';
 import { type Db, writeTransaction } from './database';
@@ -39,7 +39,7 @@ export class SqliteJobStore implements JobStore {
       const earlier = job.idempotencyKey === null ? null : this.findByKey(job.workspace, job.idempotencyKey);
       if (earlier) return { job: earlier, created: false };
       admit(this.statements.load.get(job.workspace) as WorkspaceLoad);
-      const datasetId = (this.datasets.findByName(job.workspace, dataset.name) ?? this.datasets.insert(job.workspace, dataset.name, dataset.columns, job.now)).id;
+      const datasetId = this.datasetFor(job, dataset);
       const { lastInsertRowid } = this.statements.insert.run({
         id: job.id,
         workspace: job.workspace,
@@ -55,6 +55,14 @@ export class SqliteJobStore implements JobStore {
       });
       return { job: this.byNum(Number(lastInsertRowid))!, created: true };
     });
+  }
+
+  /** The job's dataset: created with it when new (provisional for a dry run), confirmed when a real job names a provisional one. */
+  private datasetFor(job: NewJob, dataset: NewJobDataset): number {
+    const found = this.datasets.findByName(job.workspace, dataset.name);
+    if (!found) return this.datasets.insert(job.workspace, dataset.name, dataset.columns, job.options.dryRun, job.now).id;
+    if (found.provisional && !job.options.dryRun) this.datasets.confirm(found.id);
+    return found.id;
   }
 
   async get(id: string): Promise<Job | null> {
@@ -155,11 +163,14 @@ export class SqliteJobStore implements JobStore {
   }
 
   private applyEffect(job: Job, effect: DatasetEffect, now: number): void {
-    if (effect === 'publish') this.datasets.publishJobRows(job.datasetId, job.num, job.options.mode, job.progress.rowsWritten, now);
-    else if (effect === 'abandon' || effect === 'startOver') this.datasets.abandonJobRows(job.datasetId, job.num, now);
+    if (effect === null) return;
+    const rows = { written: job.progress.rowsWritten, inserted: rowsInserted(job) };
+    if (effect === 'publish' && !job.options.dryRun) this.datasets.publishJobRows(job.datasetId, job.num, job.options.mode, rows, now);
+    else this.datasets.abandonJobRows(job.datasetId, job.num, now);
     if (effect === 'startOver') {
       this.statements.resetProgress.run(job.num);
       this.statements.deleteIssues.run(job.num);
+      this.statements.deleteRejectedRows.run(job.num);
     }
   }
 
@@ -185,14 +196,20 @@ export class SqliteJobStore implements JobStore {
     return (this.statements.issueCount.get({ num, severity }) as { n: number }).n;
   }
 
+  async rejectedRows(num: number, afterRow: number, limit: number): Promise<RejectedRow[]> {
+    return this.statements.rejectedRows.all(num, afterRow, limit).map(toRejectedRow);
+  }
+
   async deleteEnded(endedBefore: number, limit: number): Promise<Array<string | null>> {
     return writeTransaction(this.db, () => {
       const expired = this.statements.expired.all(endedBefore, limit) as Array<{ num: number; upload_key: string | null }>;
       for (const { num } of expired) {
         this.statements.deleteIssues.run(num);
+        this.statements.deleteRejectedRows.run(num);
         this.statements.deleteDeliveries.run(num);
         this.statements.deleteJob.run(num);
       }
+      if (expired.length > 0) this.datasets.dropUnused();
       return expired.map((job) => job.upload_key);
     });
   }

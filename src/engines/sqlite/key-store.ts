@@ -1,7 +1,10 @@
+import { randomBytes } from 'node:crypto';
 import { type ApiKeyRecord, type Caller, issueKey, parseKey, secretMatches } from '../../auth/api-key';
 import type { ApiKeyStore } from '../../ports/key-store';
 import { type ApiKeyRow, toKeyRecord } from '../shared/key-record';
 import type { Db } from './database';
+
+const LINK_SIGNING_KEY = 'link-signing-key';
 
 /** API keys in SQLite, hashed. Every request reads its key's row, so a key revoked from the CLI (another process) stops working at the next request. */
 export class SqliteApiKeyStore implements ApiKeyStore {
@@ -15,6 +18,8 @@ export class SqliteApiKeyStore implements ApiKeyStore {
       ofWorkspace: db.prepare<[string], ApiKeyRow>('SELECT * FROM api_keys WHERE workspace = ? ORDER BY created_at, id'),
       any: db.prepare('SELECT 1 FROM api_keys LIMIT 1'),
       revoke: db.prepare('UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL'),
+      makeSecret: db.prepare('INSERT INTO deployment_secrets (name, secret, created_at) VALUES (?, ?, ?) ON CONFLICT (name) DO NOTHING'),
+      secret: db.prepare<[string], { secret: Buffer }>('SELECT secret FROM deployment_secrets WHERE name = ?'),
     };
   }
 
@@ -43,5 +48,11 @@ export class SqliteApiKeyStore implements ApiKeyStore {
     const row = this.statements.byId.get(parsed.id);
     if (!row || row.revoked_at !== null || !secretMatches(parsed.secret, row.secret_hash)) return null;
     return { keyId: row.id, workspace: row.workspace };
+  }
+
+  async linkSigningKey(): Promise<Buffer> {
+    // The first caller's secret wins; every later one reads it.
+    this.statements.makeSecret.run(LINK_SIGNING_KEY, randomBytes(32), Date.now());
+    return this.statements.secret.get(LINK_SIGNING_KEY)!.secret;
   }
 }

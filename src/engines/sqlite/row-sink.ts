@@ -1,15 +1,16 @@
-import { type DatasetColumn, shapeMismatch } from '../../datasets/columns';
+import type { DatasetColumn } from '../../datasets/columns';
 import type { CellValue } from '../../datasets/column-types';
 import type { Dataset } from '../../datasets/model';
-import { IngestError } from '../../ingest/ingest-error';
 import { LeaseLostError } from '../../ports/errors';
-import type { Attempt, BatchCommit, RowSink } from '../../ports/row-sink';
+import type { Attempt, BatchCommit, KeyedRows, RowSink } from '../../ports/row-sink';
+import { checkShapeFits } from '../shared/dataset-record';
 import { type Db, writeTransaction } from './database';
 import { SqliteDatasetStore } from './dataset-store';
 import { issueStatements, jobStatements } from './job-rows';
 import { RowWriter } from './row-writer';
 import { asStorageFaults, storageFaultOf } from './storage-faults';
 import { SqliteUniqueChecks } from './unique-checks';
+import { SqliteKeyLookups } from './key-lookups';
 
 /** An attempt's writes on SQLite, on the connection of the thread that runs it. A storage failure surfaces as StorageFault. */
 export class SqliteRowSink implements RowSink {
@@ -17,6 +18,7 @@ export class SqliteRowSink implements RowSink {
   private readonly issues;
   private readonly datasets: SqliteDatasetStore;
   private readonly unique: SqliteUniqueChecks;
+  private readonly keys: SqliteKeyLookups;
   private writer: RowWriter | null = null;
   /** The first row number of the job's rows, once they are begun. */
   private fromRow: number | null = null;
@@ -29,6 +31,7 @@ export class SqliteRowSink implements RowSink {
     this.issues = issueStatements(db);
     this.datasets = new SqliteDatasetStore(db);
     this.unique = new SqliteUniqueChecks(db, this.datasets);
+    this.keys = new SqliteKeyLookups(db, this.datasets);
   }
 
   async dataset(): Promise<Dataset> {
@@ -39,8 +42,7 @@ export class SqliteRowSink implements RowSink {
     const { datasetId, jobNum } = this.attempt;
     this.fromRow = this.fenced(() => {
       if (!this.datasets.find(datasetId)!.columns) this.datasets.setColumns(datasetId, shape, jobNum, Date.now());
-      const mismatch = shapeMismatch(this.datasets.find(datasetId)!.columns!, shape);
-      if (mismatch) throw new IngestError('SCHEMA_MISMATCH', mismatch); // rolls back nothing: the columns were there already
+      checkShapeFits(this.datasets.find(datasetId)!.columns!, shape); // rolls back nothing: the columns were there already
       return this.datasets.beginJobRows(datasetId, jobNum);
     });
     this.writer = new RowWriter(this.db, datasetId, shape.length);
@@ -58,12 +60,22 @@ export class SqliteRowSink implements RowSink {
     return asStorageFaults(() => this.unique.taken(columnIndex, values));
   }
 
-  async commit({ rows, issues, firstIssueIndex, progress }: BatchCommit): Promise<void> {
-    if (rows.length > 0 && !this.writer) throw new Error('rows committed before settle');
-    asStorageFaults(() => this.write({ rows, issues, firstIssueIndex, progress }));
+  async prepareKey(columnIndexes: readonly number[], visible: boolean): Promise<void> {
+    if (this.fromRow === null) throw new Error('prepareKey before settle');
+    const fromRow = this.fromRow;
+    asStorageFaults(() => this.keys.prepare(this.datasets.find(this.attempt.datasetId)!, columnIndexes, fromRow, visible));
   }
 
-  private write({ rows, issues, firstIssueIndex, progress }: BatchCommit): void {
+  async keyed(keys: readonly CellValue[][]): Promise<KeyedRows> {
+    return asStorageFaults(() => this.keys.keyed(keys));
+  }
+
+  async commit(batch: BatchCommit): Promise<void> {
+    if (batch.rows.length > 0 && !this.writer) throw new Error('rows committed before settle');
+    asStorageFaults(() => this.write(batch));
+  }
+
+  private write({ rows, issues, firstIssueIndex, rejectedRows, progress }: BatchCommit): void {
     const { jobNum, leaseToken, leaseMs } = this.attempt;
     writeTransaction(this.db, () => {
       const now = Date.now();
@@ -86,6 +98,7 @@ export class SqliteRowSink implements RowSink {
       issues.forEach((issue, i) => {
         this.issues.insertIssue.run(jobNum, firstIssueIndex + i, issue.severity, issue.code, issue.message, issue.row, issue.column, issue.value);
       });
+      for (const reject of rejectedRows) this.issues.insertRejectedRow.run(jobNum, reject.row, reject.errors, JSON.stringify(reject.cells));
     });
   }
 
