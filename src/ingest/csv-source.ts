@@ -66,8 +66,13 @@ class RecordEndParser extends Parser {
 /** Every record the parser has ready, each time it has some, with where the last of them ends; until the parser ends. */
 async function* bursts(parser: RecordEndParser): AsyncGenerator<{ records: string[][]; end: number }> {
   let ended = false;
+  let failure: Error | null = null;
   parser.once('end', () => (ended = true));
+  // The file is piped into the parser, so it can fail while this generator waits on its consumer:
+  // kept here, the failure is thrown at the next turn instead of being an uncaught 'error'.
+  parser.on('error', (error) => (failure ??= error));
   for (;;) {
+    if (failure) throw failure;
     const records: string[][] = [];
     for (let record = parser.read(); record !== null; record = parser.read()) records.push(record);
     // Taken now, before anything (a nextTick resuming the file stream) lets the parser push more.
