@@ -1,12 +1,12 @@
-import { closeSync, createReadStream, openSync, readSync } from 'node:fs';
-import { once } from 'node:events';
-import { type CsvError, Parser } from 'csv-parse';
+import { closeSync, openSync, readSync } from 'node:fs';
 import type { CsvOptions } from '../jobs/model';
+import { csvParseReader } from './csv-parse-reader';
+import type { CsvFormat, RecordReader } from './csv-record-reader';
+import { fitsTokenizer, tokenizerReader } from './csv-tokenizer-reader';
 import { isStorageFault } from './storage-fault';
 import { checkWidth, type FileLimits, type RowSource, type SourceBurst, type SourceItem, type SourcePosition, START } from './source';
 import { IngestError } from './ingest-error';
-import { decodedHeadAfter, dropLines, lineStart } from './skip-lines';
-import { decodingGuard, utf8Guard } from './text-guard';
+import { decodedHeadAfter, lineStart } from './skip-lines';
 
 const CANDIDATE_DELIMITERS = [',', ';', '\t', '|'];
 const SNIFF_BYTES = 64 * 1024;
@@ -48,58 +48,6 @@ function readHead(path: string, start = 0): Buffer {
   } finally {
     closeSync(fd);
   }
-}
-
-/**
- * csv-parse's parser, noting where in its input the last record it emitted ends. Read right after
- * the parser's queue is drained, that is where the records read so far end: a resumable position.
- */
-class RecordEndParser extends Parser {
-  lastRecordEnd = 0;
-
-  override push(chunk: unknown, encoding?: BufferEncoding): boolean {
-    if (chunk !== null) this.lastRecordEnd = this.info.bytes;
-    return super.push(chunk, encoding);
-  }
-}
-
-/** Every record the parser has ready, each time it has some, with where the last of them ends; until the parser ends. */
-async function* bursts(parser: RecordEndParser): AsyncGenerator<{ records: string[][]; end: number }> {
-  let ended = false;
-  let failure: Error | null = null;
-  parser.once('end', () => (ended = true));
-  // The file is piped into the parser, so it can fail while this generator waits on its consumer:
-  // kept here, the failure is thrown at the next turn instead of being an uncaught 'error'.
-  parser.on('error', (error) => (failure ??= error));
-  for (;;) {
-    if (failure) throw failure;
-    const records: string[][] = [];
-    for (let record = parser.read(); record !== null; record = parser.read()) records.push(record);
-    // Taken now, before anything (a nextTick resuming the file stream) lets the parser push more.
-    const end = parser.lastRecordEnd;
-    if (records.length > 0) {
-      yield { records, end };
-      continue;
-    }
-    if (ended || parser.readableEnded) return;
-    const controller = new AbortController();
-    await Promise.race([once(parser, 'readable', { signal: controller.signal }), once(parser, 'end', { signal: controller.signal })]).finally(() =>
-      controller.abort(),
-    );
-  }
-}
-
-/** How the file is read: its encoding and delimiter (the options', unless its head says otherwise), its quote, and where its records start. */
-interface CsvFormat {
-  encoding: string;
-  delimiter: string;
-  quote: string;
-  /** UTF-8: the parser's offsets are the file's, so a reader can resume by seeking. */
-  seekable: boolean;
-  /** The byte offset of the first record: past the skipped lines in a seekable file, else 0. */
-  origin: number;
-  /** Lines dropped from the decoded text before the parser: the skipped lines of a file that is not seekable, else 0. */
-  dropLines: number;
 }
 
 type SkipPlan = Pick<CsvFormat, 'origin' | 'dropLines'>;
@@ -173,52 +121,9 @@ class RowNumbering {
   }
 }
 
-/** A parser for records from byte `start` on; the malformed ones are skipped and noted in `numbering`. */
-function csvParser(format: CsvFormat, maxRecordBytes: number, start: number, numbering: RowNumbering): RecordEndParser {
-  const parser = new RecordEndParser({
-    bom: start === 0,
-    delimiter: format.delimiter,
-    quote: format.quote,
-    escape: format.quote, // a quote inside a quoted field is doubled, as RFC 4180 has it
-    relax_column_count: true,
-    max_record_size: maxRecordBytes, // an unclosed quote must not gather the rest of the file in memory
-    skip_empty_lines: true,
-    skip_records_with_error: true,
-    on_skip: (error: CsvError | undefined) => {
-      if (error?.code === 'CSV_MAX_RECORD_SIZE') {
-        // csv-parse cannot skip past an over-long record (it would drop the rest of the file), so it ends the job.
-        const message = `a record is longer than ${maxRecordBytes} bytes (line ${parser.info.lines}); an unclosed quote is the usual cause`;
-        parser.destroy(new IngestError('RECORD_TOO_LARGE', message));
-        return;
-      }
-      numbering.noteSkipped(parser.info.records, error?.message ?? 'malformed record');
-      // After a stray closing quote (`"abc"def`) csv-parse stays inside the quoted field and would swallow
-      // the following records up to the next quote; leave the quote so that only this record is lost.
-      if (error?.code === 'CSV_INVALID_CLOSING_QUOTE') (parser as unknown as { state: { quoting: boolean } }).state.quoting = false;
-    },
-  });
-  return parser;
-}
-
-/** Streams the file from byte `start` into `parser` (without the lines `format` drops), reporting each chunk's size; returns what stops it. */
-function feedParser(parser: RecordEndParser, path: string, start: number, format: CsvFormat, onRead: (bytes: number) => void): () => void {
-  // 64 KiB reads keep each burst's text small enough to be collected young (bigger strings are
-  // allocated straight into the old generation): 25 MB less peak memory, same speed.
-  const file = createReadStream(path, { highWaterMark: 64 * 1024, start });
-  file.on('data', (chunk) => onRead(chunk.length));
-  // Text is checked (binary, invalid sequences) on its way to the parser; other encodings are decoded there too.
-  const guard = format.seekable ? utf8Guard(start) : decodingGuard(format.encoding, start);
-  // Lines skipped in a file that is not seekable go here, once decoded: their line ends are only known in the text.
-  const text = format.dropLines > 0 ? guard.pipe(dropLines(format.dropLines)) : guard;
-  file.on('error', (error) => parser.destroy(error));
-  guard.on('error', (error) => parser.destroy(error));
-  file.pipe(guard);
-  text.pipe(parser);
-  return () => {
-    file.destroy();
-    guard.destroy();
-    text.destroy();
-  };
+/** The tokenizer where the format fits it, csv-parse otherwise (another encoding, a delimiter or quote of several characters). */
+function recordReaderFor(format: CsvFormat): RecordReader {
+  return fitsTokenizer(format) ? tokenizerReader : csvParseReader;
 }
 
 /** What reading fails with: our own errors and storage faults as they are, anything else from the parser as PARSE_ERROR. */
@@ -229,37 +134,43 @@ function parseFailure(error: unknown): unknown {
 }
 
 /**
- * Streams a CSV file through csv-parse; malformed records come out as items instead of failing the
- * file. UTF-8 files resume by seeking to a record's byte offset; files in another encoding (decoded
- * before parsing, so the parser's offsets are not the file's) resume by re-reading and skipping.
+ * Streams a CSV file through Sluice's tokenizer, or csv-parse where the format needs it (see
+ * recordReaderFor); malformed records come out as items instead of failing the file. UTF-8 files
+ * resume by seeking to a record's byte offset; files in another encoding (decoded before parsing,
+ * so the parser's offsets are not the file's) resume by re-reading and skipping.
  * The first `skipRows` lines (a title, a generated-at line…) are skipped as raw text before any record.
  */
 export async function csvSource(path: string, options: CsvOptions, skipRows: number, limits: FileLimits): Promise<RowSource> {
   const format = await sniffFormat(path, options, skipRows);
+  const recordReader = recordReaderFor(format);
   let bytesRead = 0;
   const messages = {
     format: 'CSV',
     delimiter: format.delimiter === '\t' ? '\\t' : format.delimiter,
     encoding: format.encoding,
     header: String(options.header),
+    // Which parser reads the file, for the job's messages (no logger reaches here).
+    parser: recordReader.name,
   };
 
   /** The records from byte `start` (a record boundary) on, numbered from `firstRow`. */
   async function* records(start: number, firstRow: number): AsyncGenerator<SourceBurst> {
     const numbering = new RowNumbering(firstRow, limits.maxColumns);
-    const parser = csvParser(format, limits.maxRecordBytes, start, numbering);
+    const parserOptions = {
+      delimiter: format.delimiter,
+      quote: format.quote,
+      bom: start === 0,
+      maxRecordBytes: limits.maxRecordBytes,
+      onSkipped: (afterRecords: number, message: string) => numbering.noteSkipped(afterRecords, message),
+    };
     bytesRead = start;
-    const stopReading = feedParser(parser, path, start, format, (bytes) => (bytesRead += bytes));
     try {
-      // Records are taken in bursts with read(), not one awaited iteration each: far less overhead per row.
-      for await (const burst of bursts(parser)) {
+      for await (const burst of recordReader.read({ path, start, format, options: parserOptions, onRead: (bytes) => (bytesRead += bytes) })) {
         const items = numbering.items(burst.records);
         yield { items, after: { nextRow: numbering.nextRow, byteOffset: format.seekable ? start + burst.end : null } };
       }
     } catch (error) {
       throw parseFailure(error);
-    } finally {
-      stopReading();
     }
     const trailing = numbering.trailingSkipped();
     if (trailing.length > 0) yield { items: trailing, after: { nextRow: numbering.nextRow, byteOffset: format.seekable ? bytesRead : null } };

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ColumnSpec } from '../../src/datasets/columns';
 import { type ColumnInput, JobIssuesDocument, type JobFieldsFragment } from '../generated/graphql';
 import { tempDir, writeText, writeWorkbook } from '../helpers/files';
+import { BINARY_CSV, latin1Csv, longLineCsv, unclosedQuoteCsv, unclosedShortCsv, wideCsv } from '../helpers/hostile-csv';
 import { allRows, type IngestFileInput, ingest, jobCount, submit, submitRefused, submitUnchecked } from '../helpers/queries';
 import { startServer, type TestServer, uploadsGone, waitForJob } from '../helpers/server';
 import { HANGING_CELL, SLOW_PATTERN } from '../helpers/slow-pattern';
@@ -260,41 +261,35 @@ describe('hostile files', () => {
 
   describe('CSV', () => {
     it('fails a CSV with a 10 MB line with RECORD_TOO_LARGE', async () => {
-      const path = await writeText('long-line.csv', `id,name\n1,one\n2,${'x'.repeat(10 * 1024 * 1024)}\n3,three\n`);
+      const path = await writeText('long-line.csv', longLineCsv());
       await expectRejected(server, path, 'long-line.csv', 'RECORD_TOO_LARGE');
     });
 
     it('fails an unclosed quote running to the end: RECORD_TOO_LARGE past 1 MiB; a short one is a MALFORMED_ROW (TOO_MANY_ERRORS with maxErrors 0)', async () => {
-      const rows = Array.from({ length: 100_000 }, (_, i) => `${i + 4},name ${i + 4}`);
-      const long = await writeText('unclosed.csv', csvText('id,name', '1,one', '2,two', '3,"never closed', ...rows));
+      const long = await writeText('unclosed.csv', unclosedQuoteCsv());
       await expectRejected(server, long, 'unclosed.csv', 'RECORD_TOO_LARGE');
 
-      const short = await writeText('unclosed-short.csv', csvText('id,name', '1,one', '2,"never closed', '3,three'));
+      const short = await writeText('unclosed-short.csv', unclosedShortCsv());
       const job = await expectRejected(server, short, 'unclosed-short.csv', 'TOO_MANY_ERRORS', { maxErrors: 0 });
       const { job: withIssues } = await server.client.request(JobIssuesDocument, { id: job.id, first: 10 });
       expect(withIssues!.issues.edges.map((edge) => edge.node)).toEqual([expect.objectContaining({ code: 'MALFORMED_ROW', row: 2, message: expect.stringContaining('Quote Not Closed') })]);
     });
 
-    it.each([
-      ['random bytes', () => randomBytes(256 * 1024)],
-      ['a PNG image', () => Buffer.concat([Buffer.from('89504e470d0a1a0a0000000d49484452', 'hex'), randomBytes(4096)])],
-      ['text with a NUL byte', () => Buffer.from('id,name\n1,on\u0000e\n')],
-    ])('fails %s uploaded as CSV with BINARY_FILE', async (_what, content) => {
+    it.each(BINARY_CSV)('fails %s uploaded as CSV with BINARY_FILE', async (_what, content) => {
       const path = await writeText('binary.csv', content());
       const job = await expectRejected(server, path, 'binary.csv', 'BINARY_FILE');
       expect(job.error!.message).toMatch(/NUL byte at byte offset \d+/);
     });
 
     it('fails windows-1252 text declared (or defaulted) as UTF-8 with ENCODING_ERROR naming the byte offset and csv.encoding', async () => {
-      const path = await writeText('latin.csv', Buffer.from('id,name\n1,one\n2,caf\xe9\n', 'latin1'));
+      const path = await writeText('latin.csv', latin1Csv());
       const job = await expectRejected(server, path, 'latin.csv', 'ENCODING_ERROR');
       expect(job.error!.message).toContain('byte offset 19'); // 'id,name\n1,one\n2,caf' is 19 bytes
       expect(job.error!.message).toContain('csv.encoding');
     });
 
     it('fails a CSV whose header has 10,000 columns with TOO_MANY_COLUMNS', async () => {
-      const header = Array.from({ length: 10_000 }, (_, c) => `c${c}`);
-      const path = await writeText('wide.csv', csvText(header.join(','), header.map((_, c) => c).join(',')));
+      const path = await writeText('wide.csv', wideCsv());
       const job = await expectRejected(server, path, 'wide.csv', 'TOO_MANY_COLUMNS');
       expect(job.error!.message).toContain('10000 columns');
       // Inferred columns fail the same way, and the wide file fixes no columns for the new dataset.
