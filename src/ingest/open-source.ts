@@ -13,7 +13,7 @@ export interface SourceSpec {
   skipRows: number;
 }
 
-/** Loads only the parser the file needs: exceljs alone takes longer to load than a small CSV takes to ingest. */
+/** Loads only the reader the file needs: a thread's first job then loads no code its format does not use. */
 export async function openSource(spec: SourceSpec): Promise<RowSource> {
   if (spec.format === 'CSV') return (await import('./csv-source')).csvSource(spec.path, spec.csv, spec.skipRows, spec.limits);
   return (await import('./xlsx-source')).xlsxSource(spec.path, spec.sheet, spec.skipRows, spec.limits);

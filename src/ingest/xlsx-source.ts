@@ -1,8 +1,9 @@
 import { isStorageFault } from './storage-fault';
 import { checkWidth, type FileLimits, type RowSource, type SourceBurst, type SourceItem, type SourcePosition, START } from './source';
 import { IngestError } from './ingest-error';
-import { approxBytes, type RawCell } from './values';
-import { ZipWorkbookReader } from './xlsx-reader';
+import { approxBytes } from './values';
+import { openSheetRows } from './xlsx-sheet-reader';
+import type { SheetRow } from './xlsx-sheet-rows';
 import { ZipDirectory } from './zip-directory';
 
 /** Rows handed on at a time: one at a time costs more in hand-over than in parsing. */
@@ -20,27 +21,10 @@ function burstRows(issuesPerRow: number): number {
   return Math.max(1, Math.min(BURST_ROWS, Math.floor(BURST_ISSUES / issuesPerRow)));
 }
 
-/** Reduces an exceljs cell value (rich text, formula, hyperlink, error…) to a plain typed value. */
-export function plainCell(value: unknown): RawCell {
-  if (value === null || value === undefined) return null;
-  if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean' || value instanceof Date) return value;
-  if (typeof value === 'object') {
-    const cell = value as { richText?: Array<{ text: string }>; result?: unknown; text?: unknown; error?: string };
-    if (cell.richText) return cell.richText.map((part) => part.text).join('');
-    // A formula cell is its cached result (null when the file has none), never the formula's text.
-    if ('formula' in cell || 'sharedFormula' in cell || 'result' in cell) return plainCell(cell.result);
-    if (cell.text !== undefined) return plainCell(cell.text);
-    if (cell.error) return cell.error;
-  }
-  return String(value);
-}
-
-/** A sheet row's values (exceljs's, from index 1) as the item numbered `number`. */
-function rowItem(values: unknown[], number: number, maxColumns: number): Extract<SourceItem, { kind: 'row' }> {
-  checkWidth(values.length - 1, number, maxColumns);
-  const cells: RawCell[] = [];
-  for (let i = 1; i < values.length; i++) cells.push(plainCell(values[i]));
-  return { kind: 'row', row: number, cells };
+/** A sheet row as the item numbered `number`. */
+function rowItem(row: SheetRow, number: number, maxColumns: number): Extract<SourceItem, { kind: 'row' }> {
+  checkWidth(row.cells.length, number, maxColumns);
+  return { kind: 'row', row: number, cells: row.cells };
 }
 
 /**
@@ -54,47 +38,51 @@ export function xlsxSource(path: string, sheet: string | null, skipRows: number,
   let bytesRead = 0;
   const messages: Record<string, string> = sheet === null ? { format: 'XLSX' } : { format: 'XLSX', sheet };
 
+  /** The sheet's rows from `from` on (the header first), in bursts bounded by rows, text and issues. */
+  async function* bursts(rows: AsyncIterable<SheetRow[]>, from: SourcePosition): AsyncGenerator<SourceBurst> {
+    const rowsPerBurst = burstRows(limits.issues.perRow);
+    let headerNumber: number | null = null;
+    let items: SourceItem[] = [];
+    let size = 0;
+    for await (const batch of rows) {
+      for (const row of batch) {
+        if (row.number <= skipRows) continue; // a title, a blank line…: by the sheet's own numbers, which a re-read finds the same
+        headerNumber ??= row.number;
+        const number = row.number - headerNumber;
+        if (number !== 0 && number < from.nextRow) continue;
+        const item = rowItem(row, number, limits.maxColumns);
+        items.push(item);
+        size += approxBytes(item.cells);
+        if (items.length === rowsPerBurst || size >= BURST_BYTES) {
+          yield { items, after: { nextRow: number + 1, byteOffset: null } };
+          items = [];
+          size = 0;
+        }
+      }
+    }
+    if (items.length > 0) yield { items, after: { nextRow: items.at(-1)!.row + 1, byteOffset: null } };
+  }
+
   async function* items(from: SourcePosition = START): AsyncGenerator<SourceBurst> {
-    let reader: ZipWorkbookReader | null = null;
+    let zip: ZipDirectory | null = null;
     let found = false;
     try {
-      reader = new ZipWorkbookReader(await ZipDirectory.open(path, limits.zip), sheet, {
-        sharedStrings: 'cache',
-        styles: 'cache', // dates are numbers with a date format: styles tell them apart
-        hyperlinks: 'ignore',
-        worksheets: 'emit',
-        entries: 'ignore',
+      zip = await ZipDirectory.open(path, limits.zip);
+      const fileSize = zip.fileSize;
+      // The share of the sheet's XML inflated, in bytes of the file: the other parts may sit anywhere in the file, and are not the rows.
+      const rows = await openSheetRows(zip, sheet, (share) => {
+        bytesRead = Math.max(bytesRead, Math.floor(share * fileSize));
       });
-      const progress = reader;
-      for await (const worksheet of reader) {
+      if (rows) {
         found = true;
-        const rowsPerBurst = burstRows(limits.issues.perRow);
-        let headerNumber: number | null = null;
-        let items: SourceItem[] = [];
-        let size = 0;
-        for await (const row of worksheet) {
-          bytesRead = progress.bytesRead;
-          if (row.number <= skipRows) continue; // a title, a blank line…: by the sheet's own numbers, which a re-read finds the same
-          headerNumber ??= row.number;
-          const number = row.number - headerNumber;
-          if (number !== 0 && number < from.nextRow) continue;
-          const item = rowItem(row.values as unknown[], number, limits.maxColumns);
-          items.push(item);
-          size += approxBytes(item.cells);
-          if (items.length === rowsPerBurst || size >= BURST_BYTES) {
-            yield { items, after: { nextRow: number + 1, byteOffset: null } };
-            items = [];
-            size = 0;
-          }
-        }
-        if (items.length > 0) yield { items, after: { nextRow: items.at(-1)!.row + 1, byteOffset: null } };
+        yield* bursts(rows, from);
       }
-      bytesRead = reader.bytesRead;
+      bytesRead = zip.fileSize;
     } catch (error) {
       if (error instanceof IngestError || isStorageFault(error)) throw error;
       throw new IngestError('PARSE_ERROR', `the file cannot be read as XLSX: ${(error as Error).message}`);
     } finally {
-      reader?.close();
+      zip?.close();
     }
     if (!found) throw new IngestError('SHEET_NOT_FOUND', sheet === null ? 'the workbook has no worksheet' : `the workbook has no worksheet named "${sheet}"`);
   }
