@@ -12,7 +12,7 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 it('npm run bench -- --quick measures every case against its reference and writes the figures', () => {
   const run = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/bench/main.ts', '--quick'], { cwd: root, encoding: 'utf8', timeout: 600_000 });
   expect(run.status, run.stderr).toBe(0);
-  for (const label of ['CSV ingest', 'sqlite3 `.import`', 'csv-parse alone', 'XLSX ingest', 'exceljs WorkbookReader alone', 'Server peak RSS', 'polling', 'bare graphql-yoga', 'latency while', 'Fan-out', 'Late UNIQUE rule', 'CSV ingest on PostgreSQL', 'psql `\\copy`', 'peak RSS on PostgreSQL', 'polling on PostgreSQL', 'SQLite engine', 'Fan-out across instances', "all on the job's instance", 'Scale-out on PostgreSQL', '1 instance', 'UPSERT:', 'UPSERT on PostgreSQL', 'APPEND of']) {
+  for (const label of ['CSV ingest', 'sqlite3 `.import`', 'csv-parse alone', 'XLSX ingest', 'exceljs WorkbookReader alone', 'Server peak RSS', 'polling', 'bare graphql-yoga', 'latency while', 'Fan-out', 'Late UNIQUE rule', 'CSV ingest on PostgreSQL', 'psql `\\copy`', 'peak RSS on PostgreSQL', 'polling on PostgreSQL', 'SQLite engine', 'Fan-out across instances', "all on the job's instance", 'Scale-out on PostgreSQL', '1 instance', 'UPSERT:', 'UPSERT on PostgreSQL', 'APPEND of', 'jobs side by side', '1 job:', 'Small jobs', '`ingest` answered']) {
     expect(run.stdout).toContain(label);
   }
   const written = /figures written to (bench\/results\/\S+\.json)/.exec(run.stderr)![1];
@@ -24,6 +24,9 @@ it('npm run bench -- --quick measures every case against its reference and write
   expect(results.memory.csv.median).toBeGreaterThan(0);
   expect(results.memory.bigCsv.median).toBeGreaterThan(0);
   expect(results.fanOut.ms.median).toBeGreaterThanOrEqual(0);
+  expect(results.sideBySide.sluice.median).toBeGreaterThan(0);
+  expect(results.smallJobs.eventMs.samples).toHaveLength(results.sizes.smallJobs);
+  expect(results.smallJobs.eventMs.min).toBeGreaterThanOrEqual(results.smallJobs.answerMs.min);
   expect(results.lateUnique.seconds.median).toBeGreaterThan(0);
   expect(results.lateUnique.concurrent).toEqual(['COMPLETED']);
   // PostgreSQL: every job of these cases completed with all its rows, or the bench would have failed.

@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { generateCsv, generateUpsertCsv, generateXlsx } from './data';
 import { csvParseAlone, ensureSqliteCli, exceljsAlone, sqliteImport, startBareYoga } from './references';
 import { fanOutAcross, scaleOut, type ScaleOutSample } from './instances';
+import { concurrentJobs, smallJobs } from './small-jobs';
 import { ensureBenchDatabase, onPostgres, psqlCopy } from './postgres';
 import { fanOut, ingest, type IngestSample, lateUnique, type LateUniqueSample, load, type LoadSample, polling, upsert, type UpsertSample } from './sluice';
 import type { Results, Sizes } from './results';
@@ -20,8 +21,12 @@ import { formatTable } from './table';
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const quick = process.argv.includes('--quick');
 const SIZES: Sizes = quick
-  ? { csvRows: 20_000, bigCsvRows: 60_000, xlsxRows: 5_000, repeats: 1, loadSeconds: 2, subscribers: 100, scaleRows: 2_000 }
-  : { csvRows: 1_000_000, bigCsvRows: 3_000_000, xlsxRows: 200_000, repeats: 3, loadSeconds: 10, subscribers: 1_000, scaleRows: 150_000 };
+  ? { csvRows: 20_000, bigCsvRows: 60_000, xlsxRows: 5_000, repeats: 1, loadSeconds: 2, subscribers: 100, scaleRows: 2_000, smallJobs: 5 }
+  : { csvRows: 1_000_000, bigCsvRows: 3_000_000, xlsxRows: 200_000, repeats: 3, loadSeconds: 10, subscribers: 1_000, scaleRows: 150_000, smallJobs: 30 };
+/** The small-job case's file: a few rows, so that what is measured is what every job costs whatever its size. */
+const SMALL_ROWS = 10;
+/** Jobs run side by side in the concurrency case, against the CSV case's one. */
+const SIDE_BY_SIDE = 2;
 const CONNECTIONS = 50;
 /** The scale-out case: this many jobs (one dataset each) on this many instances against one instance, each running at most maxConcurrentJobs at once. */
 const SCALE = { jobs: 6, instances: 3, maxConcurrentJobs: 2 };
@@ -36,6 +41,7 @@ async function benchFiles() {
     bigCsv: join(dataDir, `bench-${SIZES.bigCsvRows}.csv`),
     xlsx: join(dataDir, `bench-${SIZES.xlsxRows}.xlsx`),
     sample: join(dataDir, 'bench-1000.csv'),
+    small: join(dataDir, `bench-${SMALL_ROWS}.csv`),
     scaleCsv: join(dataDir, `bench-${SIZES.scaleRows}.csv`),
     upsertCsv: join(dataDir, `bench-${SIZES.csvRows}-upsert.csv`),
   };
@@ -43,6 +49,7 @@ async function benchFiles() {
   await generateCsv(files.bigCsv, SIZES.bigCsvRows);
   await generateXlsx(files.xlsx, SIZES.xlsxRows);
   await generateCsv(files.sample, 1_000);
+  await generateCsv(files.small, SMALL_ROWS);
   await generateCsv(files.scaleCsv, SIZES.scaleRows);
   await generateUpsertCsv(files.upsertCsv, SIZES.csvRows);
   return files;
@@ -53,6 +60,9 @@ type Files = Awaited<ReturnType<typeof benchFiles>>;
 function emptyRuns() {
   return {
     csvSluice: [] as IngestSample[],
+    sideBySide: [] as number[],
+    smallEventMs: [] as number[],
+    smallAnswerMs: [] as number[],
     sqlite3: [] as number[],
     csvParse: [] as number[],
     bigCsvSluice: [] as IngestSample[],
@@ -84,6 +94,12 @@ async function sqliteRound(runs: Runs, files: Files, step: Step): Promise<void> 
   runs.csvParse.push((await csvParseAlone(files.csv)).seconds);
   step('sluice CSV');
   runs.csvSluice.push(await ingest(serverDir, files.csv, SIZES.csvRows));
+  step(`sluice CSV, ${SIDE_BY_SIDE} jobs side by side`);
+  runs.sideBySide.push(await concurrentJobs(serverDir, files.csv, SIZES.csvRows, SIDE_BY_SIDE));
+  step(`sluice small jobs (${SMALL_ROWS} rows), ${SIZES.smallJobs} one after the other`);
+  const small = await smallJobs(serverDir, files.small, SIZES.smallJobs);
+  runs.smallEventMs.push(...small.eventMs);
+  runs.smallAnswerMs.push(...small.answerMs);
   step('exceljs alone');
   runs.exceljs.push((await exceljsAlone(files.xlsx)).seconds);
   step('sluice XLSX');
@@ -142,6 +158,8 @@ function summarize(runs: Runs, files: Files): Results {
       sqlite3: rate(SIZES.csvRows, runs.sqlite3),
       csvParse: rate(SIZES.csvRows, runs.csvParse),
     },
+    sideBySide: { jobs: SIDE_BY_SIDE, sluice: spread(runs.sideBySide) },
+    smallJobs: { rows: SMALL_ROWS, eventMs: spread(runs.smallEventMs), answerMs: spread(runs.smallAnswerMs) },
     bigCsv: { sluice: rate(SIZES.bigCsvRows, runs.bigCsvSluice.map((s) => s.seconds)) },
     xlsx: { sluice: rate(SIZES.xlsxRows, runs.xlsxSluice.map((s) => s.seconds)), exceljs: rate(SIZES.xlsxRows, runs.exceljs) },
     memory: { csv: spread(runs.csvSluice.map((s) => s.peakRssBytes)), bigCsv: spread(runs.bigCsvSluice.map((s) => s.peakRssBytes)) },

@@ -10,6 +10,8 @@ export interface Sizes {
   subscribers: number;
   /** Rows of the file each job of the scale-out case ingests (the PostgreSQL fan-out cases' job too). */
   scaleRows: number;
+  /** Small jobs measured one after the other in each round. */
+  smallJobs: number;
 }
 
 /** What one run of the bench measured: every case's figures, summarized over its rounds. */
@@ -19,6 +21,10 @@ export interface Results {
   sizes: Sizes;
   files: Record<string, { path: string; bytes: number; rows: number }>;
   csv: { sluice: ReturnType<typeof spread>; sqlite3: ReturnType<typeof spread>; csvParse: ReturnType<typeof spread> };
+  /** The CSV ingested by `jobs` jobs at once into as many datasets on one server: all their rows/s. */
+  sideBySide: { jobs: number; sluice: ReturnType<typeof spread> };
+  /** Jobs of a `rows`-row CSV: upload sent → COMPLETED event on `jobProgress`, and → the `ingest` answer (ms, every job of every round). */
+  smallJobs: { rows: number; eventMs: ReturnType<typeof spread>; answerMs: ReturnType<typeof spread> };
   bigCsv: { sluice: ReturnType<typeof spread> };
   xlsx: { sluice: ReturnType<typeof spread>; exceljs: ReturnType<typeof spread> };
   /** The server's peak RSS in each round (bytes): a peak is a noisy figure, so it is summarized like the others. */

@@ -76,7 +76,7 @@ export function upsert(dataDir: string, base: string, changes: string, rows: num
 }
 
 /** Runs one job to its end: seconds from the upload to COMPLETED, which must have the result `expected` accepts. */
-async function timedJob(client: GraphQLClient, input: IngestFileInput, path: string, expected: (result: NonNullable<JobFieldsFragment['result']>) => boolean): Promise<number> {
+export async function timedJob(client: GraphQLClient, input: IngestFileInput, path: string, expected: (result: NonNullable<JobFieldsFragment['result']>) => boolean): Promise<number> {
   const started = performance.now();
   const id = (await client.upload(IngestDocument, { input }, path, path.split('/').at(-1)!)).data!.ingest.job!.id;
   for (;;) {
@@ -208,7 +208,7 @@ export function freshDir(dir: string): void {
  * Runs `measure` against a fresh server (built in `checkout`, this one by default; with `env` added to
  * its environment) on its own data directory, stopped and removed afterwards.
  */
-async function withServer<T>(dataDir: string, measure: (server: ServerProcess) => Promise<T>, { checkout, env = {} }: { checkout?: string; env?: ServerEnv } = {}): Promise<T> {
+export async function withServer<T>(dataDir: string, measure: (server: ServerProcess) => Promise<T>, { checkout, env = {} }: { checkout?: string; env?: ServerEnv } = {}): Promise<T> {
   freshDir(dataDir);
   const server = await startServerProcess(dataDir, env, { checkout });
   try {

@@ -41,8 +41,10 @@ export function formatTable(r: Results): string {
   const rows: string[][] = [
     [`CSV ingest, ${count(r.files.csv.rows)} rows (${mb(r.files.csv.bytes)}), rows/s`, range(r.csv.sluice, count), `sqlite3 \`.import\`: ${range(r.csv.sqlite3, count)}`, ratio(csvRatio), `≥ 0.50× (${verdict(csvRatio >= 0.5)})`],
     ['', '', `csv-parse alone: ${range(r.csv.csvParse, count)}`, ratio(r.csv.sluice.median / r.csv.csvParse.median), ''],
+    [`CSV ingest, ${r.sideBySide.jobs} jobs side by side (${count(r.files.csv.rows)} rows each, one dataset each), all rows/s`, range(r.sideBySide.sluice, count), `1 job: ${range(r.csv.sluice, count)}`, ratio(r.sideBySide.sluice.median / r.csv.sluice.median), ''],
+    [`Small jobs (${r.smallJobs.rows}-row CSV): upload sent → COMPLETED event on \`jobProgress\`, ${r.smallJobs.eventMs.samples.length} jobs`, range(r.smallJobs.eventMs, ms), `upload sent → \`ingest\` answered: ${range(r.smallJobs.answerMs, ms)}`, '', `≤ 50 ms (${verdict(r.smallJobs.eventMs.median <= 50)})`],
     [`CSV ingest, ${count(r.files.bigCsv.rows)} rows (${mb(r.files.bigCsv.bytes)}), rows/s`, range(r.bigCsv.sluice, count), '', '', ''],
-    [`XLSX ingest, ${count(r.files.xlsx.rows)} rows (${mb(r.files.xlsx.bytes)}), rows/s`, range(r.xlsx.sluice, count), `exceljs WorkbookReader alone: ${range(r.xlsx.exceljs, count)}`, ratio(xlsxRatio), `≥ 0.80× (${verdict(xlsxRatio >= 0.8)})`],
+    [`XLSX ingest, ${count(r.files.xlsx.rows)} rows (${mb(r.files.xlsx.bytes)}), rows/s`, range(r.xlsx.sluice, count), `exceljs WorkbookReader alone: ${range(r.xlsx.exceljs, count)}`, ratio(xlsxRatio), `≥ 1.00× (${verdict(xlsxRatio >= 1)})`],
     [`Server peak RSS, ${count(r.files.csv.rows)}-row CSV`, range(r.memory.csv, mib), '', '', `≤ 250 MB (${verdict(r.memory.csv.median <= 250e6)})`],
     [`Server peak RSS, ${count(r.files.bigCsv.rows)}-row CSV`, range(r.memory.bigCsv, mib), `the ${count(r.files.csv.rows)}-row figure`, ratio(growth), `≤ 1.10× (${verdict(growth <= 1.1)})`],
     ['`job(id)` polling, 50 connections, requests/s', range(r.polling.sluice, count), `bare graphql-yoga: ${range(r.polling.bareYoga, count)}`, ratio(pollRatio), `≥ 0.80× (${verdict(pollRatio >= 0.8)})`],
