@@ -1,6 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { pipeline } from 'node:stream';
-import type { CsvFormat, RecordReader } from './csv-record-reader';
+import { type CsvFormat, READ_CHUNK_BYTES, type RecordReader } from './csv-record-reader';
 import { CsvTokenizer } from './csv-tokenizer';
 import { utf8Guard } from './text-guard';
 
@@ -17,8 +17,7 @@ export function fitsTokenizer(format: CsvFormat): boolean {
 export const tokenizerReader: RecordReader = {
   name: 'sluice',
   async *read({ path, start, options, onRead }) {
-    // 64 KiB reads, as for csv-parse: each chunk's text is small enough to be collected young.
-    const file = createReadStream(path, { highWaterMark: 64 * 1024, start });
+    const file = createReadStream(path, { highWaterMark: READ_CHUNK_BYTES, start });
     // Bytes are checked (binary, invalid sequences) before they are parsed; a failure of either stream ends the iteration.
     const text = pipeline(file, utf8Guard(start), () => {});
     const tokenizer = new CsvTokenizer(options);
