@@ -59,8 +59,9 @@ describe('GET /metrics', () => {
 
       const { response, samples } = await until(
         () => scrape(server),
-        ({ samples: s }) => valueOf(s, 'sluice_webhook_deliveries_total', { outcome: 'delivered' }) === 1,
-        'the delivery to be counted',
+        // The job stays active until its worker thread has exited, which may come after the delivery.
+        ({ samples: s }) => valueOf(s, 'sluice_webhook_deliveries_total', { outcome: 'delivered' }) === 1 && valueOf(s, 'sluice_jobs_active') === 0,
+        'the delivery to be counted and the job to leave the active ones',
       );
       expect(response.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
       const { instance } = (await (await fetch(new URL('/health', server.url))).json()) as { instance: string };
