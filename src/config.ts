@@ -22,6 +22,11 @@ export interface Config {
   readonly logLevel: string;
   /** Jobs running at once; the rest wait PENDING in arrival order. */
   readonly maxConcurrentJobs: number;
+  /**
+   * Ingest threads started with the server and kept for the jobs, one job at a time each (so a small
+   * job pays no thread start); a job beyond them gets a thread of its own. Defaults to maxConcurrentJobs.
+   */
+  readonly ingestWorkers: number;
   /** Valid rows written per transaction. */
   readonly batchRows: number;
   /** Progress is committed at most this often (and at every batch boundary after it). */
@@ -222,6 +227,7 @@ function workspaceLimits(env: Env): WorkspaceLimits {
 /** The configuration the environment gives (defaults where it is silent); `overrides` win over both. */
 export function loadConfig(env: Env = process.env, overrides: Partial<Config> = {}): Config {
   const development = env.NODE_ENV !== 'production';
+  const maxConcurrentJobs = overrides.maxConcurrentJobs ?? integer(env, 'SLUICE_MAX_CONCURRENT_JOBS', 2, 1, 64);
   const config: Config = {
     host: env.HOST || '127.0.0.1',
     port: integer(env, 'PORT', 4000, 0, 65535),
@@ -232,7 +238,8 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     runJobs: boolean(env, 'SLUICE_RUN_JOBS', true),
     metricsEnabled: boolean(env, 'SLUICE_METRICS', true),
     logLevel: env.LOG_LEVEL || 'info',
-    maxConcurrentJobs: integer(env, 'SLUICE_MAX_CONCURRENT_JOBS', 2, 1, 64),
+    maxConcurrentJobs,
+    ingestWorkers: integer(env, 'SLUICE_INGEST_WORKERS', maxConcurrentJobs, 0, 64),
     batchRows: integer(env, 'SLUICE_BATCH_ROWS', 5000, 1, 100_000),
     progressIntervalMs: integer(env, 'SLUICE_PROGRESS_INTERVAL_MS', 250, 10, 60_000),
     heartbeatIntervalMs: integer(env, 'SLUICE_HEARTBEAT_INTERVAL_MS', 1000, 50, 60_000),

@@ -2,10 +2,11 @@ import type { Logger } from 'pino';
 import type { Config } from '../config';
 import { delay } from '../delay';
 import { outOfMemory } from '../ingest/ingest-error';
-import { spawnIngestWorker } from '../ingest/spawn';
+import { IngestWorkerPool } from '../ingest/worker-pool';
 import type { WorkerReport } from '../ingest/worker-protocol';
 import type { BlobStore, LocalFile } from '../ports/blob-store';
 import type { WorkerEngineSpec } from '../ports/engine';
+import { endAs } from './attempt-end';
 import { ingestTask } from './ingest-task';
 import type { Job } from './model';
 import type { JobRegistry } from './registry';
@@ -36,10 +37,10 @@ export interface RunnerDeps {
 }
 
 /**
- * Runs PENDING jobs in arrival order, up to the configured concurrency, each in its own worker
- * thread, under a lease that the heartbeat renews while the worker is alive. Turns what workers
- * report into registry transitions; never writes job state itself. The reaper takes back jobs whose
- * lease is void, at start and on every tick.
+ * Runs PENDING jobs in arrival order, up to the configured concurrency, each on a thread of the
+ * ingest pool (started with the runner), under a lease that the heartbeat renews while the worker is
+ * alive. Turns what workers report into registry transitions; never writes job state itself. The
+ * reaper takes back jobs whose lease is void, at start and on every tick.
  */
 export class JobRunner {
   /** The attempts this process runs, by lease token: a job re-claimed while its old worker still exits has two. */
@@ -58,16 +59,19 @@ export class JobRunner {
   private readonly registry: JobRegistry;
   private readonly owner: string;
   private readonly log: Logger;
+  private readonly pool: IngestWorkerPool;
 
   constructor(
     private readonly config: Config,
     private readonly deps: RunnerDeps,
   ) {
     ({ registry: this.registry, owner: this.owner, log: this.log } = deps);
+    this.pool = new IngestWorkerPool({ size: config.ingestWorkers, engine: deps.workerEngine, aliveIntervalMs: config.heartbeatIntervalMs / 2, log: deps.log });
   }
 
   /** Takes back what a previous process left RUNNING, then starts taking jobs. */
   async start(): Promise<void> {
+    this.pool.start(); // the threads load their code while the previous process's jobs are taken back
     await this.reap();
     this.accepting = true;
     // Ticking at half the interval keeps every gap between two updates under the interval.
@@ -159,11 +163,7 @@ export class JobRunner {
       await file.release();
       return this.cancelUnstarted(current);
     }
-    const worker = spawnIngestWorker({
-      engine: this.deps.workerEngine,
-      aliveIntervalMs: this.config.heartbeatIntervalMs / 2,
-      task: ingestTask(job, file.path, this.config),
-    });
+    const worker = this.pool.run(ingestTask(job, file.path, this.config), this.log.child({ jobId: job.id }));
     const entry = new RunningAttempt(job, worker, this.log, () => {
       this.running.delete(entry.token);
       this.kick();
@@ -255,7 +255,7 @@ export class JobRunner {
     let concluded: Job | null = null;
     void this.guarded(entry, 'committing the end of the job', async () => {
       const current = await this.held(entry);
-      if (current) concluded = await this.endAs(entry, current, report);
+      if (current) concluded = await endAs(this.registry, this.config.maxAttempts, entry, current, report);
     }).then((committed) => {
       if (!committed) {
         setTimeout(() => this.conclude(entry, report), CONCLUDE_RETRY_MS).unref();
@@ -265,34 +265,6 @@ export class JobRunner {
       if (entry.workerExited) entry.retire();
       if (concluded) void this.settled(concluded);
     });
-  }
-
-  /** The transition a final report asks for; null when it ends nothing (a pause hands the job back). */
-  private async endAs(entry: RunningAttempt, current: Job, report: WorkerReport): Promise<Job | null> {
-    // Every row is in once the worker finished: a cancel that came too late does not undo the job.
-    if (report.type === 'finished') return this.registry.complete(current);
-    if (report.type === 'failed') return this.registry.fail(current, report.error);
-    // A cancel asked through the store counts as one asked here: its notice may not have reached the worker before a pause did.
-    if (report.type === 'cancelled' || entry.cancelRequested || current.cancelRequested) return this.registry.cancel(current);
-    if (report.type === 'paused') {
-      await this.registry.release(current);
-      return null;
-    }
-    if (report.type === 'disconnected') return this.resumeLater(entry, current, report.detail);
-    if (report.type !== 'crashed') return null;
-    entry.log.error({ detail: report.message }, 'ingest crashed');
-    return this.registry.fail(current, { code: 'INTERNAL_ERROR', message: 'the job failed unexpectedly; the error was logged' });
-  }
-
-  /**
-   * The attempt lost its connection to the database (a restart, a network cut): nothing of its open
-   * batch was written, so the job is queued again to resume from its checkpoint, as after a crash.
-   * Null when it was (a later attempt claims it); the failed job after too many attempts without progress.
-   */
-  private async resumeLater(entry: RunningAttempt, current: Job, detail: string): Promise<Job | null> {
-    entry.log.warn({ detail }, 'the attempt lost its connection to the database');
-    const outcome = await this.registry.interrupt(current, 'its connection to the database was lost', this.config.maxAttempts);
-    return outcome?.status === 'PENDING' ? null : outcome;
   }
 
   /** After a job ended here: its abandoned rows are the purger's, its upload is deleted (unless kept). */
@@ -379,7 +351,7 @@ export class JobRunner {
     if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
     await this.kicking;
     const entries = [...this.running.values()];
-    for (const entry of entries) entry.worker.postMessage({ type: 'pause' });
+    for (const entry of entries) entry.pause();
     await Promise.race([Promise.all(entries.map((entry) => entry.exited)), delay(graceMs)]);
     await Promise.all(
       entries.map(async (entry) => {
@@ -394,5 +366,6 @@ export class JobRunner {
         });
       }),
     );
+    await this.pool.close();
   }
 }

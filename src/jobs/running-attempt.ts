@@ -1,10 +1,10 @@
-import type { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import { delay } from '../delay';
+import type { AttemptThread } from '../ingest/worker-pool';
 import type { WorkerReport } from '../ingest/worker-protocol';
 import type { Job } from './model';
 
-/** One attempt this process runs: the job as claimed (its lease token fences everything the attempt writes), its worker, and what is known of both. */
+/** One attempt this process runs: the job as claimed (its lease token fences everything the attempt writes), the ingest thread running it, and what is known of both. */
 export class RunningAttempt {
   readonly log: Logger;
   cancelRequested = false;
@@ -22,7 +22,7 @@ export class RunningAttempt {
   private retired = false;
   /** Whether the attempt's end is reported but not yet committed (the store refused; retried): it keeps its slot meanwhile. */
   concluding = false;
-  /** Settles when the worker has exited. */
+  /** Settles when the attempt is over on its thread: the thread went back to the pool, or exited. */
   readonly exited: Promise<void>;
   /** Settles when the attempt is over: its worker exited and its end, if it has one, is committed. */
   readonly done: Promise<void>;
@@ -31,7 +31,7 @@ export class RunningAttempt {
 
   constructor(
     readonly job: Job,
-    readonly worker: Worker,
+    readonly worker: AttemptThread,
     log: Logger,
     /** Frees the attempt's slot in the runner. */
     private readonly onRetire: () => void,
@@ -78,10 +78,15 @@ export class RunningAttempt {
   async cancel(timeoutMs: number): Promise<void> {
     if (!this.cancelRequested) {
       this.cancelRequested = true;
-      this.worker.postMessage({ type: 'cancel' });
+      this.worker.stop('cancel', this.token);
     }
     const timedOut = await Promise.race([this.done.then(() => false), delay(timeoutMs).then(() => true)]);
     if (timedOut) await this.stopHard(null); // the exit handler concludes: cancelRequested makes it CANCELLED
+  }
+
+  /** Asks the attempt to commit a checkpoint at its next burst and stop (a graceful stop of the server). */
+  pause(): void {
+    this.worker.stop('pause', this.token);
   }
 
   /** Stops an attempt that no longer holds its lease, without concluding anything: the job is no longer its own. */

@@ -628,11 +628,13 @@ describe('cancelJob racing the end of the job', () => {
   };
 
   it('a worker that already finished ends COMPLETED, and the cancel answers NOT_CANCELLABLE; a cancel in time ends CANCELLED with nothing written', async () => {
-    const { tookMs } = await run('race-calibration', null);
+    // The fastest of a few runs: the first on a thread may be slower than the next on a warm one.
+    const calibrations = [await run('race-calibration-1', null), await run('race-calibration-2', null), await run('race-calibration-3', null)];
+    const tookMs = Math.min(...calibrations.map((calibration) => calibration.tookMs));
     const outcomes: string[] = [];
     for (let trial = 0; trial < 16; trial++) {
-      // Cancels spread from half the job's length to past its end: some land after the last read.
-      const { answer, job } = await run(`race-${trial}`, (tookMs * (0.5 + trial / 20)) | 0);
+      // Cancels spread from a fifth of the job's length to past its end: some land after the last read.
+      const { answer, job } = await run(`race-${trial}`, (tookMs * (0.2 + trial / 15)) | 0);
       const dataset = (await server.client.request(DatasetDocument, { name: `race-${trial}` })).dataset!;
       if (job.status === 'COMPLETED') {
         expect(answer!.userErrors.map((error) => error.code)).toEqual(['NOT_CANCELLABLE']);
