@@ -45,8 +45,15 @@ async function* bursts(parser: RecordEndParser): AsyncGenerator<RecordBurst> {
   }
 }
 
-/** csv-parse, set up as Sluice reads CSV; the malformed records are skipped and reported. */
+/** What of csv-parse's parsing state the reader reads or sets (not in its types). */
+function stateOf(parser: RecordEndParser): { record: unknown; quoting: boolean } {
+  return (parser as unknown as { state: { record: unknown; quoting: boolean } }).state;
+}
+
+/** csv-parse, set up as Sluice reads CSV; the malformed records are skipped and reported, each once. */
 export function csvParseParser(options: ParserOptions): RecordEndParser {
+  // csv-parse calls on_skip for every fault of a record; the record it builds is a new array for each record.
+  let lastReported: unknown = null;
   const parser = new RecordEndParser({
     bom: options.bom,
     delimiter: options.delimiter,
@@ -62,10 +69,12 @@ export function csvParseParser(options: ParserOptions): RecordEndParser {
         parser.destroy(recordTooLarge(options.maxRecordBytes, parser.info.lines));
         return;
       }
-      options.onSkipped(parser.info.records, error?.message ?? 'malformed record');
+      const { record } = stateOf(parser);
+      if (record !== lastReported) options.onSkipped(parser.info.records, error?.message ?? 'malformed record');
+      lastReported = record;
       // After a stray closing quote (`"abc"def`) csv-parse stays inside the quoted field and would swallow
       // the following records up to the next quote; leave the quote so that only this record is lost.
-      if (error?.code === 'CSV_INVALID_CLOSING_QUOTE') (parser as unknown as { state: { quoting: boolean } }).state.quoting = false;
+      if (error?.code === 'CSV_INVALID_CLOSING_QUOTE') stateOf(parser).quoting = false;
     },
   });
   return parser;

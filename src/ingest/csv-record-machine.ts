@@ -187,7 +187,9 @@ export class RecordMachine {
     this.runStart = -1;
   }
 
+  /** A record is rejected once, for its first fault: more stray quotes in it are not more rows. */
   private skip(message: string): void {
+    if (this.hasError) return;
     this.hasError = true;
     this.options.onSkipped(this.records, message);
   }

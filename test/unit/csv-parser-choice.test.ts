@@ -58,3 +58,30 @@ describe('the CSV source picks its parser by the format, and says which in its m
     }
   });
 });
+
+describe('a record with several faults is one malformed item, whichever parser reads it', () => {
+  const rows = ['1,a"b,c"d', '"2"x,"y"z', '3,ok', 'e"f,4', 'g"h,5', '6,ok'];
+  it.each([
+    ['the tokenizer', {}, (text: string) => Buffer.from(text), 'sluice'],
+    ['csv-parse', { encoding: 'windows-1252' }, (text: string) => Buffer.from(text, 'latin1'), 'csv-parse'],
+  ])('%s: two stray quotes in one record are one item, and two malformed records in a row are two', async (_what, csv, encode, parser) => {
+    const source = await openSource(spec(await writeText('faults.csv', encode(['id,name', ...rows].join('\n'))), csv));
+    expect(source.messages).toMatchObject({ parser });
+    const items = (await drain(source)).flatMap((burst) => burst.items);
+    expect(items.map((item) => [item.kind, item.row])).toEqual([
+      ['row', 0],
+      ['malformed', 1],
+      ['malformed', 2],
+      ['row', 3],
+      ['malformed', 4],
+      ['malformed', 5],
+      ['row', 6],
+    ]);
+    expect(items.filter((item) => item.kind === 'malformed').map((item) => (item as { message: string }).message.split(':')[0])).toEqual([
+      'Invalid Opening Quote',
+      'Invalid Closing Quote',
+      'Invalid Opening Quote',
+      'Invalid Opening Quote',
+    ]);
+  });
+});
