@@ -1,5 +1,5 @@
 import type { RawCell } from './values';
-import { stringItem } from './xlsx-shared-strings';
+import { type SharedStringTable, stringItem } from './xlsx-shared-strings';
 import { attribute, decodeText, skipMarkup, tagEnd, tagName } from './xlsx-xml';
 
 /** What a sheet's cells are read with: its workbook's shared strings, date styles and date system. */
@@ -7,7 +7,7 @@ export interface SheetBook {
   /** The worksheet's part, named in errors. */
   part: string;
   /** Undefined when the workbook has no shared-strings part. */
-  sharedStrings: ReadonlyArray<string | null> | undefined;
+  sharedStrings: SharedStringTable | undefined;
   /** Per cell style, whether it shows numbers as dates (see dateStyles). */
   dateStyles: readonly boolean[];
   date1904: boolean;
@@ -91,7 +91,7 @@ function cellContent(content: string, part: string): CellContent {
  * when the workbook has no table (exceljs keeps an unresolved object, which plainCell prints).
  */
 function sharedStringCell(book: SheetBook, text: string): CellSlot {
-  return book.sharedStrings ? (book.sharedStrings[parseInt(text, 10)] ?? null) : VALUELESS;
+  return book.sharedStrings ? book.sharedStrings.at(parseInt(text, 10)) : VALUELESS;
 }
 
 /**

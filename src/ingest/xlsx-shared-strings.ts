@@ -43,11 +43,72 @@ export function stringItem(si: string, part: string): string | null {
   return runs.length > 0 ? runs.join('') : text;
 }
 
-/** The shared-strings table, read as a stream: only the table is kept, never the part's XML. */
-export async function readSharedStrings(stream: Readable, part: string): Promise<Array<string | null>> {
-  const table: Array<string | null> = [];
-  for await (const items of xmlElements(stream, 'si')) {
-    for (const si of items) table.push(stringItem(si, part));
+/** Items per block of the table: one string per block, not one per item. */
+const BLOCK_ITEMS = 4096;
+
+/**
+ * The workbook's shared strings, packed: each block of items is one string, and an item is where it
+ * starts in its block and how long it is. A table of 600,000 separate strings costs the reader's
+ * collector a copy of every one of them from the young generation to the old, and a visit to each at
+ * every full collection; a few hundred blocks cost almost nothing.
+ */
+export class SharedStringTable {
+  private readonly blocks: string[] = [];
+  private pending: string[] = [];
+  private starts = new Int32Array(BLOCK_ITEMS);
+  /** -1 for an item without text. */
+  private lengths = new Int32Array(BLOCK_ITEMS);
+  private count = 0;
+  private blockLength = 0;
+
+  get size(): number {
+    return this.count;
   }
+
+  add(text: string | null): void {
+    if (this.count === this.starts.length) this.grow();
+    this.starts[this.count] = this.blockLength;
+    this.lengths[this.count] = text === null ? -1 : text.length;
+    this.count++;
+    if (text !== null && text !== '') {
+      this.pending.push(text);
+      this.blockLength += text.length;
+    }
+    if (this.count % BLOCK_ITEMS === 0) this.seal();
+  }
+
+  /** The item's text; null when it has none or there is no such item. */
+  at(index: number): string | null {
+    if (!(index >= 0 && index < this.count)) return null;
+    const length = this.lengths[index];
+    if (length < 0) return null;
+    const start = this.starts[index];
+    return this.blocks[Math.floor(index / BLOCK_ITEMS)].slice(start, start + length);
+  }
+
+  /** Ends the last block: called once every item is added. */
+  seal(): void {
+    this.blocks.push(this.pending.join(''));
+    this.pending = [];
+    this.blockLength = 0;
+  }
+
+  private grow(): void {
+    const starts = new Int32Array(this.starts.length * 2);
+    const lengths = new Int32Array(this.lengths.length * 2);
+    starts.set(this.starts);
+    lengths.set(this.lengths);
+    this.starts = starts;
+    this.lengths = lengths;
+  }
+}
+
+/** The shared-strings table, read as a stream: only the table is kept, never the part's XML. */
+export async function readSharedStrings(stream: Readable, part: string): Promise<SharedStringTable> {
+  const table = new SharedStringTable();
+  for await (const items of xmlElements(stream, 'si')) {
+    for (const si of items) table.add(stringItem(si, part));
+  }
+  if (table.size % BLOCK_ITEMS !== 0) table.seal();
   return table;
 }
