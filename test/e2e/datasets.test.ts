@@ -210,7 +210,11 @@ describe('schema mismatch', () => {
 
   it('fails a job whose columns differ from those an earlier queued job settled with SCHEMA_MISMATCH, the first job untouched', async () => {
     // Both are accepted while the dataset has no columns yet; the first to run settles them by inference.
-    const first = await submit(server.client, { dataset: 'settled-first' }, await writeText('settle-a.csv', 'id,name\n1,one\n'));
+    // The first is large enough to be running still when the second is submitted (a small one on a warm
+    // thread is over in milliseconds, and the second would then be refused at once, not failed queued).
+    const firstFile = join(await tempDir(), 'settle-a.csv');
+    await writeGeneratedCsv(firstFile, 'id,name', 200_000, (i) => `${i},name ${i}`);
+    const first = await submit(server.client, { dataset: 'settled-first' }, firstFile);
     const columns: ColumnInput[] = [
       { name: 'code', type: 'STRING' },
       { name: 'amount', type: 'DECIMAL' },
@@ -218,7 +222,8 @@ describe('schema mismatch', () => {
     const second = await submit(server.client, { dataset: 'settled-first', columns }, await writeText('settle-b.csv', 'code,amount\nx,1.5\n'));
     expect(await waitForJob(server.client, first.id)).toMatchObject({ status: 'COMPLETED' });
     expect(await waitForJob(server.client, second.id)).toMatchObject({ status: 'FAILED', error: { code: 'SCHEMA_MISMATCH' } });
-    expect((await allRows(server.client, 'settled-first')).map((row) => row.values)).toEqual([{ id: 1, name: 'one' }]);
+    const { dataset } = await server.client.request(DatasetDocument, { name: 'settled-first' });
+    expect(dataset).toMatchObject({ rowCount: 200_000, columns: [{ name: 'id', type: 'INTEGER' }, { name: 'name', type: 'STRING' }] });
   });
 
   it("fails a job without columns whose header lacks the dataset's required columns with MISSING_COLUMNS", async () => {
