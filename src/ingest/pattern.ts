@@ -1,4 +1,5 @@
 import { RE2JS } from 're2js';
+import { fixedLengthPattern } from './fixed-pattern';
 
 /**
  * A linear-time engine's cost per value is its length times the compiled program's size, which
@@ -23,5 +24,5 @@ export function compileUserPattern(source: string): UserPattern {
   if (compiled.programSize() > MAX_PATTERN_INSTRUCTIONS) {
     throw new Error(`the pattern compiles to ${compiled.programSize()} instructions, at most ${MAX_PATTERN_INSTRUCTIONS} are allowed (large counted repetitions such as {500} cost the most)`);
   }
-  return compiled;
+  return fixedLengthPattern(source) ?? compiled;
 }
