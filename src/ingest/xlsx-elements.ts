@@ -1,7 +1,7 @@
 import { nameEndsAt, tagEnd } from './xlsx-xml';
 
-/** Where the next start tag named `name` (unprefixed) begins at or after `from`; -1 when none, or when the text ends inside its name. */
-function nextStart(text: string, open: string, from: number): number {
+/** Where the next start tag `open` (`<` and an unprefixed name) begins at or after `from`; -1 when none, or when the text ends inside its name. */
+export function nextStart(text: string, open: string, from: number): number {
   for (let at = text.indexOf(open, from); at !== -1; at = text.indexOf(open, at + 1)) {
     if (at + open.length >= text.length) return -1;
     if (nameEndsAt(text, at + open.length)) return at;

@@ -1,21 +1,13 @@
 import type { Readable } from 'node:stream';
 import type { RawCell } from './values';
 import { type CellSlot, cellColumn, cellValue, type SheetBook, UNCHANGED, VALUELESS } from './xlsx-cells';
-import { xmlElements } from './xlsx-elements';
-import { attribute, nameEndsAt, tagEnd } from './xlsx-xml';
+import { nextStart, xmlElements } from './xlsx-elements';
+import { attribute, tagEnd } from './xlsx-xml';
 
 /** A worksheet row: its number in the sheet, and its cells from column A to the last one holding a value. */
 export interface SheetRow {
   number: number;
   cells: RawCell[];
-}
-
-/** Where the next `<c …>` of a row starts at or after `from`; -1 when none. */
-function nextCell(xml: string, from: number): number {
-  for (let at = xml.indexOf('<c', from); at !== -1; at = xml.indexOf('<c', at + 2)) {
-    if (nameEndsAt(xml, at + 2)) return at;
-  }
-  return -1;
 }
 
 /** The row's cells as plainCell gives exceljs's row.values from column 1: up to the last cell present, gaps as null. */
@@ -44,7 +36,7 @@ export function parseRow(xml: string, previous: number, book: SheetBook): SheetR
   const slots: CellSlot[] = [];
   let column = 0;
   let at = open + 1;
-  for (let start = nextCell(xml, at); start !== -1; start = nextCell(xml, at)) {
+  for (let start = nextStart(xml, '<c', at); start !== -1; start = nextStart(xml, '<c', at)) {
     const end = tagEnd(xml, start + 2);
     const cellTag = xml.slice(start, end);
     column = cellColumn(attribute(cellTag, 'r', book.part), column);
