@@ -31,7 +31,8 @@ function utf8Bytes(code: number): number {
  * unfinished lines. It keeps csv-parse's quirks, since files must read the same whichever parser reads
  * them: one record delimiter (the first of CRLF, LF, CR met outside quotes; the others are content), a
  * line count that counts every CR and LF (but the LF of a CRLF record delimiter), a record size counted
- * in UTF-16 units for finished fields and in bytes for the current one, a verdict per bad quote.
+ * in UTF-16 units for finished fields and in bytes for the current one. A malformed record gets one
+ * verdict, for its first fault, however many bad quotes it holds (csvParseParser() drops csv-parse's others).
  * Resumable: it stops where the text runs out before a character can be told, and goes on with more.
  */
 export class RecordMachine {

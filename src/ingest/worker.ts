@@ -15,8 +15,12 @@ import type { StopCommand, ThreadMessage, WorkerCommand, WorkerData, WorkerRepor
 const port = parentPort!;
 runInBackground();
 const { engine: engineSpec, aliveIntervalMs } = workerData as WorkerData;
-/** The attempt running here, by its lease token, and the stop asked of it. */
-let current: { attempt: string; stop: StopCommand | null } | null = null;
+/** An attempt running here, by its lease token, and the stop asked of it. */
+interface AttemptHere {
+  attempt: string;
+  stop: StopCommand | null;
+}
+let current: AttemptHere | null = null;
 const report = (message: ThreadMessage) => port.postMessage(message);
 
 port.on('message', (command: WorkerCommand) => {
@@ -43,7 +47,7 @@ function failureReport(error: unknown): WorkerReport {
  * nothing of this attempt (its connection, the temporary tables of its UNIQUE checks) can reach the next.
  */
 async function run(task: IngestTask): Promise<void> {
-  const attempt: { attempt: string; stop: StopCommand | null } = { attempt: task.leaseToken, stop: null };
+  const attempt: AttemptHere = { attempt: task.leaseToken, stop: null };
   current = attempt;
   // Ticks only while this thread's event loop turns: a thread stuck in one long computation goes quiet.
   const alive = setInterval(() => report({ type: 'alive' }), aliveIntervalMs);
